@@ -1,0 +1,247 @@
+//! Output dtype and shape rules, checked at load on declared shapes (where
+//! unknown dims stay unknown) so that a graph whose shapes cannot agree is
+//! refused before it runs.
+
+use super::{Op, normalize_axis};
+use crate::{DataType, Shape};
+
+/// The dtype and declared shape of a graph tensor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorType {
+    /// The element type.
+    pub dtype: DataType,
+    /// The shape; unknown dims are `None`.
+    pub shape: Shape,
+}
+
+type Dims = Vec<Option<usize>>;
+
+pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String> {
+    let dims = |i: usize| -> &Dims { &inputs[i].shape.0 };
+    let ty = |dtype, dims: Dims| Ok(TensorType { dtype, shape: Shape(dims) });
+    match op {
+        Op::Placeholder { dtype, shape } => ty(*dtype, shape.0.clone()),
+        Op::Const { value } => ty(value.dtype(), Shape::known(value.shape()).0),
+        Op::Variable { dtype, shape } => ty(*dtype, Shape::known(shape).0),
+        Op::Identity => Ok(inputs[0].clone()),
+        Op::Reshape { shape } => {
+            let out: Dims = shape.iter().map(|&d| usize::try_from(d).ok()).collect();
+            let Some(n_in) = known_count(dims(0)) else {
+                // Unknown input size: the -1 stays unknown.
+                return ty(inputs[0].dtype, out);
+            };
+            let known: usize = out.iter().flatten().product();
+            match out.iter().position(Option::is_none) {
+                None if known != n_in => Err(format!("cannot reshape {} elements into {shape:?}", n_in)),
+                None => ty(inputs[0].dtype, out),
+                Some(_) if known == 0 || n_in % known != 0 => {
+                    Err(format!("cannot reshape {} elements into {shape:?}", n_in))
+                }
+                Some(i) => {
+                    let mut out = out;
+                    out[i] = Some(n_in / known);
+                    ty(inputs[0].dtype, out)
+                }
+            }
+        }
+        Op::Tile { multiples } => {
+            if multiples.len() != dims(0).len() {
+                return Err(format!("{} multiples for an input of rank {}", multiples.len(), dims(0).len()));
+            }
+            let out = dims(0).iter().zip(multiples).map(|(d, &m)| d.and_then(|d| d.checked_mul(m))).collect();
+            ty(inputs[0].dtype, out)
+        }
+        Op::Concat { axis } => {
+            let rank = dims(0).len();
+            let axis = normalize_axis(*axis, rank)?;
+            let mut out = dims(0).clone();
+            for (i, input) in inputs.iter().enumerate().skip(1) {
+                if input.dtype != inputs[0].dtype {
+                    return Err(format!("input {i} is {}, input 0 is {}", input.dtype, inputs[0].dtype));
+                }
+                if input.shape.rank() != rank {
+                    return Err(format!("input {i} has rank {}, input 0 has rank {rank}", input.shape.rank()));
+                }
+                for (d, (a, b)) in out.iter_mut().zip(&input.shape.0).enumerate() {
+                    *a = if d == axis {
+                        a.zip(*b).map(|(a, b)| a + b)
+                    } else {
+                        unify(*a, *b).ok_or_else(|| {
+                            format!("input {i} has {} where input 0 has {}", input.shape, inputs[0].shape)
+                        })?
+                    };
+                }
+            }
+            ty(inputs[0].dtype, out)
+        }
+        Op::ExpandDims { axis } => {
+            let axis = normalize_axis(*axis, dims(0).len() + 1)?;
+            let mut out = dims(0).clone();
+            out.insert(axis, Some(1));
+            ty(inputs[0].dtype, out)
+        }
+        Op::Squeeze { axes } => {
+            let d = dims(0);
+            let axes: Vec<usize> = if axes.is_empty() {
+                (0..d.len()).filter(|&i| d[i] == Some(1)).collect()
+            } else {
+                axes.iter().map(|&a| normalize_axis(a, d.len())).collect::<Result<_, _>>()?
+            };
+            for &a in &axes {
+                if let Some(n) = d[a].filter(|&n| n != 1) {
+                    return Err(format!("cannot squeeze dim {a} of size {n}"));
+                }
+            }
+            let out = d.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, d)| *d).collect();
+            ty(inputs[0].dtype, out)
+        }
+        Op::MatMul { transpose_a, transpose_b } => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            expect_dtype(inputs, 1, DataType::F32)?;
+            let (a, b) = (dims(0), dims(1));
+            if a.len() != 2 || b.len() != 2 {
+                return Err(format!("expected two matrices, got shapes {} and {}", inputs[0].shape, inputs[1].shape));
+            }
+            let (m, ka) = if *transpose_a { (a[1], a[0]) } else { (a[0], a[1]) };
+            let (kb, n) = if *transpose_b { (b[1], b[0]) } else { (b[0], b[1]) };
+            unify(ka, kb)
+                .ok_or_else(|| format!("inner dimensions disagree: {} @ {}", inputs[0].shape, inputs[1].shape))?;
+            ty(DataType::F32, vec![m, n])
+        }
+        Op::BiasAdd => {
+            same_numeric(inputs)?;
+            let (x, b) = (dims(0), dims(1));
+            if x.is_empty() || b.len() != 1 || unify(x[x.len() - 1], b[0]).is_none() {
+                return Err(format!("bias {} does not match the last dim of {}", inputs[1].shape, inputs[0].shape));
+            }
+            ty(inputs[0].dtype, x.clone())
+        }
+        Op::Binary(_) => {
+            same_numeric(inputs)?;
+            let out = broadcast_dims(dims(0), dims(1))
+                .ok_or_else(|| format!("shapes {} and {} do not broadcast", inputs[0].shape, inputs[1].shape))?;
+            ty(inputs[0].dtype, out)
+        }
+        Op::Unary(_) | Op::Softmax => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            if matches!(op, Op::Softmax) && dims(0).is_empty() {
+                return Err("softmax needs rank >= 1".into());
+            }
+            Ok(inputs[0].clone())
+        }
+        Op::ArgMax { axis } => {
+            numeric(inputs, 0)?;
+            let axis = normalize_axis(*axis, dims(0).len())?;
+            let mut out = dims(0).clone();
+            out.remove(axis);
+            ty(DataType::I64, out)
+        }
+        Op::Reduce { axes, keep_dims, .. } => {
+            numeric(inputs, 0)?;
+            let d = dims(0);
+            let axes = reduce_axes(axes, d.len())?;
+            let out = d
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &n)| match (axes.contains(&i), keep_dims) {
+                    (true, true) => Some(Some(1)),
+                    (true, false) => None,
+                    (false, _) => Some(n),
+                })
+                .collect();
+            ty(inputs[0].dtype, out)
+        }
+        Op::Cast { to } => {
+            if inputs[0].dtype == DataType::String {
+                return Err("cannot cast a string tensor".into());
+            }
+            ty(*to, dims(0).clone())
+        }
+        Op::Gather { axis } => {
+            if !matches!(inputs[1].dtype, DataType::I32 | DataType::I64) {
+                return Err(format!("indices must be i32 or i64, got {}", inputs[1].dtype));
+            }
+            let p = dims(0);
+            let axis = normalize_axis(*axis, p.len())?;
+            let out = p[..axis].iter().chain(dims(1)).chain(&p[axis + 1..]).copied().collect();
+            ty(inputs[0].dtype, out)
+        }
+        Op::VocabLookup { .. } => {
+            expect_dtype(inputs, 0, DataType::String)?;
+            ty(DataType::I64, dims(0).clone())
+        }
+        Op::L2Loss => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            ty(DataType::F32, Vec::new())
+        }
+        Op::SoftmaxCrossEntropy => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            expect_dtype(inputs, 1, DataType::F32)?;
+            let (l, y) = (dims(0), dims(1));
+            if l.len() != 2 || !inputs[0].shape.compatible(&inputs[1].shape) {
+                return Err(format!(
+                    "logits {} and labels {} must be matrices of the same shape",
+                    inputs[0].shape, inputs[1].shape
+                ));
+            }
+            ty(DataType::F32, vec![unify(l[0], y[0]).flatten()])
+        }
+    }
+}
+
+/// Axes of a reduction, normalised; empty means all.
+pub(crate) fn reduce_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, String> {
+    if axes.is_empty() {
+        return Ok((0..rank).collect());
+    }
+    axes.iter().map(|&a| normalize_axis(a, rank)).collect()
+}
+
+/// NumPy broadcasting of two declared shapes; `None` if they cannot agree.
+pub(crate) fn broadcast_dims(a: &[Option<usize>], b: &[Option<usize>]) -> Option<Dims> {
+    let rank = a.len().max(b.len());
+    let at = |s: &[Option<usize>], i: usize| if i < rank - s.len() { Some(1) } else { s[i - (rank - s.len())] };
+    (0..rank)
+        .map(|i| match (at(a, i), at(b, i)) {
+            (Some(1), d) | (d, Some(1)) => Some(d),
+            (Some(x), Some(y)) if x == y => Some(Some(x)),
+            (Some(_), Some(_)) => None,
+            (Some(x), None) | (None, Some(x)) => Some(Some(x)),
+            (None, None) => Some(None),
+        })
+        .collect()
+}
+
+/// The common value of two declared dims, `Some(None)` if both unknown,
+/// `None` if they contradict.
+fn unify(a: Option<usize>, b: Option<usize>) -> Option<Option<usize>> {
+    match (a, b) {
+        (Some(x), Some(y)) if x != y => None,
+        (Some(x), _) | (_, Some(x)) => Some(Some(x)),
+        (None, None) => Some(None),
+    }
+}
+
+fn known_count(dims: &Dims) -> Option<usize> {
+    dims.iter().try_fold(1usize, |n, d| d.and_then(|d| n.checked_mul(d)))
+}
+
+fn expect_dtype(inputs: &[TensorType], i: usize, dtype: DataType) -> Result<(), String> {
+    if inputs[i].dtype == dtype { Ok(()) } else { Err(format!("input {i}: expected {dtype}, got {}", inputs[i].dtype)) }
+}
+
+fn numeric(inputs: &[TensorType], i: usize) -> Result<(), String> {
+    if inputs[i].dtype.is_numeric() {
+        Ok(())
+    } else {
+        Err(format!("input {i}: expected a numeric dtype, got {}", inputs[i].dtype))
+    }
+}
+
+fn same_numeric(inputs: &[TensorType]) -> Result<(), String> {
+    numeric(inputs, 0)?;
+    if inputs[1].dtype != inputs[0].dtype {
+        return Err(format!("input 1 is {}, input 0 is {}", inputs[1].dtype, inputs[0].dtype));
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The op set: every op the artifact may contain, documented once here.
+//!
+//! Each op has one output. Inputs are listed in order; attributes are typed
+//! ([`Attr`](crate::Attr)). Broadcasting, where an op says so, follows
+//! NumPy: shapes are aligned on their last dimension, and two dimensions
+//! agree when they are equal or one of them is 1 (the 1 is stretched).
+//! Negative axes count from the end (`-1` is the last axis).
+//!
+//! | op | inputs | attributes | output |
+//! |---|---|---|---|
+//! | `Placeholder` | - | `dtype`, `shape` | the value fed at run time; it must match `shape` (unknown dims accept any size) |
+//! | `Const` | - | `value` (tensor) | `value` |
+//! | `Variable` | - | `dtype`, `shape` (fully known) | the tensor of the variables bundle named like the node |
+//! | `Identity` | x | - | x |
+//! | `Reshape` | x | `shape` (ints, at most one `-1` inferred) | x's elements, row-major, in `shape` |
+//! | `Tile` | x | `multiples` (ints, one per dim, >= 0) | x repeated `multiples[i]` times along dim i |
+//! | `ConcatV2` | x0, x1, ... (>= 1, same dtype and rank) | `axis` | the inputs joined along `axis`; other dims must be equal |
+//! | `ExpandDims` | x | `axis` in `[-rank-1, rank]` | x with a dim of size 1 inserted at `axis` |
+//! | `Squeeze` | x | `axes` (ints; empty: every dim of size 1) | x without those dims, which must be 1 |
+//! | `MatMul` | a `[m, k]`, b `[k, n]` (f32) | `transpose_a`, `transpose_b` (bool, optional) | `a @ b`, `[m, n]` |
+//! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
+//! | `Add`, `Sub`, `Mul`, `Div` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero |
+//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x` |
+//! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
+//! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
+//! | `ReduceSum`, `ReduceMean` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean over `axes`; integer mean truncates |
+//! | `Cast` | x (numeric or bool) | `to` (dtype, not string) | float to int truncates toward zero; to bool is `x != 0`; bool to number is 0 or 1 |
+//! | `Gather` | params, indices (i32 or i64) | `axis` (optional, default 0) | `params.shape[..axis] ++ indices.shape ++ params.shape[axis+1..]`; an index outside `[0, params.shape[axis])` is an error |
+//! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + fnv1a64(token) % num_oov_buckets`, or `default_value` when there are no buckets |
+//! | `L2Loss` | x (f32) | - | scalar `sum(x^2) / 2` |
+//! | `SoftmaxCrossEntropy` | logits `[n, k]`, labels `[n, k]` (f32) | - | `[n]`: `-sum(labels * log_softmax(logits))` per row |
+//!
+//! The op-set version ([`OP_SET_VERSION`]) is bumped whenever an op is added
+//! or its meaning changes; a reader refuses an artifact from a newer op set.
+
+mod broadcast;
+mod infer;
+mod kernels;
+
+use std::sync::Arc;
+
+use crate::graph::Node;
+use crate::vocab::Vocabulary;
+use crate::{Assets, DataType, Result, Shape, Tensor};
+
+pub use infer::TensorType;
+
+/// The version of the op set this build implements.
+pub const OP_SET_VERSION: u32 = 1;
+
+/// The name of every op of the set.
+pub const OP_NAMES: &[&str] = &[
+    "Placeholder",
+    "Const",
+    "Variable",
+    "Identity",
+    "Reshape",
+    "Tile",
+    "ConcatV2",
+    "ExpandDims",
+    "Squeeze",
+    "MatMul",
+    "BiasAdd",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Tanh",
+    "Sigmoid",
+    "Square",
+    "Neg",
+    "Softmax",
+    "ArgMax",
+    "ReduceSum",
+    "ReduceMean",
+    "Cast",
+    "Gather",
+    "VocabLookup",
+    "L2Loss",
+    "SoftmaxCrossEntropy",
+];
+
+/// Elementwise binary arithmetic with broadcasting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `a + b`
+    Add,
+    /// `a - b`
+    Sub,
+    /// `a * b`
+    Mul,
+    /// `a / b`
+    Div,
+}
+
+/// Elementwise f32 functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `max(x, 0)`
+    Relu,
+    /// `tanh(x)`
+    Tanh,
+    /// `1 / (1 + exp(-x))`
+    Sigmoid,
+    /// `x * x`
+    Square,
+    /// `-x`
+    Neg,
+}
+
+/// Reductions over axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    /// Sum of the elements.
+    Sum,
+    /// Arithmetic mean of the elements.
+    Mean,
+}
+
+/// A parsed, typed op: a [`Node`]'s op name and attributes, checked.
+/// See the [module docs](self) for the semantics of each.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub enum Op {
+    Placeholder { dtype: DataType, shape: Shape },
+    Const { value: Tensor },
+    Variable { dtype: DataType, shape: Vec<usize> },
+    Identity,
+    Reshape { shape: Vec<i64> },
+    Tile { multiples: Vec<usize> },
+    Concat { axis: i64 },
+    ExpandDims { axis: i64 },
+    Squeeze { axes: Vec<i64> },
+    MatMul { transpose_a: bool, transpose_b: bool },
+    BiasAdd,
+    Binary(BinaryOp),
+    Unary(UnaryOp),
+    Softmax,
+    ArgMax { axis: i64 },
+    Reduce { op: ReduceOp, axes: Vec<i64>, keep_dims: bool },
+    Cast { to: DataType },
+    Gather { axis: i64 },
+    VocabLookup { vocab: Arc<Vocabulary>, num_oov_buckets: u64, default_value: i64 },
+    L2Loss,
+    SoftmaxCrossEntropy,
+}
+
+impl Op {
+    /// Parses `node`'s op and attributes; `assets` resolves asset file names
+    /// for ops that read one at load (`VocabLookup`).
+    ///
+    /// # Errors
+    /// [`Error::UnknownOp`](crate::Error::UnknownOp), or
+    /// [`Error::Node`](crate::Error::Node) for a missing or ill-typed attribute,
+    /// a wrong input count, or an unreadable asset.
+    pub fn parse(node: &Node, assets: &Assets) -> Result<Op> {
+        let op = match node.op.as_str() {
+            "Placeholder" => {
+                Op::Placeholder { dtype: node.attr_type("dtype")?, shape: node.attr_shape("shape")?.clone() }
+            }
+            "Const" => Op::Const { value: node.attr_tensor("value")?.clone() },
+            "Variable" => {
+                let shape = node.attr_shape("shape")?;
+                let shape = shape.as_known().ok_or_else(|| node.error(format!("shape {shape} must be fully known")))?;
+                Op::Variable { dtype: node.attr_type("dtype")?, shape }
+            }
+            "Identity" => Op::Identity,
+            "Reshape" => {
+                let shape = node.attr_ints("shape")?.to_vec();
+                if shape.iter().any(|&d| d < -1) || shape.iter().filter(|&&d| d == -1).count() > 1 {
+                    return Err(node.error(format!("shape {shape:?}: dims must be sizes, with at most one -1")));
+                }
+                Op::Reshape { shape }
+            }
+            "Tile" => {
+                let multiples = node.attr_ints("multiples")?;
+                let multiples = multiples
+                    .iter()
+                    .map(|&m| usize::try_from(m))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| node.error(format!("multiples {multiples:?} must be >= 0")))?;
+                Op::Tile { multiples }
+            }
+            "ConcatV2" => Op::Concat { axis: node.attr_int("axis")? },
+            "ExpandDims" => Op::ExpandDims { axis: node.attr_int("axis")? },
+            "Squeeze" => Op::Squeeze { axes: node.attr_ints("axes")?.to_vec() },
+            "MatMul" => {
+                Op::MatMul { transpose_a: node.attr_flag("transpose_a")?, transpose_b: node.attr_flag("transpose_b")? }
+            }
+            "BiasAdd" => Op::BiasAdd,
+            "Add" => Op::Binary(BinaryOp::Add),
+            "Sub" => Op::Binary(BinaryOp::Sub),
+            "Mul" => Op::Binary(BinaryOp::Mul),
+            "Div" => Op::Binary(BinaryOp::Div),
+            "Relu" => Op::Unary(UnaryOp::Relu),
+            "Tanh" => Op::Unary(UnaryOp::Tanh),
+            "Sigmoid" => Op::Unary(UnaryOp::Sigmoid),
+            "Square" => Op::Unary(UnaryOp::Square),
+            "Neg" => Op::Unary(UnaryOp::Neg),
+            "Softmax" => Op::Softmax,
+            "ArgMax" => Op::ArgMax { axis: node.attr_int("axis")? },
+            "ReduceSum" | "ReduceMean" => Op::Reduce {
+                op: if node.op == "ReduceSum" { ReduceOp::Sum } else { ReduceOp::Mean },
+                axes: node.attr_ints("axes")?.to_vec(),
+                keep_dims: node.attr_flag("keep_dims")?,
+            },
+            "Cast" => {
+                let to = node.attr_type("to")?;
+                if to == DataType::String {
+                    return Err(node.error("cannot cast to string"));
+                }
+                Op::Cast { to }
+            }
+            "Gather" => Op::Gather { axis: if node.attrs.contains_key("axis") { node.attr_int("axis")? } else { 0 } },
+            "VocabLookup" => {
+                let asset = node.attr_str("asset")?;
+                let path = assets.path(asset).map_err(|e| node.error(e.to_string()))?;
+                let vocab = Vocabulary::from_file(path).map_err(|e| node.error(e.to_string()))?;
+                let buckets = node.attr_int("num_oov_buckets")?;
+                Op::VocabLookup {
+                    vocab: Arc::new(vocab),
+                    num_oov_buckets: u64::try_from(buckets)
+                        .map_err(|_| node.error(format!("num_oov_buckets {buckets} must be >= 0")))?,
+                    default_value: node.attr_int("default_value")?,
+                }
+            }
+            "L2Loss" => Op::L2Loss,
+            "SoftmaxCrossEntropy" => Op::SoftmaxCrossEntropy,
+            other => {
+                return Err(crate::Error::UnknownOp {
+                    node: node.name.clone(),
+                    op: other.to_owned(),
+                    version: OP_SET_VERSION,
+                });
+            }
+        };
+        let (min, max) = op.arity();
+        let n = node.inputs.len();
+        if n < min || n > max {
+            let expected = if min == max { format!("{min}") } else { format!("at least {min}") };
+            return Err(node.error(format!("expected {expected} input(s), got {n}")));
+        }
+        Ok(op)
+    }
+
+    /// The op's name as written in the artifact.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Placeholder { .. } => "Placeholder",
+            Op::Const { .. } => "Const",
+            Op::Variable { .. } => "Variable",
+            Op::Identity => "Identity",
+            Op::Reshape { .. } => "Reshape",
+            Op::Tile { .. } => "Tile",
+            Op::Concat { .. } => "ConcatV2",
+            Op::ExpandDims { .. } => "ExpandDims",
+            Op::Squeeze { .. } => "Squeeze",
+            Op::MatMul { .. } => "MatMul",
+            Op::BiasAdd => "BiasAdd",
+            Op::Binary(BinaryOp::Add) => "Add",
+            Op::Binary(BinaryOp::Sub) => "Sub",
+            Op::Binary(BinaryOp::Mul) => "Mul",
+            Op::Binary(BinaryOp::Div) => "Div",
+            Op::Unary(UnaryOp::Relu) => "Relu",
+            Op::Unary(UnaryOp::Tanh) => "Tanh",
+            Op::Unary(UnaryOp::Sigmoid) => "Sigmoid",
+            Op::Unary(UnaryOp::Square) => "Square",
+            Op::Unary(UnaryOp::Neg) => "Neg",
+            Op::Softmax => "Softmax",
+            Op::ArgMax { .. } => "ArgMax",
+            Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
+            Op::Reduce { op: ReduceOp::Mean, .. } => "ReduceMean",
+            Op::Cast { .. } => "Cast",
+            Op::Gather { .. } => "Gather",
+            Op::VocabLookup { .. } => "VocabLookup",
+            Op::L2Loss => "L2Loss",
+            Op::SoftmaxCrossEntropy => "SoftmaxCrossEntropy",
+        }
+    }
+
+    /// The allowed input count, as `(min, max)`.
+    pub fn arity(&self) -> (usize, usize) {
+        match self {
+            Op::Placeholder { .. } | Op::Const { .. } | Op::Variable { .. } => (0, 0),
+            Op::Concat { .. } => (1, usize::MAX),
+            Op::MatMul { .. } | Op::BiasAdd | Op::Binary(_) | Op::Gather { .. } | Op::SoftmaxCrossEntropy => (2, 2),
+            _ => (1, 1),
+        }
+    }
+
+    /// Whether the op's value is fixed once the artifact is loaded (no input,
+    /// not fed): constants and variables.
+    pub fn is_constant_source(&self) -> bool {
+        matches!(self, Op::Const { .. } | Op::Variable { .. })
+    }
+
+    /// Runs the reference kernel: computes the op on `inputs` into `out`,
+    /// reusing `out`'s allocation when it already has the right dtype.
+    ///
+    /// # Errors
+    /// A message saying which input disagrees with what; the caller names the
+    /// node. Sources (`Placeholder`, `Variable`) have no kernel: their values
+    /// are supplied by the caller.
+    pub fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> std::result::Result<(), String> {
+        kernels::eval(self, inputs, out)
+    }
+
+    /// Infers the output dtype and shape from the inputs'.
+    ///
+    /// # Errors
+    /// A message saying which input disagrees with what; the caller names the node.
+    pub fn infer(&self, inputs: &[TensorType]) -> std::result::Result<TensorType, String> {
+        infer::infer(self, inputs)
+    }
+}
+
+/// Normalises a possibly negative `axis` for a tensor of `rank` dims.
+pub(crate) fn normalize_axis(axis: i64, rank: usize) -> std::result::Result<usize, String> {
+    let r = i64::try_from(rank).map_err(|_| "rank too large".to_owned())?;
+    let a = if axis < 0 { axis + r } else { axis };
+    if (0..r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }
+}

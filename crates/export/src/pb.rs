@@ -1,0 +1,6 @@
+//! Generated protobuf types of `proto/artifact.proto`. Private to the crate:
+//! the public API is the hand-written types, converted in `convert.rs`.
+
+#![allow(clippy::all, missing_docs)]
+
+include!(concat!(env!("OUT_DIR"), "/artifact.rs"));

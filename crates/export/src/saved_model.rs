@@ -1,0 +1,226 @@
+//! `SavedModel`: the contents of `saved_model.pb`, and the artifact
+//! directory as a whole (`Artifact`): reading and writing a version.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+
+use crate::bundle::{VariablesBundle, write_bundle};
+use crate::convert::{saved_model_from_pb, saved_model_to_pb};
+use crate::fsio::write_file_synced;
+use crate::signature::Signature;
+use crate::{Assets, Error, FORMAT_VERSION, Graph, OP_SET_VERSION, Result, Tensor, TypedGraph, pb};
+
+/// The file holding the [`SavedModel`] proto in a version directory.
+pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
+/// The directory holding the variables bundle in a version directory.
+pub const VARIABLES_DIR: &str = "variables";
+/// The directory holding the assets in a version directory.
+pub const ASSETS_DIR: &str = "assets";
+
+/// The model description: one or more meta graphs, each selected by tags.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SavedModel {
+    /// The meta graphs.
+    pub meta_graphs: Vec<MetaGraph>,
+}
+
+/// A servable graph with its signatures and the assets it reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetaGraph {
+    /// The tags that select it (e.g. `["serve"]`).
+    pub tags: Vec<String>,
+    /// The graph.
+    pub graph: Graph,
+    /// Named signatures (e.g. `serving_default`).
+    pub signatures: BTreeMap<String, Signature>,
+    /// File names under `assets/` the graph reads.
+    pub assets: Vec<String>,
+}
+
+impl SavedModel {
+    /// The meta graph whose tag set is exactly `tags` (in any order).
+    ///
+    /// # Errors
+    /// [`Error::NoMetaGraph`] listing the tag sets present.
+    pub fn meta_graph(&self, tags: &[&str]) -> Result<&MetaGraph> {
+        let mut wanted: Vec<&str> = tags.to_vec();
+        wanted.sort_unstable();
+        self.meta_graphs
+            .iter()
+            .find(|mg| {
+                let mut have: Vec<&str> = mg.tags.iter().map(String::as_str).collect();
+                have.sort_unstable();
+                have == wanted
+            })
+            .ok_or_else(|| Error::NoMetaGraph {
+                wanted: tags.iter().map(|t| (*t).to_owned()).collect(),
+                available: self.meta_graphs.iter().map(|mg| mg.tags.clone()).collect(),
+            })
+    }
+
+    /// Encodes as `saved_model.pb` bytes, stamped with this build's format
+    /// and op-set versions. Deterministic: the same model gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        saved_model_to_pb(self).encode_to_vec()
+    }
+
+    /// Decodes `saved_model.pb` bytes; `path` names the file in errors.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] for bytes that are not the proto,
+    /// [`Error::UnsupportedVersion`] for a newer format or op set,
+    /// [`Error::Malformed`] for impossible contents.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<SavedModel> {
+        let proto = pb::SavedModel::decode(bytes).map_err(|source| Error::Decode {
+            path: path.to_owned(),
+            message: "SavedModel",
+            source,
+        })?;
+        for (what, found, supported) in
+            [("format", proto.format_version, FORMAT_VERSION), ("op set", proto.op_set_version, OP_SET_VERSION)]
+        {
+            if found > supported {
+                return Err(Error::UnsupportedVersion { path: path.to_owned(), what, found, supported });
+            }
+        }
+        if proto.format_version == 0 {
+            return Err(Error::malformed(path, "format version 0: this is not an artifact of this format"));
+        }
+        saved_model_from_pb(&proto).map_err(|reason| Error::malformed(path, reason))
+    }
+}
+
+/// How to open an artifact.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Check every variable's crc32c at open (default: yes). Costs one pass
+    /// over the variables' bytes (crc32c runs at several GB/s).
+    pub verify_checksums: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions { verify_checksums: true }
+    }
+}
+
+/// A version directory opened for reading: the model decoded, the variables
+/// mapped, the assets located.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    dir: PathBuf,
+    version: Option<u64>,
+    model: SavedModel,
+    variables: VariablesBundle,
+}
+
+impl Artifact {
+    /// Opens the version directory `dir`, verifying checksums.
+    ///
+    /// ```no_run
+    /// let artifact = export::Artifact::open(export::latest_version("saved_model")?)?;
+    /// let graph = artifact.typed_graph(&["serve"])?;
+    /// # Ok::<(), export::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// See [`Artifact::open_with`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<Artifact> {
+        Artifact::open_with(dir.as_ref(), OpenOptions::default())
+    }
+
+    /// Opens the version directory `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a missing directory or file; a `temp-*` directory is
+    /// refused as [`Error::Malformed`] (an export still in progress); the
+    /// errors of [`SavedModel::from_bytes`] and [`VariablesBundle::open`].
+    pub fn open_with(dir: &Path, options: OpenOptions) -> Result<Artifact> {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with(crate::fsio::TEMP_PREFIX) {
+            return Err(Error::malformed(dir, "this is an export still being written (temp-*), not a version"));
+        }
+        let path = dir.join(SAVED_MODEL_FILE);
+        let bytes = fs::read(&path).map_err(Error::io("reading", &path))?;
+        let model = SavedModel::from_bytes(&bytes, &path)?;
+        let variables = VariablesBundle::open(dir.join(VARIABLES_DIR), options.verify_checksums)?;
+        Ok(Artifact { dir: dir.to_owned(), version: name.parse().ok(), model, variables })
+    }
+
+    /// The version directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The version number, if the directory is named by one.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// The decoded `saved_model.pb`.
+    pub fn model(&self) -> &SavedModel {
+        &self.model
+    }
+
+    /// The variables bundle.
+    pub fn variables(&self) -> &VariablesBundle {
+        &self.variables
+    }
+
+    /// Where the assets of `meta_graph` are on disk.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for an asset name that is not a plain file name.
+    pub fn assets(&self, meta_graph: &MetaGraph) -> Result<Assets> {
+        let dir = self.dir.join(ASSETS_DIR);
+        Assets::in_dir(&dir, meta_graph.assets.iter().map(String::as_str))
+    }
+
+    /// The meta graph tagged `tags`, validated, with every signature checked
+    /// against it.
+    ///
+    /// # Errors
+    /// [`Error::NoMetaGraph`], or any validation error naming the node or signature.
+    pub fn typed_graph(&self, tags: &[&str]) -> Result<TypedGraph> {
+        let meta_graph = self.model.meta_graph(tags)?;
+        let graph = TypedGraph::new(&meta_graph.graph, &self.assets(meta_graph)?)?;
+        for (key, signature) in &meta_graph.signatures {
+            signature.check(key, &graph)?;
+        }
+        Ok(graph)
+    }
+}
+
+/// Writes a new version of `model` under `export_dir_base` (see
+/// [`crate::write_version`]): `saved_model.pb`, the `variables`, and each
+/// asset copied from where `assets` says it is into `assets/`.
+///
+/// # Errors
+/// [`Error::Io`] naming the file that could not be written or copied; on
+/// error no version appears.
+pub fn write_artifact(
+    export_dir_base: impl AsRef<Path>,
+    model: &SavedModel,
+    variables: &[(&str, &Tensor)],
+    assets: &Assets,
+) -> Result<PathBuf> {
+    crate::write_version(export_dir_base, |dir| {
+        write_file_synced(&dir.join(SAVED_MODEL_FILE), &model.to_bytes())?;
+        let vars = dir.join(VARIABLES_DIR);
+        fs::create_dir(&vars).map_err(Error::io("creating", &vars))?;
+        write_bundle(&vars, variables)?;
+        let mut assets = assets.iter().peekable();
+        if assets.peek().is_some() {
+            let asset_dir = dir.join(ASSETS_DIR);
+            fs::create_dir(&asset_dir).map_err(Error::io("creating", &asset_dir))?;
+            for (name, source) in assets {
+                let bytes = fs::read(source).map_err(Error::io("reading asset", source))?;
+                write_file_synced(&asset_dir.join(name), &bytes)?;
+            }
+        }
+        Ok(())
+    })
+}

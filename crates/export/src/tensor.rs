@@ -1,0 +1,382 @@
+//! `Tensor`: a typed, shaped value, owned or borrowed from a memory map.
+
+use std::fmt;
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
+
+use crate::shape::element_count;
+use crate::{DataType, Error, Result};
+
+/// A value of the graph: a dtype, a concrete shape and row-major elements.
+///
+/// Numeric tensors read from a variables bundle borrow their bytes from the
+/// memory-mapped data file (no copy); everything else owns a `Vec`. Convert
+/// from ndarray with `From`, and back with [`Tensor::view`],
+/// [`Tensor::into_array`] or the typed shorthands such as [`Tensor::as_f32`].
+///
+/// ```
+/// use export::Tensor;
+/// use ndarray::array;
+///
+/// let t = Tensor::from(array![[1.0f32, 2.0], [3.0, 4.0]]);
+/// assert_eq!(t.shape(), &[2, 2]);
+/// assert_eq!(t.as_f32()?[[1, 0]], 3.0);
+/// # Ok::<(), export::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Tensor {
+    shape: Vec<usize>,
+    data: Data,
+}
+
+/// The elements, one variant per dtype.
+#[derive(Clone)]
+#[doc(hidden)]
+pub enum Data {
+    F32(Buffer<f32>),
+    I64(Buffer<i64>),
+    I32(Buffer<i32>),
+    Bool(Vec<bool>),
+    String(Vec<String>),
+}
+
+/// Numeric elements: owned, or a typed window into a shared memory map.
+#[derive(Clone)]
+#[doc(hidden)]
+pub enum Buffer<T> {
+    Owned(Vec<T>),
+    /// Invariant (checked by [`Buffer::mapped`]): `offset` is aligned for `T`
+    /// and `len` bytes starting there lie inside `map` and are a whole number
+    /// of `T`.
+    Mapped {
+        map: Arc<Mmap>,
+        offset: usize,
+        len: usize,
+    },
+}
+
+impl<T: bytemuck::Pod> Buffer<T> {
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Buffer::Owned(v) => v,
+            Buffer::Mapped { map, offset, len } => bytemuck::cast_slice(&map[*offset..*offset + *len]),
+        }
+    }
+
+    /// The owned vector, copying mapped bytes first.
+    fn make_owned(&mut self) -> &mut Vec<T> {
+        if let Buffer::Mapped { .. } = self {
+            *self = Buffer::Owned(self.as_slice().to_vec());
+        }
+        match self {
+            Buffer::Owned(v) => v,
+            Buffer::Mapped { .. } => unreachable!("converted to owned just above"),
+        }
+    }
+
+    /// A window into `map`, or `None` if the bytes are misaligned or out of bounds.
+    pub(crate) fn mapped(map: &Arc<Mmap>, offset: usize, len: usize) -> Option<Buffer<T>> {
+        let bytes = map.get(offset..offset.checked_add(len)?)?;
+        bytemuck::try_cast_slice::<u8, T>(bytes).ok()?;
+        Some(Buffer::Mapped { map: Arc::clone(map), offset, len })
+    }
+}
+
+#[cfg(target_endian = "big")]
+compile_error!(
+    "the artifact format is little-endian and tensors are used in place: big-endian hosts are not supported"
+);
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A Rust type that can be the element of a [`Tensor`]: `f32`, `i64`, `i32`,
+/// `bool` or `String`.
+pub trait Element: Clone + Default + PartialEq + fmt::Debug + Send + Sync + 'static + sealed::Sealed {
+    /// The dtype of tensors of this element.
+    const DTYPE: DataType;
+    #[doc(hidden)]
+    fn slice(data: &Data) -> Option<&[Self]>;
+    #[doc(hidden)]
+    fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>>;
+    #[doc(hidden)]
+    fn wrap(v: Vec<Self>) -> Data;
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident, mapped) => {
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const DTYPE: DataType = DataType::$variant;
+            fn slice(data: &Data) -> Option<&[Self]> {
+                match data {
+                    Data::$variant(b) => Some(b.as_slice()),
+                    _ => None,
+                }
+            }
+            fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
+                match data {
+                    Data::$variant(b) => Some(b.make_owned()),
+                    _ => None,
+                }
+            }
+            fn wrap(v: Vec<Self>) -> Data {
+                Data::$variant(Buffer::Owned(v))
+            }
+        }
+    };
+    ($t:ty, $variant:ident) => {
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const DTYPE: DataType = DataType::$variant;
+            fn slice(data: &Data) -> Option<&[Self]> {
+                match data {
+                    Data::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
+                match data {
+                    Data::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn wrap(v: Vec<Self>) -> Data {
+                Data::$variant(v)
+            }
+        }
+    };
+}
+
+element!(f32, F32, mapped);
+element!(i64, I64, mapped);
+element!(i32, I32, mapped);
+element!(bool, Bool);
+element!(String, String);
+
+impl Tensor {
+    /// A tensor from a shape and its row-major elements.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the element count of `shape` is not `data.len()`.
+    pub fn from_vec<T: Element>(shape: Vec<usize>, data: Vec<T>) -> Result<Tensor> {
+        let n = element_count(&shape, "tensor")?;
+        if n != data.len() {
+            return Err(Error::Shape {
+                what: "tensor".into(),
+                reason: format!("shape {shape:?} holds {n} elements, got {}", data.len()),
+            });
+        }
+        Ok(Tensor { shape, data: T::wrap(data) })
+    }
+
+    /// A rank-0 tensor.
+    pub fn scalar<T: Element>(value: T) -> Tensor {
+        Tensor { shape: Vec::new(), data: T::wrap(vec![value]) }
+    }
+
+    /// An empty tensor of `dtype` (shape `[0]`), a starting point for kernels
+    /// that write into a reused output.
+    pub fn empty(dtype: DataType) -> Tensor {
+        let data = match dtype {
+            DataType::F32 => f32::wrap(Vec::new()),
+            DataType::I64 => i64::wrap(Vec::new()),
+            DataType::I32 => i32::wrap(Vec::new()),
+            DataType::Bool => bool::wrap(Vec::new()),
+            DataType::String => String::wrap(Vec::new()),
+        };
+        Tensor { shape: vec![0], data }
+    }
+
+    pub(crate) fn from_data(shape: Vec<usize>, data: Data) -> Tensor {
+        Tensor { shape, data }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DataType {
+        match self.data {
+            Data::F32(_) => DataType::F32,
+            Data::I64(_) => DataType::I64,
+            Data::I32(_) => DataType::I32,
+            Data::Bool(_) => DataType::Bool,
+            Data::String(_) => DataType::String,
+        }
+    }
+
+    /// The concrete shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor has no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the elements are borrowed from a memory-mapped file.
+    pub fn is_mapped(&self) -> bool {
+        matches!(
+            self.data,
+            Data::F32(Buffer::Mapped { .. }) | Data::I64(Buffer::Mapped { .. }) | Data::I32(Buffer::Mapped { .. })
+        )
+    }
+
+    /// The row-major elements.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if `T` is not the tensor's element type.
+    pub fn as_slice<T: Element>(&self) -> Result<&[T]> {
+        T::slice(&self.data).ok_or_else(|| self.dtype_error::<T>())
+    }
+
+    /// A view of the tensor as an ndarray, without copying.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if `T` is not the tensor's element type.
+    pub fn view<T: Element>(&self) -> Result<ArrayViewD<'_, T>> {
+        let slice = self.as_slice::<T>()?;
+        ArrayViewD::from_shape(IxDyn(&self.shape), slice)
+            .map_err(|e| Error::Shape { what: "tensor".into(), reason: e.to_string() })
+    }
+
+    /// The tensor as an owned ndarray (copies mapped bytes).
+    ///
+    /// # Errors
+    /// [`Error::DType`] if `T` is not the tensor's element type.
+    pub fn into_array<T: Element>(mut self) -> Result<ArrayD<T>> {
+        let err = self.dtype_error::<T>();
+        let data = std::mem::take(T::vec_mut(&mut self.data).ok_or(err)?);
+        ArrayD::from_shape_vec(IxDyn(&self.shape), data)
+            .map_err(|e| Error::Shape { what: "tensor".into(), reason: e.to_string() })
+    }
+
+    /// A view of an `f32` tensor.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if the tensor is not `f32`.
+    pub fn as_f32(&self) -> Result<ArrayViewD<'_, f32>> {
+        self.view()
+    }
+
+    /// A view of an `i64` tensor.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if the tensor is not `i64`.
+    pub fn as_i64(&self) -> Result<ArrayViewD<'_, i64>> {
+        self.view()
+    }
+
+    /// A view of an `i32` tensor.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if the tensor is not `i32`.
+    pub fn as_i32(&self) -> Result<ArrayViewD<'_, i32>> {
+        self.view()
+    }
+
+    /// A view of a `bool` tensor.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if the tensor is not `bool`.
+    pub fn as_bool(&self) -> Result<ArrayViewD<'_, bool>> {
+        self.view()
+    }
+
+    /// A view of a `string` tensor.
+    ///
+    /// # Errors
+    /// [`Error::DType`] if the tensor is not `string`.
+    pub fn as_string(&self) -> Result<ArrayViewD<'_, String>> {
+        self.view()
+    }
+
+    /// Prepares this tensor to receive `shape` elements of type `T`, reusing
+    /// its allocation when it already holds `T`, and returns the cleared
+    /// vector the caller must fill with exactly `shape`'s element count.
+    pub(crate) fn output_vec<T: Element>(&mut self, shape: &[usize]) -> &mut Vec<T> {
+        self.shape.clear();
+        self.shape.extend_from_slice(shape);
+        if T::vec_mut(&mut self.data).is_none() {
+            self.data = T::wrap(Vec::new());
+        }
+        match T::vec_mut(&mut self.data) {
+            Some(v) => {
+                v.clear();
+                v
+            }
+            None => unreachable!("data was just replaced by a Vec<T>"),
+        }
+    }
+
+    /// Like [`Tensor::output_vec`], resized to the element count and filled
+    /// with defaults, for kernels that write by index.
+    pub(crate) fn output_slice<T: Element>(&mut self, shape: &[usize]) -> &mut [T] {
+        let n = shape.iter().product();
+        let v = self.output_vec::<T>(shape);
+        v.resize(n, T::default());
+        v
+    }
+
+    pub(crate) fn data(&self) -> &Data {
+        &self.data
+    }
+
+    fn dtype_error<T: Element>(&self) -> Error {
+        Error::DType { what: "tensor".into(), expected: T::DTYPE, got: self.dtype() }
+    }
+}
+
+impl<T: Element, D: Dimension> From<ndarray::Array<T, D>> for Tensor {
+    fn from(array: ndarray::Array<T, D>) -> Tensor {
+        let shape = array.shape().to_vec();
+        let data = if array.is_standard_layout() {
+            let (vec, _offset) = array.into_raw_vec_and_offset();
+            vec
+        } else {
+            array.iter().cloned().collect()
+        };
+        Tensor { shape, data: T::wrap(data) }
+    }
+}
+
+impl PartialEq for Tensor {
+    fn eq(&self, other: &Tensor) -> bool {
+        if self.shape != other.shape {
+            return false;
+        }
+        match (&self.data, &other.data) {
+            (Data::F32(a), Data::F32(b)) => a.as_slice() == b.as_slice(),
+            (Data::I64(a), Data::I64(b)) => a.as_slice() == b.as_slice(),
+            (Data::I32(a), Data::I32(b)) => a.as_slice() == b.as_slice(),
+            (Data::Bool(a), Data::Bool(b)) => a == b,
+            (Data::String(a), Data::String(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 8;
+        write!(f, "Tensor<{}>{:?} ", self.dtype(), self.shape)?;
+        fn list<T: fmt::Debug>(f: &mut fmt::Formatter<'_>, v: &[T]) -> fmt::Result {
+            f.debug_list().entries(v.iter().take(SHOWN)).finish()?;
+            if v.len() > SHOWN { write!(f, " (+{} more)", v.len() - SHOWN) } else { Ok(()) }
+        }
+        match &self.data {
+            Data::F32(b) => list(f, b.as_slice()),
+            Data::I64(b) => list(f, b.as_slice()),
+            Data::I32(b) => list(f, b.as_slice()),
+            Data::Bool(v) => list(f, v),
+            Data::String(v) => list(f, v),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Vocabulary tables read from asset files, for the `VocabLookup` op.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// A string -> id table: the id of a token is its 0-based line number in the
+/// file, as in TensorFlow's `index_table_from_file`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vocabulary {
+    ids: HashMap<String, i64>,
+}
+
+impl Vocabulary {
+    /// Reads one token per line (`\n`-separated, a trailing `\r` dropped, a
+    /// final newline optional).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Malformed`] if it is
+    /// empty, not UTF-8, or repeats a token (naming it and both lines).
+    pub fn from_file(path: &Path) -> Result<Vocabulary> {
+        let bytes = std::fs::read(path).map_err(Error::io("reading vocabulary", path))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|e| Error::malformed(path, format!("vocabulary is not UTF-8: {e}")))?;
+        Vocabulary::from_lines(text.strip_suffix('\n').unwrap_or(text).split('\n'))
+            .map_err(|reason| Error::malformed(path, reason))
+    }
+
+    /// Builds a table from tokens in id order.
+    ///
+    /// # Errors
+    /// A message if there is no token or a token repeats.
+    pub fn from_lines<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Result<Vocabulary, String> {
+        let mut ids = HashMap::new();
+        for (line, token) in tokens.into_iter().enumerate() {
+            let token = token.strip_suffix('\r').unwrap_or(token);
+            if let Some(first) = ids.insert(token.to_owned(), line as i64) {
+                return Err(format!("token {token:?} appears on line {} and again on line {}", first + 1, line + 1));
+            }
+        }
+        if ids.is_empty() || (ids.len() == 1 && ids.contains_key("")) {
+            return Err("vocabulary is empty".into());
+        }
+        Ok(Vocabulary { ids })
+    }
+
+    /// The number of tokens.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the table is empty (never true for a loaded table).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The id of `token`: its line, else an out-of-vocabulary bucket
+    /// `len + fnv1a64(token) % num_oov_buckets`, else `default_value`.
+    pub fn lookup(&self, token: &str, num_oov_buckets: u64, default_value: i64) -> i64 {
+        match self.ids.get(token) {
+            Some(&id) => id,
+            None if num_oov_buckets > 0 => self.ids.len() as i64 + (fnv1a64(token.as_bytes()) % num_oov_buckets) as i64,
+            None => default_value,
+        }
+    }
+}
+
+/// The 64-bit FNV-1a hash: stable across platforms and releases, so a token
+/// lands in the same bucket when training and when serving.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
