@@ -1,0 +1,214 @@
+//! Each op's reference kernel against hand-computed values, broadcasting and
+//! edge shapes included.
+
+use std::collections::BTreeMap;
+
+use export::{Assets, Attr, DataType, Node, Op, Shape, Tensor};
+use ndarray::{array, ArrayD, IxDyn};
+
+fn op(name: &str, n_inputs: usize, attrs: &[(&str, Attr)]) -> Op {
+    let inputs: Vec<String> = (0..n_inputs).map(|i| format!("in{i}")).collect();
+    let node = Node {
+        name: "n".into(),
+        op: name.into(),
+        inputs,
+        attrs: attrs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect::<BTreeMap<_, _>>(),
+    };
+    Op::parse(&node, &Assets::new()).unwrap()
+}
+
+fn run(op: &Op, inputs: &[Tensor]) -> Result<Tensor, String> {
+    let refs: Vec<&Tensor> = inputs.iter().collect();
+    let mut out = Tensor::empty(DataType::F32);
+    op.eval(&refs, &mut out)?;
+    Ok(out)
+}
+
+fn f32s(shape: &[usize], v: &[f32]) -> Tensor {
+    Tensor::from_vec(shape.to_vec(), v.to_vec()).unwrap()
+}
+
+fn ints(v: &[i64]) -> Attr {
+    Attr::Ints(v.to_vec())
+}
+
+#[test]
+fn shape_ops() {
+    let x = Tensor::from(array![[1.0f32], [2.0]]);
+    assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[1, 2]))]), &[x.clone()]).unwrap(), f32s(&[2, 2], &[1., 1., 2., 2.]));
+    assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[2, 1]))]), &[x.clone()]).unwrap(), f32s(&[4, 1], &[1., 2., 1., 2.]));
+    assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[0, 3]))]), &[x.clone()]).unwrap(), f32s(&[0, 3], &[]));
+    assert_eq!(run(&op("Identity", 1, &[]), &[x.clone()]).unwrap(), x);
+    assert_eq!(run(&op("Reshape", 1, &[("shape", ints(&[-1]))]), &[x.clone()]).unwrap(), f32s(&[2], &[1., 2.]));
+    assert!(run(&op("Reshape", 1, &[("shape", ints(&[3, -1]))]), &[x.clone()]).is_err());
+    assert_eq!(run(&op("ExpandDims", 1, &[("axis", Attr::Int(-1))]), &[x.clone()]).unwrap().shape(), &[2, 1, 1]);
+    assert_eq!(run(&op("Squeeze", 1, &[("axes", ints(&[]))]), &[x.clone()]).unwrap(), f32s(&[2], &[1., 2.]));
+    assert!(run(&op("Squeeze", 1, &[("axes", ints(&[0]))]), &[x.clone()]).is_err());
+    let y = Tensor::from(array![[3.0f32, 4.0], [5.0, 6.0]]);
+    let cat = op("ConcatV2", 2, &[("axis", Attr::Int(1))]);
+    assert_eq!(run(&cat, &[x.clone(), y.clone()]).unwrap(), f32s(&[2, 3], &[1., 3., 4., 2., 5., 6.]));
+    let cat0 = op("ConcatV2", 2, &[("axis", Attr::Int(0))]);
+    assert!(run(&cat0, &[x, y]).is_err(), "dims other than the axis must agree");
+}
+
+#[test]
+fn strings_tile_and_concat() {
+    let s = Tensor::from_vec(vec![1, 2], vec!["a".to_owned(), "b".to_owned()]).unwrap();
+    let tiled = run(&op("Tile", 1, &[("multiples", ints(&[2, 1]))]), &[s]).unwrap();
+    assert_eq!(tiled.as_slice::<String>().unwrap(), ["a", "b", "a", "b"]);
+}
+
+#[test]
+fn matmul_and_bias() {
+    let a = Tensor::from(array![[1.0f32, 2.0], [3.0, 4.0]]);
+    let b = Tensor::from(array![[5.0f32], [6.0]]);
+    assert_eq!(run(&op("MatMul", 2, &[]), &[a.clone(), b.clone()]).unwrap(), f32s(&[2, 1], &[17., 39.]));
+    let ta = op("MatMul", 2, &[("transpose_a", Attr::Bool(true))]);
+    assert_eq!(run(&ta, &[a.clone(), b.clone()]).unwrap(), f32s(&[2, 1], &[23., 34.]));
+    assert!(run(&op("MatMul", 2, &[]), &[b.clone(), b.clone()]).is_err());
+    let bias = f32s(&[2], &[10., 20.]);
+    assert_eq!(run(&op("BiasAdd", 2, &[]), &[a.clone(), bias]).unwrap(), f32s(&[2, 2], &[11., 22., 13., 24.]));
+    assert!(run(&op("BiasAdd", 2, &[]), &[a, f32s(&[3], &[0.; 3])]).is_err());
+}
+
+#[test]
+fn binary_broadcasting() {
+    let a = Tensor::from(array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let row = f32s(&[3], &[10., 20., 30.]);
+    let col = f32s(&[2, 1], &[100., 200.]);
+    let scalar = Tensor::scalar(2.0f32);
+    assert_eq!(run(&op("Add", 2, &[]), &[a.clone(), row]).unwrap(), f32s(&[2, 3], &[11., 22., 33., 14., 25., 36.]));
+    assert_eq!(run(&op("Sub", 2, &[]), &[col.clone(), a.clone()]).unwrap(), f32s(&[2, 3], &[99., 98., 97., 196., 195., 194.]));
+    assert_eq!(run(&op("Mul", 2, &[]), &[scalar.clone(), a.clone()]).unwrap(), f32s(&[2, 3], &[2., 4., 6., 8., 10., 12.]));
+    assert_eq!(run(&op("Div", 2, &[]), &[a.clone(), scalar]).unwrap(), f32s(&[2, 3], &[0.5, 1., 1.5, 2., 2.5, 3.]));
+    // [2,1] + [1,3] -> [2,3]
+    let r = f32s(&[1, 3], &[1., 2., 3.]);
+    assert_eq!(run(&op("Add", 2, &[]), &[col, r]).unwrap(), f32s(&[2, 3], &[101., 102., 103., 201., 202., 203.]));
+    assert!(run(&op("Add", 2, &[]), &[a, f32s(&[2], &[1., 2.])]).is_err());
+    let i = Tensor::from(array![7i64, -7]);
+    assert_eq!(run(&op("Div", 2, &[]), &[i.clone(), Tensor::scalar(2i64)]).unwrap(), Tensor::from(array![3i64, -3]));
+    assert!(run(&op("Div", 2, &[]), &[i, Tensor::scalar(0i64)]).unwrap_err().contains("division by zero"));
+}
+
+#[test]
+fn activations() {
+    let x = f32s(&[4], &[-1., 0., 1., 2.]);
+    assert_eq!(run(&op("Relu", 1, &[]), &[x.clone()]).unwrap(), f32s(&[4], &[0., 0., 1., 2.]));
+    assert_eq!(run(&op("Square", 1, &[]), &[x.clone()]).unwrap(), f32s(&[4], &[1., 0., 1., 4.]));
+    assert_eq!(run(&op("Neg", 1, &[]), &[x.clone()]).unwrap(), f32s(&[4], &[1., -0., -1., -2.]));
+    let s = run(&op("Sigmoid", 1, &[]), &[x.clone()]).unwrap();
+    assert!((s.as_slice::<f32>().unwrap()[0] - 0.268_941_43).abs() < 1e-6);
+    let t = run(&op("Tanh", 1, &[]), &[x]).unwrap();
+    assert!((t.as_slice::<f32>().unwrap()[3] - 0.964_027_6).abs() < 1e-6);
+    let logits = f32s(&[2, 3], &[1., 2., 3., 1000., 1000., 1000.]);
+    let p = run(&op("Softmax", 1, &[]), &[logits]).unwrap();
+    let p = p.as_slice::<f32>().unwrap();
+    let expected = [0.090_030_57, 0.244_728_47, 0.665_240_94, 1. / 3., 1. / 3., 1. / 3.];
+    for (a, b) in p.iter().zip(expected) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn reductions_argmax_cast() {
+    let x = Tensor::from(array![[1.0f32, 5.0, 3.0], [4.0, 2.0, 6.0]]);
+    let sum = |axes: &[i64], keep| op("ReduceSum", 1, &[("axes", ints(axes)), ("keep_dims", Attr::Bool(keep))]);
+    assert_eq!(run(&sum(&[], false), &[x.clone()]).unwrap(), Tensor::scalar(21.0f32));
+    assert_eq!(run(&sum(&[0], false), &[x.clone()]).unwrap(), f32s(&[3], &[5., 7., 9.]));
+    assert_eq!(run(&sum(&[-1], true), &[x.clone()]).unwrap(), f32s(&[2, 1], &[9., 12.]));
+    let mean = op("ReduceMean", 1, &[("axes", ints(&[1]))]);
+    assert_eq!(run(&mean, &[x.clone()]).unwrap(), f32s(&[2], &[3., 4.]));
+    let am = op("ArgMax", 1, &[("axis", Attr::Int(1))]);
+    assert_eq!(run(&am, &[x.clone()]).unwrap(), Tensor::from(array![1i64, 2]));
+    let ties = f32s(&[3], &[2., 2., 1.]);
+    assert_eq!(run(&op("ArgMax", 1, &[("axis", Attr::Int(0))]), &[ties]).unwrap(), Tensor::scalar(0i64));
+    let to_i32 = op("Cast", 1, &[("to", Attr::Type(DataType::I32))]);
+    assert_eq!(run(&to_i32, &[f32s(&[3], &[-1.7, 0.2, 2.9])]).unwrap(), Tensor::from(array![-1i32, 0, 2]));
+    let to_bool = op("Cast", 1, &[("to", Attr::Type(DataType::Bool))]);
+    assert_eq!(run(&to_bool, &[f32s(&[2], &[0., 3.])]).unwrap(), Tensor::from(array![false, true]));
+    let to_f32 = op("Cast", 1, &[("to", Attr::Type(DataType::F32))]);
+    assert_eq!(run(&to_f32, &[Tensor::from(array![true, false])]).unwrap(), f32s(&[2], &[1., 0.]));
+}
+
+#[test]
+fn losses() {
+    let x = f32s(&[2], &[3., 4.]);
+    assert_eq!(run(&op("L2Loss", 1, &[]), &[x]).unwrap(), Tensor::scalar(12.5f32));
+    let logits = f32s(&[1, 2], &[0., 0.]);
+    let labels = f32s(&[1, 2], &[1., 0.]);
+    let ce = run(&op("SoftmaxCrossEntropy", 2, &[]), &[logits, labels]).unwrap();
+    assert!((ce.as_slice::<f32>().unwrap()[0] - std::f32::consts::LN_2).abs() < 1e-6);
+}
+
+#[test]
+fn gather() {
+    let table = Tensor::from(array![[0.0f32, 0.5], [1.0, 1.5], [2.0, 2.5]]);
+    let ids = Tensor::from(array![[2i64, 0], [1, 1]]);
+    let out = run(&op("Gather", 2, &[]), &[table.clone(), ids]).unwrap();
+    assert_eq!(out.shape(), &[2, 2, 2]);
+    assert_eq!(out.as_slice::<f32>().unwrap(), [2., 2.5, 0., 0.5, 1., 1.5, 1., 1.5]);
+    let axis1 = op("Gather", 2, &[("axis", Attr::Int(1))]);
+    assert_eq!(run(&axis1, &[table.clone(), Tensor::from(array![1i32])]).unwrap(), f32s(&[3, 1], &[0.5, 1.5, 2.5]));
+    let err = run(&op("Gather", 2, &[]), &[table, Tensor::from(array![3i64])]).unwrap_err();
+    assert!(err.contains("index 3 is out of range"), "{err}");
+}
+
+#[test]
+fn vocab_lookup_with_oov_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("vocab.txt"), "good\nbad\nmovie\n").unwrap();
+    let mut assets = Assets::new();
+    assets.insert("vocab.txt", dir.path().join("vocab.txt")).unwrap();
+    let node = |buckets| {
+        Node::new("lookup", "VocabLookup", &["words"])
+            .with("asset", Attr::Str("vocab.txt".into()))
+            .with("num_oov_buckets", Attr::Int(buckets))
+            .with("default_value", Attr::Int(-1))
+    };
+    let words = Tensor::from(ArrayD::from_shape_vec(IxDyn(&[1, 3]), vec!["movie".to_owned(), "good".into(), "zzz".into()]).unwrap());
+    let with_buckets = Op::parse(&node(4), &assets).unwrap();
+    let mut out = Tensor::empty(DataType::I64);
+    with_buckets.eval(&[&words], &mut out).unwrap();
+    let ids = out.as_slice::<i64>().unwrap().to_vec();
+    assert_eq!(&ids[..2], [2, 0]);
+    assert_eq!(ids[2], 3 + (export::fnv1a64(b"zzz") % 4) as i64);
+    let no_buckets = Op::parse(&node(0), &assets).unwrap();
+    no_buckets.eval(&[&words], &mut out).unwrap();
+    assert_eq!(out.as_slice::<i64>().unwrap(), [2, 0, -1]);
+}
+
+#[test]
+fn bad_vocabularies_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::new("lookup", "VocabLookup", &["w"])
+        .with("asset", Attr::Str("v.txt".into()))
+        .with("num_oov_buckets", Attr::Int(1))
+        .with("default_value", Attr::Int(-1));
+    let mut assets = Assets::new();
+    assets.insert("v.txt", dir.path().join("v.txt")).unwrap();
+    let err = Op::parse(&node, &assets).unwrap_err().to_string();
+    assert!(err.contains("lookup") && err.contains("v.txt"), "missing file: {err}");
+    std::fs::write(dir.path().join("v.txt"), "").unwrap();
+    assert!(Op::parse(&node, &assets).unwrap_err().to_string().contains("empty"));
+    std::fs::write(dir.path().join("v.txt"), "a\nb\na\n").unwrap();
+    assert!(Op::parse(&node, &assets).unwrap_err().to_string().contains("line 1 and again on line 3"));
+    assert!(assets.insert("../etc/passwd", "/etc/passwd").is_err());
+}
+
+#[test]
+fn kernels_reuse_the_output_allocation() {
+    let add = op("Add", 2, &[]);
+    let a = f32s(&[3], &[1., 2., 3.]);
+    let mut out = Tensor::empty(DataType::F32);
+    add.eval(&[&a, &a], &mut out).unwrap();
+    let ptr = out.as_slice::<f32>().unwrap().as_ptr();
+    add.eval(&[&a, &a], &mut out).unwrap();
+    assert_eq!(out.as_slice::<f32>().unwrap().as_ptr(), ptr);
+    assert_eq!(out, f32s(&[3], &[2., 4., 6.]));
+}
+
+#[test]
+fn placeholder_shape_attr() {
+    let p = op("Placeholder", 0, &[("dtype", Attr::Type(DataType::F32)), ("shape", Attr::Shape(Shape(vec![None, Some(1)])))]);
+    assert!(matches!(p, Op::Placeholder { .. }));
+}
