@@ -95,4 +95,3 @@ fn a_crash_before_the_rename_leaves_no_visible_version() {
     let err = Artifact::open(&tmp).unwrap_err().to_string();
     assert!(err.contains("still being written"), "{err}");
 }
-

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use export::{
-    Assets, Attr, DataType, Graph, MetaGraph, Node, SavedModel, Shape, Signature, Tensor, TensorInfo, DEFAULT_SIGNATURE,
-    PREDICT_METHOD,
+    Assets, Attr, DEFAULT_SIGNATURE, DataType, Graph, MetaGraph, Node, PREDICT_METHOD, SavedModel, Shape, Signature,
+    Tensor, TensorInfo,
 };
 use ndarray::array;
 
@@ -50,7 +50,10 @@ pub fn variables() -> Vec<(&'static str, Tensor)> {
         ("i64", Tensor::from(array![[1i64, -2, i64::MAX]])),
         ("i32", Tensor::from(array![7i32, i32::MIN])),
         ("bool", Tensor::from(array![true, false, true])),
-        ("strings", Tensor::from_vec(vec![2, 2], vec![String::new(), "héllo".into(), "a\nb".into(), "z".into()]).unwrap()),
+        (
+            "strings",
+            Tensor::from_vec(vec![2, 2], vec![String::new(), "héllo".into(), "a\nb".into(), "z".into()]).unwrap(),
+        ),
         ("scalar", Tensor::scalar(1.5f32)),
         ("empty", Tensor::from_vec::<f32>(vec![0, 3], vec![]).unwrap()),
     ]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use export::{Assets, Attr, DataType, Node, Op, Shape, Tensor};
-use ndarray::{array, ArrayD, IxDyn};
+use ndarray::{ArrayD, IxDyn, array};
 
 fn op(name: &str, n_inputs: usize, attrs: &[(&str, Attr)]) -> Op {
     let inputs: Vec<String> = (0..n_inputs).map(|i| format!("in{i}")).collect();
@@ -35,8 +35,14 @@ fn ints(v: &[i64]) -> Attr {
 #[test]
 fn shape_ops() {
     let x = Tensor::from(array![[1.0f32], [2.0]]);
-    assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[1, 2]))]), &[x.clone()]).unwrap(), f32s(&[2, 2], &[1., 1., 2., 2.]));
-    assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[2, 1]))]), &[x.clone()]).unwrap(), f32s(&[4, 1], &[1., 2., 1., 2.]));
+    assert_eq!(
+        run(&op("Tile", 1, &[("multiples", ints(&[1, 2]))]), &[x.clone()]).unwrap(),
+        f32s(&[2, 2], &[1., 1., 2., 2.])
+    );
+    assert_eq!(
+        run(&op("Tile", 1, &[("multiples", ints(&[2, 1]))]), &[x.clone()]).unwrap(),
+        f32s(&[4, 1], &[1., 2., 1., 2.])
+    );
     assert_eq!(run(&op("Tile", 1, &[("multiples", ints(&[0, 3]))]), &[x.clone()]).unwrap(), f32s(&[0, 3], &[]));
     assert_eq!(run(&op("Identity", 1, &[]), &[x.clone()]).unwrap(), x);
     assert_eq!(run(&op("Reshape", 1, &[("shape", ints(&[-1]))]), &[x.clone()]).unwrap(), f32s(&[2], &[1., 2.]));
@@ -78,8 +84,14 @@ fn binary_broadcasting() {
     let col = f32s(&[2, 1], &[100., 200.]);
     let scalar = Tensor::scalar(2.0f32);
     assert_eq!(run(&op("Add", 2, &[]), &[a.clone(), row]).unwrap(), f32s(&[2, 3], &[11., 22., 33., 14., 25., 36.]));
-    assert_eq!(run(&op("Sub", 2, &[]), &[col.clone(), a.clone()]).unwrap(), f32s(&[2, 3], &[99., 98., 97., 196., 195., 194.]));
-    assert_eq!(run(&op("Mul", 2, &[]), &[scalar.clone(), a.clone()]).unwrap(), f32s(&[2, 3], &[2., 4., 6., 8., 10., 12.]));
+    assert_eq!(
+        run(&op("Sub", 2, &[]), &[col.clone(), a.clone()]).unwrap(),
+        f32s(&[2, 3], &[99., 98., 97., 196., 195., 194.])
+    );
+    assert_eq!(
+        run(&op("Mul", 2, &[]), &[scalar.clone(), a.clone()]).unwrap(),
+        f32s(&[2, 3], &[2., 4., 6., 8., 10., 12.])
+    );
     assert_eq!(run(&op("Div", 2, &[]), &[a.clone(), scalar]).unwrap(), f32s(&[2, 3], &[0.5, 1., 1.5, 2., 2.5, 3.]));
     // [2,1] + [1,3] -> [2,3]
     let r = f32s(&[1, 3], &[1., 2., 3.]);
@@ -165,7 +177,9 @@ fn vocab_lookup_with_oov_buckets() {
             .with("num_oov_buckets", Attr::Int(buckets))
             .with("default_value", Attr::Int(-1))
     };
-    let words = Tensor::from(ArrayD::from_shape_vec(IxDyn(&[1, 3]), vec!["movie".to_owned(), "good".into(), "zzz".into()]).unwrap());
+    let words = Tensor::from(
+        ArrayD::from_shape_vec(IxDyn(&[1, 3]), vec!["movie".to_owned(), "good".into(), "zzz".into()]).unwrap(),
+    );
     let with_buckets = Op::parse(&node(4), &assets).unwrap();
     let mut out = Tensor::empty(DataType::I64);
     with_buckets.eval(&[&words], &mut out).unwrap();
@@ -209,6 +223,10 @@ fn kernels_reuse_the_output_allocation() {
 
 #[test]
 fn placeholder_shape_attr() {
-    let p = op("Placeholder", 0, &[("dtype", Attr::Type(DataType::F32)), ("shape", Attr::Shape(Shape(vec![None, Some(1)])))]);
+    let p = op(
+        "Placeholder",
+        0,
+        &[("dtype", Attr::Type(DataType::F32)), ("shape", Attr::Shape(Shape(vec![None, Some(1)])))],
+    );
     assert!(matches!(p, Op::Placeholder { .. }));
 }

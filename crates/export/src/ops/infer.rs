@@ -190,7 +190,10 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
 }
 
 /// Axes of a reduction, normalised; empty means all.
-pub(crate) fn reduce_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, String> {
+///
+/// # Errors
+/// A message if an axis is out of range.
+pub fn reduce_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, String> {
     if axes.is_empty() {
         return Ok((0..rank).collect());
     }

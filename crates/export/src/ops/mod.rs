@@ -43,7 +43,7 @@ use crate::graph::Node;
 use crate::vocab::Vocabulary;
 use crate::{Assets, DataType, Result, Shape, Tensor};
 
-pub use infer::TensorType;
+pub use infer::{TensorType, reduce_axes};
 
 /// The version of the op set this build implements.
 pub const OP_SET_VERSION: u32 = 1;
@@ -316,7 +316,10 @@ impl Op {
 }
 
 /// Normalises a possibly negative `axis` for a tensor of `rank` dims.
-pub(crate) fn normalize_axis(axis: i64, rank: usize) -> std::result::Result<usize, String> {
+///
+/// # Errors
+/// A message if the axis is out of `[-rank, rank)`.
+pub fn normalize_axis(axis: i64, rank: usize) -> std::result::Result<usize, String> {
     let r = i64::try_from(rank).map_err(|_| "rank too large".to_owned())?;
     let a = if axis < 0 { axis + r } else { axis };
     if (0..r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }

@@ -1,0 +1,422 @@
+//! `GraphBuilder`: what a `model_fn` uses to build its graph. Each op is
+//! checked as it is added (dtypes and shapes inferred), so a mistake is
+//! reported at the line that makes it, naming the node.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use export::{Assets, Attr, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
+
+use crate::init::Initializer;
+use crate::{Error, Result};
+
+/// A handle to the output of a node under construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Output(usize);
+
+impl Output {
+    /// The node's position in the graph.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A variable declared by the model: its node, initial value and whether
+/// the optimizer trains it.
+#[derive(Debug, Clone)]
+pub struct VariableDef {
+    /// The variable's name: its node's name and its key in checkpoints.
+    pub name: String,
+    /// Its node in the graph.
+    pub output: Output,
+    /// Its element type.
+    pub dtype: DataType,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// How to compute its first value.
+    pub initializer: Initializer,
+    /// Whether the optimizer updates it.
+    pub trainable: bool,
+}
+
+/// Builds a graph of [`export`]'s op set, the way a TensorFlow `model_fn`
+/// builds its graph.
+///
+/// ```
+/// use estimator::{GraphBuilder, layers};
+/// use export::{DataType, Shape};
+///
+/// let mut g = GraphBuilder::new();
+/// let x = g.placeholder("x", DataType::F32, Shape(vec![None, Some(2)]))?;
+/// let y = layers::dense(&mut g, x, 1)?;
+/// assert_eq!(g.ty(y).shape, Shape(vec![None, Some(1)]));
+/// assert_eq!(g.variables().len(), 2); // dense/kernel, dense/bias
+/// # Ok::<(), estimator::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GraphBuilder {
+    nodes: Vec<Node>,
+    types: Vec<TensorType>,
+    by_name: HashMap<String, usize>,
+    scopes: HashSet<String>,
+    variables: Vec<VariableDef>,
+    assets: Assets,
+    scope: Vec<String>,
+}
+
+impl GraphBuilder {
+    /// An empty graph.
+    pub fn new() -> GraphBuilder {
+        GraphBuilder::default()
+    }
+
+    /// The dtype and shape of `x`.
+    pub fn ty(&self, x: Output) -> &TensorType {
+        &self.types[x.0]
+    }
+
+    /// The name of `x`'s node.
+    pub fn name(&self, x: Output) -> &str {
+        &self.nodes[x.0].name
+    }
+
+    /// The node named `name`, if any.
+    pub fn find(&self, name: &str) -> Option<Output> {
+        self.by_name.get(name).map(|&i| Output(i))
+    }
+
+    /// The variables declared so far, in order.
+    pub fn variables(&self) -> &[VariableDef] {
+        &self.variables
+    }
+
+    /// The assets registered so far.
+    pub fn assets(&self) -> &Assets {
+        &self.assets
+    }
+
+    /// The graph built so far.
+    pub fn graph(&self) -> Graph {
+        Graph { nodes: self.nodes.clone() }
+    }
+
+    /// Runs `f` with names prefixed by `scope/` (made unique: `dense`,
+    /// `dense_1`...), as TensorFlow's variable scopes do.
+    ///
+    /// # Errors
+    /// Whatever `f` returns.
+    pub fn scoped<R>(&mut self, scope: &str, f: impl FnOnce(&mut GraphBuilder) -> Result<R>) -> Result<R> {
+        let unique = self.unique_name(scope);
+        let last = unique.rsplit('/').next().unwrap_or(&unique).to_owned();
+        // Reserve the scope's name so a second scope of the same name differs.
+        self.scopes.insert(unique);
+        self.scope.push(last);
+        let result = f(self);
+        self.scope.pop();
+        result
+    }
+
+    fn unique_name(&self, base: &str) -> String {
+        let mut prefix = self.scope.join("/");
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        let name = format!("{prefix}{base}");
+        let taken = |n: &String| self.by_name.contains_key(n) || self.scopes.contains(n);
+        if !taken(&name) {
+            return name;
+        }
+        (1..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
+    }
+
+    /// Adds a node named exactly `name` (within the current scope).
+    fn add_named(&mut self, name: String, op: &str, inputs: &[Output], attrs: Vec<(&str, Attr)>) -> Result<Output> {
+        if self.by_name.contains_key(&name) {
+            return Err(Error::Build { node: name, reason: "a node of this name already exists".into() });
+        }
+        let node = Node {
+            name: name.clone(),
+            op: op.to_owned(),
+            inputs: inputs.iter().map(|i| self.nodes[i.0].name.clone()).collect(),
+            attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        };
+        let parsed =
+            Op::parse(&node, &self.assets).map_err(|e| Error::Build { node: name.clone(), reason: e.to_string() })?;
+        let input_types: Vec<TensorType> = inputs.iter().map(|i| self.types[i.0].clone()).collect();
+        let ty = parsed.infer(&input_types).map_err(|reason| Error::Build { node: name.clone(), reason })?;
+        self.by_name.insert(name, self.nodes.len());
+        self.nodes.push(node);
+        self.types.push(ty);
+        Ok(Output(self.nodes.len() - 1))
+    }
+
+    /// Adds an op of [`export::ops`] with an automatic unique name.
+    ///
+    /// # Errors
+    /// [`Error::Build`] naming the node if the op is unknown, an attribute is
+    /// wrong, or the inputs' dtypes or shapes do not fit the op.
+    pub fn op(&mut self, op: &str, inputs: &[Output], attrs: Vec<(&str, Attr)>) -> Result<Output> {
+        let name = self.unique_name(op);
+        self.add_named(name, op, inputs, attrs)
+    }
+
+    /// A placeholder fed at run time; `None` dims (the batch) vary per call.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the name is taken.
+    pub fn placeholder(&mut self, name: &str, dtype: DataType, shape: Shape) -> Result<Output> {
+        let name = self.unique_name_exact(name);
+        self.add_named(name, "Placeholder", &[], vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(shape))])
+    }
+
+    fn unique_name_exact(&self, name: &str) -> String {
+        let mut full = self.scope.join("/");
+        if !full.is_empty() {
+            full.push('/');
+        }
+        full.push_str(name);
+        full
+    }
+
+    /// A constant.
+    ///
+    /// # Errors
+    /// Never in practice; kept for uniformity.
+    pub fn constant(&mut self, value: Tensor) -> Result<Output> {
+        self.op("Const", &[], vec![("value", Attr::Tensor(value))])
+    }
+
+    /// An f32 scalar constant.
+    ///
+    /// # Errors
+    /// Never in practice; kept for uniformity.
+    pub fn scalar(&mut self, value: f32) -> Result<Output> {
+        self.constant(Tensor::scalar(value))
+    }
+
+    /// A trainable f32 variable named `name` (within the current scope).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the name is taken.
+    pub fn variable(&mut self, name: &str, shape: &[usize], initializer: Initializer) -> Result<Output> {
+        self.variable_with(name, DataType::F32, shape, initializer, true)
+    }
+
+    /// A variable of any dtype, trainable or not.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the name is taken or a non-f32 variable is trainable.
+    pub fn variable_with(
+        &mut self,
+        name: &str,
+        dtype: DataType,
+        shape: &[usize],
+        initializer: Initializer,
+        trainable: bool,
+    ) -> Result<Output> {
+        let full = self.unique_name_exact(name);
+        if trainable && dtype != DataType::F32 {
+            return Err(Error::Build { node: full, reason: format!("only f32 variables are trainable, got {dtype}") });
+        }
+        let output = self.add_named(
+            full.clone(),
+            "Variable",
+            &[],
+            vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(Shape::known(shape)))],
+        )?;
+        self.variables.push(VariableDef { name: full, output, dtype, shape: shape.to_vec(), initializer, trainable });
+        Ok(output)
+    }
+
+    /// Registers an asset file the graph reads (a vocabulary...), returning
+    /// the name the graph refers to it by: its file name. The file travels
+    /// into the export's `assets/`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the path has no plain file name.
+    pub fn asset(&mut self, path: impl AsRef<Path>) -> Result<String> {
+        let path = path.as_ref();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        self.assets
+            .insert(&name, path)
+            .map_err(|e| Error::Build { node: path.display().to_string(), reason: e.to_string() })?;
+        Ok(name)
+    }
+
+    /// `x` under another name (e.g. to name an output `output`).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the name is taken.
+    pub fn identity(&mut self, x: Output, name: &str) -> Result<Output> {
+        let name = self.unique_name_exact(name);
+        self.add_named(name, "Identity", &[x], vec![])
+    }
+}
+
+macro_rules! unary_ops {
+    ($($(#[$doc:meta])* $method:ident => $op:literal),* $(,)?) => {
+        impl GraphBuilder {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Errors
+                /// [`Error::Build`] if the input's dtype or shape does not fit.
+                pub fn $method(&mut self, x: Output) -> Result<Output> {
+                    self.op($op, &[x], vec![])
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! binary_ops {
+    ($($(#[$doc:meta])* $method:ident => $op:literal),* $(,)?) => {
+        impl GraphBuilder {
+            $(
+                $(#[$doc])*
+                ///
+                /// # Errors
+                /// [`Error::Build`] if the inputs' dtypes or shapes do not fit.
+                pub fn $method(&mut self, a: Output, b: Output) -> Result<Output> {
+                    self.op($op, &[a, b], vec![])
+                }
+            )*
+        }
+    };
+}
+
+unary_ops! {
+    /// `max(x, 0)`.
+    relu => "Relu",
+    /// `tanh(x)`.
+    tanh => "Tanh",
+    /// `1 / (1 + e^-x)`.
+    sigmoid => "Sigmoid",
+    /// Softmax along the last axis.
+    softmax => "Softmax",
+    /// `x * x`.
+    square => "Square",
+    /// `-x`.
+    neg => "Neg",
+    /// `sum(x^2) / 2`, a scalar.
+    l2_loss => "L2Loss",
+}
+
+binary_ops! {
+    /// `a @ b` for matrices.
+    matmul => "MatMul",
+    /// `x + bias` along the last axis.
+    bias_add => "BiasAdd",
+    /// `a + b`, broadcasting.
+    add => "Add",
+    /// `a - b`, broadcasting.
+    sub => "Sub",
+    /// `a * b`, broadcasting.
+    mul => "Mul",
+    /// `a / b`, broadcasting.
+    div => "Div",
+    /// Rows of `params` picked by integer `indices` (an embedding lookup).
+    gather => "Gather",
+    /// Per-row `-sum(labels * log_softmax(logits))`, arguments (logits, labels).
+    softmax_cross_entropy_with_logits => "SoftmaxCrossEntropy",
+}
+
+impl GraphBuilder {
+    /// Sum over `axes` (empty: all).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range or a non-numeric input.
+    pub fn reduce_sum(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
+        self.op("ReduceSum", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+    }
+
+    /// Mean over `axes` (empty: all).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range or a non-numeric input.
+    pub fn reduce_mean(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
+        self.op("ReduceMean", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+    }
+
+    /// Index of the largest element along `axis`, as i64.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range.
+    pub fn argmax(&mut self, x: Output, axis: i64) -> Result<Output> {
+        self.op("ArgMax", &[x], vec![("axis", Attr::Int(axis))])
+    }
+
+    /// `x` converted to `to`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for string casts.
+    pub fn cast(&mut self, x: Output, to: DataType) -> Result<Output> {
+        self.op("Cast", &[x], vec![("to", Attr::Type(to))])
+    }
+
+    /// `x` in another shape (one `-1` is inferred).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the element counts cannot agree.
+    pub fn reshape(&mut self, x: Output, shape: &[i64]) -> Result<Output> {
+        self.op("Reshape", &[x], vec![("shape", Attr::Ints(shape.to_vec()))])
+    }
+
+    /// `x` repeated `multiples[i]` times along dim `i`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if there is not one multiple per dim.
+    pub fn tile(&mut self, x: Output, multiples: &[i64]) -> Result<Output> {
+        self.op("Tile", &[x], vec![("multiples", Attr::Ints(multiples.to_vec()))])
+    }
+
+    /// The inputs joined along `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the other dims differ.
+    pub fn concat(&mut self, xs: &[Output], axis: i64) -> Result<Output> {
+        self.op("ConcatV2", xs, vec![("axis", Attr::Int(axis))])
+    }
+
+    /// `x` with a dim of size 1 inserted at `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range.
+    pub fn expand_dims(&mut self, x: Output, axis: i64) -> Result<Output> {
+        self.op("ExpandDims", &[x], vec![("axis", Attr::Int(axis))])
+    }
+
+    /// `x` without the size-1 dims `axes` (empty: all of them).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if a dim is not 1.
+    pub fn squeeze(&mut self, x: Output, axes: &[i64]) -> Result<Output> {
+        self.op("Squeeze", &[x], vec![("axes", Attr::Ints(axes.to_vec()))])
+    }
+
+    /// The id of each string of `x` in the vocabulary file at `path` (one
+    /// token per line); unknown tokens hash into `num_oov_buckets` extra ids,
+    /// or get `default_value` when there are none. The file becomes an asset.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the file is missing, empty or repeats a token, or
+    /// `x` is not a string tensor.
+    pub fn vocab_lookup(
+        &mut self,
+        x: Output,
+        path: impl AsRef<Path>,
+        num_oov_buckets: u64,
+        default_value: i64,
+    ) -> Result<Output> {
+        let asset = self.asset(path)?;
+        self.op(
+            "VocabLookup",
+            &[x],
+            vec![
+                ("asset", Attr::Str(asset)),
+                ("num_oov_buckets", Attr::Int(i64::try_from(num_oov_buckets).unwrap_or(i64::MAX))),
+                ("default_value", Attr::Int(default_value)),
+            ],
+        )
+    }
+}

@@ -1,0 +1,225 @@
+//! Reverse-mode gradients over a forward pass of a [`TypedGraph`]: one rule
+//! per differentiable op, computed with the ops' own reference kernels
+//! wherever a rule is itself an op (so forward and backward share semantics).
+
+use export::ops::{BinaryOp, ReduceOp, UnaryOp};
+use export::{Op, Tensor, TypedGraph};
+
+use crate::Result;
+
+/// The gradient of the scalar `loss` with respect to each node of `wrt`,
+/// given `values` from a forward pass that computed `loss`. A node the loss
+/// does not depend on gets zeros.
+///
+/// # Errors
+/// [`Error::Export`] naming the node whose rule failed (e.g. a missing value).
+pub fn gradients(graph: &TypedGraph, values: &[Option<Tensor>], loss: usize, wrt: &[usize]) -> Result<Vec<Tensor>> {
+    let nodes = graph.nodes();
+    // Which nodes depend on something in `wrt`: only those carry gradients.
+    let mut reaches = vec![false; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        reaches[i] = wrt.contains(&i) || node.inputs.iter().any(|&j| reaches[j]);
+    }
+    let value =
+        |i: usize| values[i].as_ref().ok_or_else(|| nodes[i].error("the forward pass did not compute this node"));
+    let mut grads: Vec<Option<Tensor>> = vec![None; nodes.len()];
+    let seed = value(loss)?;
+    grads[loss] = Some(Tensor::from_vec(seed.shape().to_vec(), vec![1.0f32; seed.len()])?);
+    for i in (0..=loss).rev() {
+        let Some(g) = grads[i].take() else { continue };
+        let node = &nodes[i];
+        if node.inputs.iter().all(|&j| !reaches[j]) {
+            grads[i] = Some(g);
+            continue;
+        }
+        let inputs = node.inputs.iter().map(|&j| value(j)).collect::<export::Result<Vec<&Tensor>>>()?;
+        let input_grads = backward(&node.op, &inputs, value(i)?, &g).map_err(|reason| node.error(reason))?;
+        for (&j, dj) in node.inputs.iter().zip(input_grads) {
+            let Some(dj) = dj.filter(|_| reaches[j]) else { continue };
+            grads[j] = Some(match grads[j].take() {
+                None => dj,
+                Some(acc) => kernel(&Op::Binary(BinaryOp::Add), &[&acc, &dj]).map_err(|reason| node.error(reason))?,
+            });
+        }
+        grads[i] = Some(g);
+    }
+    wrt.iter()
+        .map(|&i| match grads[i].take() {
+            Some(g) => Ok(g),
+            None => {
+                let v = value(i)?;
+                Ok(Tensor::from_vec(v.shape().to_vec(), vec![0.0f32; v.len()])?)
+            }
+        })
+        .collect()
+}
+
+type Grads = std::result::Result<Vec<Option<Tensor>>, String>;
+
+/// Runs a reference kernel.
+fn kernel(op: &Op, inputs: &[&Tensor]) -> std::result::Result<Tensor, String> {
+    let mut out = Tensor::empty(export::DataType::F32);
+    op.eval(inputs, &mut out)?;
+    Ok(out)
+}
+
+fn reshape(t: Tensor, shape: &[usize]) -> std::result::Result<Tensor, String> {
+    t.reshape(shape).map_err(|e| e.to_string())
+}
+
+/// Elementwise `f(g, a, b)` over three tensors of one shape.
+fn zip3(g: &Tensor, a: &Tensor, b: &Tensor, f: impl Fn(f32, f32, f32) -> f32) -> std::result::Result<Tensor, String> {
+    let s = |t: &Tensor| t.as_slice::<f32>().map(<[f32]>::to_vec).map_err(|e| e.to_string());
+    let (gs, a, b) = (s(g)?, s(a)?, s(b)?);
+    let v = gs.iter().zip(&a).zip(&b).map(|((&g, &a), &b)| f(g, a, b)).collect();
+    Tensor::from_vec(g.shape().to_vec(), v).map_err(|e| e.to_string())
+}
+
+/// Sums `g` down to `shape`, undoing NumPy broadcasting.
+fn unbroadcast(g: Tensor, shape: &[usize]) -> std::result::Result<Tensor, String> {
+    if g.shape() == shape {
+        return Ok(g);
+    }
+    let lead = g.shape().len() - shape.len();
+    let axes: Vec<i64> = (0..g.shape().len())
+        .filter(|&d| d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1))
+        .map(|d| d as i64)
+        .collect();
+    let summed = kernel(&Op::Reduce { op: ReduceOp::Sum, axes, keep_dims: false }, &[&g])?;
+    reshape(summed, shape)
+}
+
+fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
+    Ok(match op {
+        Op::Placeholder { .. } | Op::Const { .. } | Op::Variable { .. } => vec![],
+        Op::Identity | Op::Reshape { .. } | Op::ExpandDims { .. } | Op::Squeeze { .. } => {
+            vec![Some(reshape(g.clone(), x[0].shape())?)]
+        }
+        Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
+        Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } => vec![None],
+        Op::Tile { multiples } => {
+            // Output dim d is (t, i) with t < m_d, i < s_d: reshape to
+            // [m0, s0, m1, s1, ...] and sum the m axes.
+            let s = x[0].shape();
+            let interleaved: Vec<usize> = s.iter().zip(multiples).flat_map(|(&s, &m)| [m, s]).collect();
+            let axes = (0..s.len()).map(|d| 2 * d as i64).collect();
+            let g = reshape(g.clone(), &interleaved)?;
+            vec![Some(kernel(&Op::Reduce { op: ReduceOp::Sum, axes, keep_dims: false }, &[&g])?)]
+        }
+        Op::Concat { axis } => {
+            let axis_n = export::ops::normalize_axis(*axis, g.shape().len())?;
+            let mut start = 0i64;
+            x.iter()
+                .map(|xi| {
+                    let n = xi.shape()[axis_n] as i64;
+                    let idx = Tensor::from_vec(vec![n as usize], (start..start + n).collect::<Vec<i64>>())
+                        .map_err(|e| e.to_string())?;
+                    start += n;
+                    kernel(&Op::Gather { axis: *axis }, &[g, &idx]).map(Some)
+                })
+                .collect::<std::result::Result<_, _>>()?
+        }
+        Op::MatMul { transpose_a: ta, transpose_b: tb } => {
+            let mm = |a: &Tensor, b: &Tensor, transpose_a, transpose_b| {
+                kernel(&Op::MatMul { transpose_a, transpose_b }, &[a, b])
+            };
+            let (a, b) = (x[0], x[1]);
+            let (da, db) = match (ta, tb) {
+                (false, false) => (mm(g, b, false, true)?, mm(a, g, true, false)?),
+                (false, true) => (mm(g, b, false, false)?, mm(g, a, true, false)?),
+                (true, false) => (mm(b, g, false, true)?, mm(a, g, false, false)?),
+                (true, true) => (mm(b, g, true, true)?, mm(g, a, true, true)?),
+            };
+            vec![Some(da), Some(db)]
+        }
+        Op::BiasAdd => {
+            let rank = g.shape().len() as i64;
+            let axes = (0..rank - 1).collect();
+            vec![Some(g.clone()), Some(kernel(&Op::Reduce { op: ReduceOp::Sum, axes, keep_dims: false }, &[g])?)]
+        }
+        Op::Binary(b) => {
+            let (a, bb) = (x[0], x[1]);
+            let bin = |op, p: &Tensor, q: &Tensor| kernel(&Op::Binary(op), &[p, q]);
+            let (da, db) = match b {
+                BinaryOp::Add => (g.clone(), g.clone()),
+                BinaryOp::Sub => (g.clone(), kernel(&Op::Unary(UnaryOp::Neg), &[g])?),
+                BinaryOp::Mul => (bin(BinaryOp::Mul, g, bb)?, bin(BinaryOp::Mul, g, a)?),
+                BinaryOp::Div => {
+                    let bsq = bin(BinaryOp::Mul, bb, bb)?;
+                    let ratio = bin(BinaryOp::Div, a, &bsq)?;
+                    let db = kernel(&Op::Unary(UnaryOp::Neg), &[&bin(BinaryOp::Mul, g, &ratio)?])?;
+                    (bin(BinaryOp::Div, g, bb)?, db)
+                }
+            };
+            vec![Some(unbroadcast(da, a.shape())?), Some(unbroadcast(db, bb.shape())?)]
+        }
+        Op::Unary(u) => {
+            let d = match u {
+                UnaryOp::Relu => zip3(g, x[0], y, |g, x, _| if x > 0.0 { g } else { 0.0 })?,
+                UnaryOp::Tanh => zip3(g, x[0], y, |g, _, y| g * (1.0 - y * y))?,
+                UnaryOp::Sigmoid => zip3(g, x[0], y, |g, _, y| g * y * (1.0 - y))?,
+                UnaryOp::Square => zip3(g, x[0], y, |g, x, _| 2.0 * g * x)?,
+                UnaryOp::Neg => zip3(g, x[0], y, |g, _, _| -g)?,
+            };
+            vec![Some(d)]
+        }
+        Op::Softmax => {
+            let c = *y.shape().last().ok_or("softmax of a scalar")?;
+            let (ys, gs) =
+                (y.as_slice::<f32>().map_err(|e| e.to_string())?, g.as_slice::<f32>().map_err(|e| e.to_string())?);
+            let mut d = Vec::with_capacity(ys.len());
+            for (yr, gr) in ys.chunks_exact(c.max(1)).zip(gs.chunks_exact(c.max(1))) {
+                let dot: f32 = yr.iter().zip(gr).map(|(y, g)| y * g).sum();
+                d.extend(yr.iter().zip(gr).map(|(y, g)| y * (g - dot)));
+            }
+            vec![Some(Tensor::from_vec(y.shape().to_vec(), d).map_err(|e| e.to_string())?)]
+        }
+        Op::Reduce { op, axes, .. } => {
+            let s = x[0].shape();
+            let axes = export::ops::reduce_axes(axes, s.len())?;
+            let kept: Vec<usize> = s.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
+            let g = reshape(g.clone(), &kept)?;
+            let zeros = Tensor::from_vec(s.to_vec(), vec![0.0f32; x[0].len()]).map_err(|e| e.to_string())?;
+            let spread = kernel(&Op::Binary(BinaryOp::Add), &[&zeros, &g])?;
+            let d = match op {
+                ReduceOp::Sum => spread,
+                ReduceOp::Mean => {
+                    let count: usize = axes.iter().map(|&a| s[a]).product();
+                    kernel(&Op::Binary(BinaryOp::Div), &[&spread, &Tensor::scalar(count as f32)])?
+                }
+            };
+            vec![Some(d)]
+        }
+        Op::L2Loss => vec![Some(kernel(&Op::Binary(BinaryOp::Mul), &[x[0], g])?)],
+        Op::SoftmaxCrossEntropy => {
+            let (logits, labels) = (x[0], x[1]);
+            let p = kernel(&Op::Softmax, &[logits])?;
+            let diff = kernel(&Op::Binary(BinaryOp::Sub), &[&p, labels])?;
+            let g_col = reshape(g.clone(), &[g.len(), 1])?;
+            vec![Some(kernel(&Op::Binary(BinaryOp::Mul), &[&diff, &g_col])?), None]
+        }
+        Op::Gather { axis } => {
+            let p = x[0].shape();
+            let axis = export::ops::normalize_axis(*axis, p.len())?;
+            let (outer, n, inner) =
+                (p[..axis].iter().product::<usize>(), p[axis], p[axis + 1..].iter().product::<usize>());
+            let ids = x[1].len();
+            let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
+            let idx: Vec<i64> = match x[1].dtype() {
+                export::DataType::I32 => {
+                    x[1].as_slice::<i32>().map_err(|e| e.to_string())?.iter().map(|&i| i64::from(i)).collect()
+                }
+                _ => x[1].as_slice::<i64>().map_err(|e| e.to_string())?.to_vec(),
+            };
+            let mut d = vec![0.0f32; x[0].len()];
+            for o in 0..outer {
+                for (k, &i) in idx.iter().enumerate() {
+                    let src = (o * ids + k) * inner;
+                    let dst = (o * n + i as usize) * inner;
+                    d[dst..dst + inner].iter_mut().zip(&gs[src..src + inner]).for_each(|(d, g)| *d += g);
+                }
+            }
+            vec![Some(Tensor::from_vec(p.to_vec(), d).map_err(|e| e.to_string())?), None]
+        }
+    })
+}
