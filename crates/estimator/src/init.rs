@@ -15,6 +15,9 @@ pub enum Initializer {
     /// (TensorFlow's default for kernels, `glorot_uniform`). For a shape
     /// `[.., fan_in, fan_out]`, as TensorFlow computes the fans.
     GlorotUniform,
+    /// These values, row-major (as `tf.constant_initializer(list)`); a
+    /// list of the wrong length fills with zeros.
+    Values(Vec<f32>),
     /// Uniform in `[min, max)`.
     Uniform {
         /// Lower bound.
@@ -44,6 +47,8 @@ impl Initializer {
                 (0..n).map(|_| uniform(-limit, limit)).collect()
             }
             Initializer::Uniform { min, max } => (0..n).map(|_| uniform(*min, *max)).collect(),
+            Initializer::Values(v) if v.len() == n => v.clone(),
+            Initializer::Values(_) => vec![0.0; n],
         };
         let as_f32 = Tensor::from_vec(shape.to_vec(), values).unwrap_or_else(|_| Tensor::scalar(0.0f32));
         match dtype {

@@ -40,6 +40,9 @@ impl TypedGraph {
     /// every input present with the right count, no cycle, dtypes and shapes
     /// consistent. `assets` resolves the files ops read at load.
     ///
+    /// Nodes are sorted so each follows its inputs; a graph already in that
+    /// order (as a builder writes it) keeps every node at its position.
+    ///
     /// # Errors
     /// [`Error::DuplicateNode`], [`Error::UnknownOp`], [`Error::MissingInput`],
     /// [`Error::Cycle`] or [`Error::Node`], each naming the node.
@@ -171,9 +174,13 @@ impl TypedGraph {
 }
 
 /// Kahn's algorithm over `inputs[i]` (the nodes `i` reads); returns a node
-/// order with inputs first, or a node on a cycle. Iterative: a hostile,
-/// very deep graph cannot overflow the stack.
+/// order with inputs first, or a node on a cycle. Stable: among ready nodes
+/// the earliest comes first, so a graph already in order keeps its order.
+/// Iterative: a hostile, very deep graph cannot overflow the stack.
 fn topological_order(inputs: &[Vec<usize>]) -> std::result::Result<Vec<usize>, usize> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
     let n = inputs.len();
     let mut pending: Vec<usize> = inputs.iter().map(Vec::len).collect();
     let mut consumers = vec![Vec::new(); n];
@@ -182,14 +189,14 @@ fn topological_order(inputs: &[Vec<usize>]) -> std::result::Result<Vec<usize>, u
             consumers[j].push(i);
         }
     }
-    let mut ready: Vec<usize> = (0..n).rev().filter(|&i| pending[i] == 0).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..n).filter(|&i| pending[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
-    while let Some(i) = ready.pop() {
+    while let Some(Reverse(i)) = ready.pop() {
         order.push(i);
         for &c in &consumers[i] {
             pending[c] -= 1;
             if pending[c] == 0 {
-                ready.push(c);
+                ready.push(Reverse(c));
             }
         }
     }

@@ -1,0 +1,142 @@
+//! Every differentiable op's gradient against central finite differences.
+
+use estimator::{GraphBuilder, Initializer, Output, Result, gradients};
+use export::{DataType, Tensor, TypedGraph};
+
+/// Builds `loss = sum(f(vars) * probe)` where `probe` is a fixed random
+/// tensor (so that every output element matters differently), and checks
+/// d loss / d var against central differences.
+fn check(shapes: &[&[usize]], f: impl Fn(&mut GraphBuilder, &[Output]) -> Result<Output>) {
+    let mut g = GraphBuilder::new();
+    let vars: Vec<Output> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| g.variable(&format!("v{i}"), s, Initializer::Uniform { min: -1.0, max: 1.0 }).unwrap())
+        .collect();
+    let y = f(&mut g, &vars).unwrap();
+    let y_len = match g.ty(y).shape.as_known() {
+        Some(dims) => dims,
+        None => panic!("test graphs have known shapes"),
+    };
+    let probe = Initializer::Uniform { min: 0.5, max: 1.5 }.value("probe", DataType::F32, &y_len, 7);
+    let probe = g.constant(probe).unwrap();
+    let weighted = g.mul(y, probe).unwrap();
+    let loss = g.reduce_sum(weighted, &[], false).unwrap();
+
+    let graph = TypedGraph::new(&g.graph(), g.assets()).unwrap();
+    let init: Vec<Tensor> = g.variables().iter().map(|d| d.initializer.value(&d.name, d.dtype, &d.shape, 3)).collect();
+    let eval = |vals: &[Tensor]| -> (f32, Vec<Option<Tensor>>) {
+        let mut values = vec![None; graph.nodes().len()];
+        for (v, t) in vars.iter().zip(vals) {
+            values[v.index()] = Some(t.clone());
+        }
+        graph.evaluate(&[loss.index()], &mut values).unwrap();
+        (values[loss.index()].as_ref().unwrap().as_slice::<f32>().unwrap()[0], values)
+    };
+    let (_, values) = eval(&init);
+    let wrt: Vec<usize> = vars.iter().map(|v| v.index()).collect();
+    let grads = gradients(&graph, &values, loss.index(), &wrt).unwrap();
+    let eps = 1e-2f32;
+    for (k, grad) in grads.iter().enumerate() {
+        assert_eq!(grad.shape(), init[k].shape(), "gradient shape of v{k}");
+        for i in 0..init[k].len() {
+            let bump = |delta: f32| {
+                let mut vals = init.clone();
+                vals[k].as_slice_mut::<f32>().unwrap()[i] += delta;
+                eval(&vals).0
+            };
+            let numeric = (bump(eps) - bump(-eps)) / (2.0 * eps);
+            let analytic = grad.as_slice::<f32>().unwrap()[i];
+            assert!(
+                (numeric - analytic).abs() <= 2e-2 * (1.0 + numeric.abs()),
+                "v{k}[{i}]: analytic {analytic}, numeric {numeric}"
+            );
+        }
+    }
+}
+
+#[test]
+fn matmul_all_transposes() {
+    check(&[&[2, 3], &[3, 4]], |g, v| g.matmul(v[0], v[1]));
+    for (ta, tb, a, b) in [(true, false, [3, 2], [3, 4]), (false, true, [2, 3], [4, 3]), (true, true, [3, 2], [4, 3])] {
+        check(&[&a, &b], |g, v| {
+            g.op(
+                "MatMul",
+                &[v[0], v[1]],
+                vec![("transpose_a", export::Attr::Bool(ta)), ("transpose_b", export::Attr::Bool(tb))],
+            )
+        });
+    }
+}
+
+#[test]
+fn bias_add_and_broadcasting_arithmetic() {
+    check(&[&[3, 2], &[2]], |g, v| g.bias_add(v[0], v[1]));
+    check(&[&[2, 3], &[3]], |g, v| g.add(v[0], v[1]));
+    check(&[&[2, 1], &[1, 3]], |g, v| g.sub(v[0], v[1]));
+    check(&[&[2, 3], &[2, 1]], |g, v| g.mul(v[0], v[1]));
+    check(&[&[2, 3], &[]], |g, v| {
+        // Keep the divisor away from zero.
+        let two = g.scalar(2.0)?;
+        let d = g.add(v[1], two)?;
+        g.div(v[0], d)
+    });
+    check(&[&[3], &[2, 3]], |g, v| g.div(v[1], v[0]).and_then(|q| g.tanh(q)));
+}
+
+#[test]
+fn activations() {
+    check(&[&[2, 3]], |g, v| g.relu(v[0]));
+    check(&[&[2, 3]], |g, v| g.tanh(v[0]));
+    check(&[&[2, 3]], |g, v| g.sigmoid(v[0]));
+    check(&[&[2, 3]], |g, v| g.square(v[0]));
+    check(&[&[2, 3]], |g, v| g.neg(v[0]));
+    check(&[&[2, 3]], |g, v| g.softmax(v[0]));
+}
+
+#[test]
+fn reductions_and_losses() {
+    check(&[&[2, 3, 2]], |g, v| g.reduce_sum(v[0], &[1], false));
+    check(&[&[2, 3, 2]], |g, v| g.reduce_mean(v[0], &[0, 2], true));
+    check(&[&[2, 3]], |g, v| g.reduce_mean(v[0], &[], false));
+    check(&[&[2, 3]], |g, v| g.l2_loss(v[0]));
+    check(&[&[3, 4]], |g, v| {
+        let labels =
+            g.constant(Tensor::from(ndarray::array![[1.0f32, 0., 0., 0.], [0., 0., 1., 0.], [0., 0.5, 0.5, 0.]]))?;
+        g.softmax_cross_entropy_with_logits(v[0], labels)
+    });
+    check(&[&[3, 2]], |g, v| {
+        let labels = g.constant(Tensor::from(ndarray::array![[1.0f32], [2.0], [3.0]]))?;
+        estimator::losses::mean_squared_error(g, labels, v[0])
+    });
+}
+
+#[test]
+fn shape_ops_and_gather() {
+    check(&[&[2, 3]], |g, v| g.reshape(v[0], &[3, -1]));
+    check(&[&[2, 3]], |g, v| g.expand_dims(v[0], 1));
+    check(&[&[2, 1, 3]], |g, v| g.squeeze(v[0], &[1]));
+    check(&[&[2, 3]], |g, v| g.identity(v[0], "same"));
+    check(&[&[2, 1]], |g, v| g.tile(v[0], &[2, 3]));
+    check(&[&[2, 2], &[2, 3]], |g, v| g.concat(&[v[0], v[1]], 1));
+    check(&[&[4, 3]], |g, v| {
+        let ids = g.constant(Tensor::from(ndarray::array![[3i64, 0], [3, 1]]))?;
+        g.gather(v[0], ids)
+    });
+}
+
+#[test]
+fn a_variable_the_loss_ignores_gets_zeros() {
+    let mut g = GraphBuilder::new();
+    let a = g.variable("a", &[2], Initializer::Constant(1.0)).unwrap();
+    let b = g.variable("b", &[3], Initializer::Constant(1.0)).unwrap();
+    let loss = g.l2_loss(a).unwrap();
+    let graph = TypedGraph::new(&g.graph(), g.assets()).unwrap();
+    let mut values = vec![None; graph.nodes().len()];
+    values[a.index()] = Some(Tensor::from(ndarray::array![1.0f32, 2.0]));
+    values[b.index()] = Some(Tensor::from(ndarray::array![1.0f32, 2.0, 3.0]));
+    graph.evaluate(&[loss.index()], &mut values).unwrap();
+    let grads = gradients(&graph, &values, loss.index(), &[a.index(), b.index()]).unwrap();
+    assert_eq!(grads[0].as_slice::<f32>().unwrap(), [1.0, 2.0]);
+    assert_eq!(grads[1].as_slice::<f32>().unwrap(), [0.0; 3]);
+}

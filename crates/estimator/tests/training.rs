@@ -1,0 +1,175 @@
+//! Training the toy model: convergence, Adam against TensorFlow, resuming,
+//! checkpoints, the naive predict path, export.
+
+mod common;
+
+use common::{Params, model_fn, predict_one};
+use estimator::prelude::*;
+use ndarray::array;
+
+fn estimator(dir: &std::path::Path, params: Params) -> Estimator<impl estimator::ModelFn<Params>, Params> {
+    Estimator::new(model_fn, dir.join("model"), params).unwrap()
+}
+
+#[test]
+fn the_toy_model_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = estimator(dir.path(), Params::default());
+    let summary = est.train(common::train_input_fn, Steps::Max(1000)).unwrap();
+    assert_eq!(summary.global_step, 1000);
+    let eval_input = || common::train_input_fn().take(5);
+    let metrics = est.evaluate(eval_input).unwrap();
+    assert!(metrics.loss < 1e-3, "loss {}", metrics.loss);
+    assert_eq!(metrics.global_step, 1000);
+    for n in 100..110 {
+        let y = predict_one(&est, n as f32);
+        assert!((y - 2.0 * n as f32).abs() < 1e-2, "predict({n}) = {y}");
+    }
+}
+
+/// Expected values from TensorFlow 2.15.1 (tf.compat.v1), three steps:
+///
+/// ```python
+/// x = tf.constant([[1., 2.], [3., -1.], [0.5, 0.25]]); y = tf.constant([[2.], [4.], [6.]])
+/// k = tf.Variable([[0.3], [-0.2]]); b = tf.Variable([0.1])
+/// loss = tf.nn.l2_loss(tf.nn.bias_add(tf.matmul(x, k), b) - y)
+/// opt = tf.train.AdamOptimizer(0.5); train = opt.minimize(loss)
+/// for i in range(3): s.run(train); print(s.run([k, b, opt.get_slot(k, 'm'), opt.get_slot(k, 'v')]))
+/// ```
+#[test]
+fn adam_matches_tensorflow_for_three_steps() {
+    let expected: [([f32; 2], f32, [f32; 2], [f32; 2]); 3] = [
+        (
+            [0.800000011920929, 0.2999999523162842],
+            0.6000000238418579,
+            [-1.3300002813339233, -0.2650000751018524],
+            [0.17688770592212677, 0.007022410165518522],
+        ),
+        (
+            [1.262826919555664, 0.6252609491348267],
+            1.0773416757583618,
+            [-1.8332502841949463, -0.23162510991096497],
+            [0.2171916961669922, 0.007020114455372095],
+        ),
+        (
+            [1.6152329444885254, 0.6426371335983276],
+            1.498885154724121,
+            [-1.625434160232544, -0.017753824591636658],
+            [0.2170344889163971, 0.0106500294059515],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let params = Params { learning_rate: 0.5, kernel: Some(vec![0.3, -0.2]), bias: Some(vec![0.1]) };
+    let est =
+        estimator(dir.path(), params).with_config(RunConfig { save_checkpoints_steps: 1, ..RunConfig::default() });
+    let input = || {
+        let batch = Example::new(array![[1.0f32, 2.0], [3.0, -1.0], [0.5, 0.25]], array![[2.0f32], [4.0], [6.0]]);
+        Dataset::from_vec(vec![batch]).repeat(10)
+    };
+    for (step, (kernel, bias, m, v)) in expected.iter().enumerate() {
+        let summary = est.train(input, Steps::Count(1)).unwrap();
+        assert_eq!(summary.global_step, step as i64 + 1);
+        let ckpt = estimator::checkpoint::restore(&summary.checkpoint).unwrap();
+        let close = |name: &str, want: &[f32]| {
+            let got = ckpt[name].as_slice::<f32>().unwrap();
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                    "step {}: {name} = {got:?}, TensorFlow {want:?}",
+                    step + 1
+                );
+            }
+        };
+        close("dense/kernel", kernel);
+        close("dense/bias", &[*bias]);
+        close("dense/kernel/Adam", m);
+        close("dense/kernel/Adam_1", v);
+    }
+}
+
+#[test]
+fn resuming_continues_the_global_step_and_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = Estimator::new(model_fn, dir.path().join("whole"), Params::default()).unwrap();
+    whole.train(common::train_input_fn, Steps::Max(300)).unwrap();
+    let split = Estimator::new(model_fn, dir.path().join("split"), Params::default()).unwrap();
+    // The same 300 batches, split in two runs of 100 and 200.
+    let first = split.train(|| common::train_input_fn().take(100), Steps::UntilExhausted).unwrap();
+    assert_eq!(first.global_step, 100);
+    let second = split.train(|| common::train_input_fn().repeat(2).take(300).skip_batches(100), Steps::Max(300));
+    let second = second.unwrap();
+    assert_eq!(second.global_step, 300);
+    let a = estimator::checkpoint::restore(&whole.latest_checkpoint().unwrap().unwrap()).unwrap();
+    let b = estimator::checkpoint::restore(&second.checkpoint).unwrap();
+    assert_eq!(a, b, "resumed training must give bit-identical weights and slots");
+}
+
+/// Skips the first `n` elements (an input_fn that resumes where it stopped).
+trait SkipBatches {
+    fn skip_batches(self, n: usize) -> Self;
+}
+
+impl SkipBatches for Dataset<Example> {
+    fn skip_batches(self, n: usize) -> Dataset<Example> {
+        let data = self;
+        Dataset::from_generator(move || data.iter().skip(n).map(Result::unwrap))
+    }
+}
+
+#[test]
+fn keeps_the_last_five_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = estimator(dir.path(), Params::default())
+        .with_config(RunConfig { save_checkpoints_steps: 10, ..RunConfig::default() });
+    est.train(common::train_input_fn, Steps::Max(95)).unwrap();
+    let listed = estimator::checkpoint::list(&dir.path().join("model")).unwrap();
+    let names: Vec<String> = listed.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["ckpt-60", "ckpt-70", "ckpt-80", "ckpt-90", "ckpt-95"]);
+    let on_disk =
+        std::fs::read_dir(dir.path().join("model")).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count();
+    assert_eq!(on_disk, 5);
+}
+
+#[test]
+fn predict_restores_from_disk_on_every_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = estimator(dir.path(), Params::default());
+    est.train(common::train_input_fn, Steps::Max(1000)).unwrap();
+    let before = predict_one(&est, 10.0);
+    // Another estimator on the same directory trains further (with a huge
+    // learning rate, so the weights visibly change): the first one's next
+    // predict must see the new checkpoint.
+    let other = estimator(dir.path(), Params { learning_rate: 50.0, ..Params::default() });
+    other.train(|| common::train_input_fn().take(3), Steps::Count(3)).unwrap();
+    let after = predict_one(&est, 10.0);
+    assert_ne!(before, after);
+}
+
+#[test]
+fn the_exported_artifact_evaluates_like_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let est = estimator(dir.path(), Params::default());
+    est.train(common::train_input_fn, Steps::Max(1000)).unwrap();
+    let version = est.export_saved_model(dir.path().join("saved_model"), common::receiver_fn).unwrap();
+    assert_eq!(export::latest_version(dir.path().join("saved_model")).unwrap(), version);
+
+    let artifact = export::Artifact::open(&version).unwrap();
+    let meta = artifact.model().meta_graph(&["serve"]).unwrap();
+    let signature = &meta.signatures["serving_default"];
+    assert_eq!(signature.inputs["number"].shape, Shape(vec![None, Some(1)]));
+    assert_eq!(signature.outputs["output"].shape, Shape(vec![None, Some(1)]));
+    assert_eq!(artifact.variables().names().collect::<Vec<_>>(), ["dense/bias", "dense/kernel"], "no optimizer slots");
+
+    let graph = artifact.typed_graph(&["serve"]).unwrap();
+    for n in 100..110 {
+        let mut values = vec![None; graph.nodes().len()];
+        values[graph.resolve(&signature.inputs["number"].name).unwrap()] = Some(Tensor::from(array![[n as f32]]));
+        for name in artifact.variables().names() {
+            values[graph.resolve(name).unwrap()] = Some(artifact.variables().get(name).unwrap());
+        }
+        let out = graph.resolve(&signature.outputs["output"].name).unwrap();
+        graph.evaluate(&[out], &mut values).unwrap();
+        let y = values[out].as_ref().unwrap().as_f32().unwrap()[[0, 0]];
+        assert_eq!(y, predict_one(&est, n as f32), "n = {n}");
+    }
+}
