@@ -201,7 +201,7 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             train_op.optimizer.apply(&mut optimizer, &mut variables, &grads)?;
             step += 1;
             last_loss = loss;
-            if self.config.log_step_count_steps > 0 && step as u64 % self.config.log_step_count_steps == 0 {
+            if every(step, self.config.log_step_count_steps) {
                 let elapsed = clock.0.elapsed().as_secs_f64();
                 tracing::info!(
                     "loss = {loss}, step = {step} ({:.1} steps/sec)",
@@ -209,7 +209,7 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
                 );
                 clock = (Instant::now(), step);
             }
-            if self.config.save_checkpoints_steps > 0 && step as u64 % self.config.save_checkpoints_steps == 0 {
+            if every(step, self.config.save_checkpoints_steps) {
                 saved_at = Some(self.save(step, &variables, &optimizer)?);
             }
         }
@@ -312,6 +312,11 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             export_dir_base.as_ref(),
         )
     }
+}
+
+/// Whether a periodic action is due at `step` (never for a period of 0).
+fn every(step: i64, period: u64) -> bool {
+    u64::try_from(step).is_ok_and(|s| s > 0 && s.is_multiple_of(period))
 }
 
 /// The scalar value of `t` among `values`.

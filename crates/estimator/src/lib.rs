@@ -48,6 +48,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod builder;
 pub mod checkpoint;
 mod dataset;

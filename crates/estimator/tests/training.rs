@@ -37,8 +37,10 @@ fn the_toy_model_converges() {
 /// for i in range(3): s.run(train); print(s.run([k, b, opt.get_slot(k, 'm'), opt.get_slot(k, 'v')]))
 /// ```
 #[test]
+#[allow(clippy::excessive_precision)] // TensorFlow's values, as it printed them
 fn adam_matches_tensorflow_for_three_steps() {
-    let expected: [([f32; 2], f32, [f32; 2], [f32; 2]); 3] = [
+    type Step = ([f32; 2], f32, [f32; 2], [f32; 2]); // kernel, bias, m, v
+    let expected: [Step; 3] = [
         (
             [0.800000011920929, 0.2999999523162842],
             0.6000000238418579,

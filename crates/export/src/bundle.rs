@@ -256,10 +256,10 @@ pub(crate) fn tensor_from_bytes(
     what: &str,
 ) -> std::result::Result<Tensor, String> {
     let size_error = || format!("{what}: {} bytes cannot hold {count} elements of {dtype}", bytes.len());
-    if let Some(size) = dtype.byte_size() {
-        if count.checked_mul(size) != Some(bytes.len()) {
-            return Err(size_error());
-        }
+    if let Some(size) = dtype.byte_size()
+        && count.checked_mul(size) != Some(bytes.len())
+    {
+        return Err(size_error());
     }
     fn pod<T: bytemuck::Pod + crate::tensor::Element>(bytes: &[u8], shape: Vec<usize>) -> Tensor {
         let values: Vec<T> = bytes.chunks_exact(size_of::<T>()).map(bytemuck::pod_read_unaligned).collect();

@@ -1,6 +1,8 @@
 //! Each op's reference kernel against hand-computed values, broadcasting and
 //! edge shapes included.
 
+#![allow(clippy::cloned_ref_to_slice_refs)] // inputs are built inline for readability
+
 use std::collections::BTreeMap;
 
 use export::{Assets, Attr, DataType, Node, Op, Shape, Tensor};

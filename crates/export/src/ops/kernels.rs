@@ -115,7 +115,7 @@ pub(crate) fn reshape_target(len: usize, shape: &[i64]) -> Result<Vec<usize>, St
     shape
         .iter()
         .map(|&d| match d {
-            -1 if known > 0 && len % known == 0 => Ok(len / known),
+            -1 if known > 0 && len.is_multiple_of(known) => Ok(len / known),
             -1 => Err(format!("cannot reshape {len} elements into {shape:?}")),
             d => Ok(d as usize),
         })

@@ -9,8 +9,11 @@ use ndarray::array;
 /// Learning rate and, optionally, fixed initial weights.
 #[derive(Clone)]
 pub struct Params {
+    /// Adam's learning rate.
     pub learning_rate: f32,
+    /// Initial kernel, row-major (Glorot-uniform if `None`).
     pub kernel: Option<Vec<f32>>,
+    /// Initial bias (zeros if `None`).
     pub bias: Option<Vec<f32>>,
 }
 
@@ -20,6 +23,7 @@ impl Default for Params {
     }
 }
 
+/// The write-up's model_fn: one dense unit, `l2_loss`, Adam.
 pub fn model_fn(
     g: &mut GraphBuilder,
     features: Features<Output>,
@@ -48,16 +52,19 @@ pub fn model_fn(
     })
 }
 
+/// `([n, n], [2n])` for n in 0..100, batch 20, repeated 200 times.
 pub fn train_input_fn() -> Dataset<Example> {
     Dataset::from_generator(|| (0..100).map(|n| Example::new(array![n as f32, n as f32], array![2.0 * n as f32])))
         .batch(20)
         .repeat(200)
 }
 
+/// One unlabeled example `[n, n]`.
 pub fn example_input_fn(n: f32) -> Dataset<Example> {
     Dataset::from_vec(vec![Example::unlabeled(array![n, n])]).batch(1)
 }
 
+/// `number: f32[?, 1]` tiled to `[?, 2]`.
 pub fn receiver_fn(g: &mut GraphBuilder) -> Result<ServingInputReceiver> {
     let number = g.placeholder("number", DataType::F32, Shape(vec![None, Some(1)]))?;
     let features = g.tile(number, &[1, 2])?;

@@ -11,6 +11,7 @@ use export::{
 };
 use ndarray::array;
 
+/// The graph of `y = x @ w + b`, its nodes deliberately out of order.
 pub fn graph() -> Graph {
     Graph {
         nodes: vec![
@@ -27,6 +28,7 @@ pub fn graph() -> Graph {
     }
 }
 
+/// The graph with a `serving_default` signature.
 pub fn model() -> SavedModel {
     let info = |name: &str, shape| TensorInfo { name: name.into(), dtype: DataType::F32, shape };
     let signature = Signature {
@@ -44,6 +46,7 @@ pub fn model() -> SavedModel {
     }
 }
 
+/// One variable of every dtype, plus edge shapes.
 pub fn variables() -> Vec<(&'static str, Tensor)> {
     vec![
         ("w", Tensor::from(array![[2.0f32], [3.0]])),
@@ -59,6 +62,7 @@ pub fn variables() -> Vec<(&'static str, Tensor)> {
     ]
 }
 
+/// Writes the artifact as a new version under `base`.
 pub fn write(base: &Path) -> PathBuf {
     let vars = variables();
     let refs: Vec<(&str, &Tensor)> = vars.iter().map(|(n, t)| (*n, t)).collect();
