@@ -393,8 +393,9 @@ impl Tensor {
 
     /// Prepares this tensor to receive `shape` elements of type `T`, reusing
     /// its allocation when it already holds `T`, and returns the cleared
-    /// vector the caller must fill with exactly `shape`'s element count.
-    pub(crate) fn output_vec<T: Element>(&mut self, shape: &[usize]) -> &mut Vec<T> {
+    /// vector the caller must fill with exactly `shape`'s element count
+    /// (kernels write their results this way).
+    pub fn output_vec<T: Element>(&mut self, shape: &[usize]) -> &mut Vec<T> {
         self.shape.clear();
         self.shape.extend_from_slice(shape);
         if T::vec_mut(&mut self.data).is_none() {
@@ -411,7 +412,7 @@ impl Tensor {
 
     /// Like [`Tensor::output_vec`], resized to the element count and filled
     /// with defaults, for kernels that write by index.
-    pub(crate) fn output_slice<T: Element>(&mut self, shape: &[usize]) -> &mut [T] {
+    pub fn output_slice<T: Element>(&mut self, shape: &[usize]) -> &mut [T] {
         let n = shape.iter().product();
         let v = self.output_vec::<T>(shape);
         v.resize(n, T::default());

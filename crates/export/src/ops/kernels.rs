@@ -262,15 +262,8 @@ fn binary<T: Num>(op: BinaryOp, a: &Tensor, b: &Tensor, out: &mut Tensor) -> KRe
 }
 
 fn unary(op: UnaryOp, x: &Tensor, out: &mut Tensor) -> KResult {
-    let f: fn(f32) -> f32 = match op {
-        UnaryOp::Relu => |v| v.max(0.0),
-        UnaryOp::Tanh => f32::tanh,
-        UnaryOp::Sigmoid => |v| 1.0 / (1.0 + (-v).exp()),
-        UnaryOp::Square => |v| v * v,
-        UnaryOp::Neg => |v| -v,
-    };
     let src = slice::<f32>(x)?;
-    out.output_vec::<f32>(x.shape()).extend(src.iter().map(|&v| f(v)));
+    out.output_vec::<f32>(x.shape()).extend(src.iter().map(|&v| op.apply(v)));
     Ok(())
 }
 

@@ -109,6 +109,19 @@ pub enum UnaryOp {
     Neg,
 }
 
+impl UnaryOp {
+    /// The function on one element.
+    pub fn apply(self, v: f32) -> f32 {
+        match self {
+            UnaryOp::Relu => v.max(0.0),
+            UnaryOp::Tanh => v.tanh(),
+            UnaryOp::Sigmoid => 1.0 / (1.0 + (-v).exp()),
+            UnaryOp::Square => v * v,
+            UnaryOp::Neg => -v,
+        }
+    }
+}
+
 /// Reductions over axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReduceOp {

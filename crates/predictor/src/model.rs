@@ -1,0 +1,102 @@
+//! `Model`: an artifact read and validated once, immutable and shared.
+
+use std::path::{Path, PathBuf};
+
+use export::{Artifact, MetaGraph, OpenOptions, Signature, TypedGraph, VariablesBundle};
+
+use crate::{Error, Result};
+
+/// How to load an artifact.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The tag set of the meta graph to serve (default `["serve"]`).
+    pub tags: Vec<String>,
+    /// The signature to serve (default `serving_default`).
+    pub signature: String,
+    /// Verify every variable's crc32c at load (default: yes). Skipping it
+    /// saves one pass over the weights' bytes; corruption then goes unnoticed.
+    pub verify_checksums: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            tags: vec![export::SERVE_TAG.to_owned()],
+            signature: export::DEFAULT_SIGNATURE.to_owned(),
+            verify_checksums: true,
+        }
+    }
+}
+
+/// A validated artifact: the meta graph with its signatures, its graph
+/// checked and sorted, its variables memory-mapped.
+#[derive(Debug)]
+pub struct Model {
+    dir: PathBuf,
+    version: Option<u64>,
+    meta_graph: MetaGraph,
+    graph: TypedGraph,
+    variables: VariablesBundle,
+}
+
+impl Model {
+    /// Reads and validates the version directory `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Export`] for a missing, half-written (`temp-*`), corrupt or
+    /// newer-format artifact, or an invalid graph or signature.
+    pub fn load(dir: &Path, options: &LoadOptions) -> Result<Model> {
+        let artifact = Artifact::open_with(dir, OpenOptions { verify_checksums: options.verify_checksums })?;
+        let tags: Vec<&str> = options.tags.iter().map(String::as_str).collect();
+        let graph = artifact.typed_graph(&tags)?;
+        let meta_graph = artifact.model().meta_graph(&tags)?.clone();
+        Ok(Model {
+            dir: artifact.dir().to_owned(),
+            version: artifact.version(),
+            meta_graph,
+            graph,
+            variables: artifact.variables().clone(),
+        })
+    }
+
+    /// The version directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The version number, if the directory is named by one.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &TypedGraph {
+        &self.graph
+    }
+
+    /// The variables.
+    pub fn variables(&self) -> &VariablesBundle {
+        &self.variables
+    }
+
+    /// Every signature, by key.
+    pub fn signatures(&self) -> &std::collections::BTreeMap<String, Signature> {
+        &self.meta_graph.signatures
+    }
+
+    /// The meta graph's tags.
+    pub fn tags(&self) -> &[String] {
+        &self.meta_graph.tags
+    }
+
+    /// The signature `name`.
+    ///
+    /// # Errors
+    /// [`Error::NoSignature`] listing the signatures present.
+    pub fn signature(&self, name: &str) -> Result<&Signature> {
+        self.meta_graph.signatures.get(name).ok_or_else(|| Error::NoSignature {
+            name: name.to_owned(),
+            available: self.meta_graph.signatures.keys().cloned().collect(),
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! `Plan`: a signature compiled once at load into a flat list of steps:
+//! only the nodes its outputs need, constants and variables folded,
+//! dense layers fused, every value addressed by index (no lookup per call).
+
+use smallvec::SmallVec;
+
+use export::ops::{BinaryOp, UnaryOp};
+use export::{DataType, Op, Shape, Tensor, TypedGraph};
+
+use crate::Result;
+use crate::kernel::{Dense, Kernel};
+use crate::model::Model;
+
+/// Where a value lives during a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// A constant of the plan (folded at load, or a variable).
+    Const(usize),
+    /// The caller's input, by position in [`Plan::inputs`].
+    Input(usize),
+    /// The output buffer of a step.
+    Step(usize),
+}
+
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub kernel: Kernel,
+    pub inputs: SmallVec<[Value; 4]>,
+    /// The graph node whose value this step computes, for error messages.
+    pub node: usize,
+}
+
+/// A signature input: its key, and what a fed tensor must look like.
+#[derive(Debug, Clone)]
+pub struct InputSpec {
+    /// The key a client feeds.
+    pub key: String,
+    /// The dtype expected.
+    pub dtype: DataType,
+    /// The shape expected; `None` dims vary per call.
+    pub shape: Shape,
+}
+
+/// A compiled signature. Immutable and shared by every thread.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub signature: String,
+    pub inputs: Vec<InputSpec>,
+    pub output_keys: std::sync::Arc<[String]>,
+    pub outputs: Vec<Value>,
+    pub consts: Vec<Tensor>,
+    pub steps: Vec<Step>,
+}
+
+/// Per-thread scratch: one reusable output buffer per step.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub slots: Vec<Tensor>,
+}
+
+impl Plan {
+    /// Compiles signature `name` of `model`.
+    pub fn compile(model: &Model, name: &str) -> Result<Plan> {
+        let signature = model.signature(name)?;
+        let graph = model.graph();
+        let nodes = graph.nodes();
+        let mut values: Vec<Option<Value>> = vec![None; nodes.len()];
+        let mut inputs = Vec::with_capacity(signature.inputs.len());
+        for (k, (key, info)) in signature.inputs.iter().enumerate() {
+            values[graph.resolve(&info.name)?] = Some(Value::Input(k));
+            inputs.push(InputSpec { key: key.clone(), dtype: info.dtype, shape: info.shape.clone() });
+        }
+        let output_nodes =
+            signature.outputs.values().map(|info| graph.resolve(&info.name)).collect::<export::Result<Vec<usize>>>()?;
+        let needed = graph.needed(&output_nodes);
+        let consumers = consumers(graph, &needed, &output_nodes);
+        let mut plan = Plan {
+            signature: name.to_owned(),
+            inputs,
+            output_keys: signature.outputs.keys().cloned().collect(),
+            outputs: Vec::new(),
+            consts: Vec::new(),
+            steps: Vec::new(),
+        };
+        // Pass 1: everything fixed once loaded (constants, variables, and
+        // ops over them) is computed now, with the reference kernels.
+        for (i, node) in nodes.iter().enumerate() {
+            if !needed[i] || values[i].is_some() {
+                continue;
+            }
+            values[i] = match &node.op {
+                Op::Placeholder { .. } => {
+                    return Err(node.error(format!("the signature {name:?} does not feed this placeholder")).into());
+                }
+                Op::Const { value } => Some(plan.constant(value.clone())),
+                Op::Variable { .. } => {
+                    let value = model.variables().get(&node.name)?;
+                    graph_check(graph, i, &value)?;
+                    Some(plan.constant(value))
+                }
+                op if node.inputs.iter().all(|&j| matches!(values[j], Some(Value::Const(_)))) => {
+                    let refs: Vec<&Tensor> =
+                        node.inputs.iter().filter_map(|&j| values[j]).map(|v| plan.get(v, &[], &[])).collect();
+                    let mut out = Tensor::empty(node.ty.dtype);
+                    op.eval(&refs, &mut out).map_err(|reason| node.error(reason))?;
+                    Some(plan.constant(out))
+                }
+                _ => None,
+            };
+        }
+        // Pass 2: the steps that depend on the inputs, in order.
+        for (i, node) in nodes.iter().enumerate() {
+            if !needed[i] || values[i].is_some() {
+                continue;
+            }
+            let args: SmallVec<[Value; 4]> = node
+                .inputs
+                .iter()
+                .map(|&j| values[j].ok_or_else(|| node.error("input not computed")))
+                .collect::<export::Result<_>>()?;
+            let (kernel, inputs, absorbed) = plan.fuse(graph, &consumers, &values, i, args);
+            let value = Value::Step(plan.steps.len());
+            plan.steps.push(Step { kernel, inputs, node: absorbed.last().copied().unwrap_or(i) });
+            for j in std::iter::once(i).chain(absorbed) {
+                values[j] = Some(value);
+            }
+        }
+        plan.outputs = output_nodes
+            .iter()
+            .map(|&i| values[i].ok_or_else(|| nodes[i].error("output not computed")))
+            .collect::<export::Result<_>>()?;
+        Ok(plan)
+    }
+
+    fn constant(&mut self, t: Tensor) -> Value {
+        self.consts.push(t);
+        Value::Const(self.consts.len() - 1)
+    }
+
+    /// The kernel for node `i`, fusing `MatMul` by constant weights with a
+    /// sole-consumer `BiasAdd` (or `Add`) of a constant bias, then a
+    /// sole-consumer activation. Returns the kernel, its inputs and the
+    /// nodes it computes beyond `i`.
+    fn fuse(
+        &self,
+        graph: &TypedGraph,
+        consumers: &[Vec<usize>],
+        values: &[Option<Value>],
+        i: usize,
+        args: SmallVec<[Value; 4]>,
+    ) -> (Kernel, SmallVec<[Value; 4]>, Vec<usize>) {
+        let nodes = graph.nodes();
+        let op = &nodes[i].op;
+        let weights = match (op, args.as_slice()) {
+            (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)]) => {
+                let w = &self.consts[*w];
+                if *transpose_b { transpose(w) } else { Some(w.clone()) }
+            }
+            _ => None,
+        };
+        let Some(weights) = weights else {
+            return (Kernel::Op(op.clone()), args, Vec::new());
+        };
+        let units = weights.shape().get(1).copied();
+        let sole = |j: usize| match consumers[j].as_slice() {
+            [c] if *c != SIGNATURE_OUTPUT => Some(*c),
+            _ => None,
+        };
+        let mut absorbed = Vec::new();
+        let mut last = i;
+        let mut bias = None;
+        if let Some(c) = sole(last)
+            && let (Op::BiasAdd | Op::Binary(BinaryOp::Add), [a, b]) = (&nodes[c].op, nodes[c].inputs.as_slice())
+            && *a == last
+            && let Some(Value::Const(k)) = values[*b]
+            && self.consts[k].dtype() == DataType::F32
+            && units.is_some_and(|n| self.consts[k].shape() == [n])
+        {
+            bias = Some(self.consts[k].clone());
+            absorbed.push(c);
+            last = c;
+        }
+        let mut activation = None;
+        if let Some(c) = sole(last)
+            && let Op::Unary(u @ (UnaryOp::Relu | UnaryOp::Tanh | UnaryOp::Sigmoid)) = nodes[c].op
+        {
+            activation = Some(u);
+            absorbed.push(c);
+        }
+        (Kernel::Dense(Dense { weights, bias, activation }), SmallVec::from_slice(&args[..1]), absorbed)
+    }
+
+    /// The tensor behind `v` during a call.
+    pub fn get<'a>(&'a self, v: Value, inputs: &[&'a Tensor], slots: &'a [Tensor]) -> &'a Tensor {
+        match v {
+            Value::Const(c) => &self.consts[c],
+            Value::Input(k) => inputs[k],
+            Value::Step(s) => &slots[s],
+        }
+    }
+
+    /// Fresh scratch for one thread.
+    pub fn new_state(&self, graph: &TypedGraph) -> State {
+        State { slots: self.steps.iter().map(|s| Tensor::empty(graph.nodes()[s.node].ty.dtype)).collect() }
+    }
+
+    /// Runs every step on `inputs` (ordered as [`Plan::inputs`], already checked).
+    pub fn run(&self, graph: &TypedGraph, state: &mut State, inputs: &[&Tensor]) -> Result<()> {
+        for (s, step) in self.steps.iter().enumerate() {
+            let (done, rest) = state.slots.split_at_mut(s);
+            let Some(out) = rest.first_mut() else { break };
+            let args: SmallVec<[&Tensor; 4]> = step.inputs.iter().map(|&v| self.get(v, inputs, done)).collect();
+            step.kernel.run(&args, out).map_err(|reason| graph.nodes()[step.node].error(reason))?;
+        }
+        Ok(())
+    }
+}
+
+/// Marks a node read by the signature itself (an output), among its consumers.
+const SIGNATURE_OUTPUT: usize = usize::MAX;
+
+/// The consumers of each needed node; an output counts as one more consumer.
+fn consumers(graph: &TypedGraph, needed: &[bool], outputs: &[usize]) -> Vec<Vec<usize>> {
+    let mut consumers = vec![Vec::new(); needed.len()];
+    for (i, node) in graph.nodes().iter().enumerate().filter(|(i, _)| needed[*i]) {
+        for &j in &node.inputs {
+            consumers[j].push(i);
+        }
+    }
+    for &o in outputs {
+        consumers[o].push(SIGNATURE_OUTPUT);
+    }
+    consumers
+}
+
+fn graph_check(graph: &TypedGraph, i: usize, value: &Tensor) -> Result<()> {
+    let node = &graph.nodes()[i];
+    if value.dtype() != node.ty.dtype || !node.ty.shape.accepts(value.shape()) {
+        return Err(node
+            .error(format!(
+                "the variables bundle holds {} {:?}, the graph declares {} {}",
+                value.dtype(),
+                value.shape(),
+                node.ty.dtype,
+                node.ty.shape
+            ))
+            .into());
+    }
+    Ok(())
+}
+
+/// `w` transposed (a `[n, k]` matrix laid out as `[k, n]`), done once at load.
+fn transpose(w: &Tensor) -> Option<Tensor> {
+    let view = w.as_f32().ok()?.into_dimensionality::<ndarray::Ix2>().ok()?;
+    Some(Tensor::from(view.t().as_standard_layout().into_owned()))
+}

@@ -1,0 +1,76 @@
+//! The end-to-end story: train the toy model with the estimator, export it,
+//! load it with the predictor, and get what the estimator's naive predict gets.
+
+use std::sync::Arc;
+
+use estimator_rs::{naive_predict, train_and_export};
+use ndarray::array;
+use predictor::Predictor;
+
+#[test]
+fn predictor_equals_naive_predict_for_the_service_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (estimator, version) = train_and_export(dir.path()).unwrap();
+    let predict_fn = Predictor::from_export_base(dir.path().join("saved_model")).unwrap();
+    assert_eq!(predict_fn.model().dir(), version);
+    for nb in 100..110 {
+        let out = predict_fn.predict(&[("number", array![[nb as f32]].into())]).unwrap();
+        let y = out["output"].as_f32().unwrap()[[0, 0]];
+        let naive = naive_predict(&estimator, nb as f32).unwrap();
+        assert!((y - naive).abs() <= 1e-6 * naive.abs().max(1.0), "nb={nb}: predictor {y}, estimator {naive}");
+        assert!((y - 2.0 * nb as f32).abs() < 1e-2);
+    }
+}
+
+#[test]
+fn batches_and_many_threads_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, version) = train_and_export(dir.path()).unwrap();
+    let predict_fn = Arc::new(Predictor::from_saved_model(&version).unwrap());
+    let batch = predict_fn
+        .predict(&[("number", ndarray::Array2::from_shape_fn((10, 1), |(i, _)| 100.0 + i as f32).into())])
+        .unwrap();
+    let expected: Vec<f32> = batch["output"].as_slice::<f32>().unwrap().to_vec();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let predict_fn = Arc::clone(&predict_fn);
+            let expected = expected.clone();
+            std::thread::spawn(move || {
+                let mut outputs = predict_fn.new_outputs();
+                for round in 0..2000 {
+                    let i = (t + round) % 10;
+                    let input = [("number", array![[100.0 + i as f32]].into())];
+                    predict_fn.predict_into(&input, &mut outputs).unwrap();
+                    assert_eq!(outputs["output"].as_slice::<f32>().unwrap(), [expected[i]]);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn every_op_of_the_export_runs_the_same_through_reload() {
+    // The reference evaluation of the exported graph (export's kernels)
+    // and the predictor's compiled plan (fused dense) agree.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, version) = train_and_export(dir.path()).unwrap();
+    let artifact = export::Artifact::open(&version).unwrap();
+    let graph = artifact.typed_graph(&["serve"]).unwrap();
+    let predict_fn = Predictor::from_saved_model(&version).unwrap();
+    let input = ndarray::Array2::from_shape_fn((7, 1), |(i, _)| i as f32 * 3.5 - 10.0);
+    let mut values = vec![None; graph.nodes().len()];
+    values[graph.resolve("number").unwrap()] = Some(export::Tensor::from(input.clone()));
+    for name in artifact.variables().names() {
+        values[graph.resolve(name).unwrap()] = Some(artifact.variables().get(name).unwrap());
+    }
+    let out = graph.resolve(&predict_fn.signature().outputs["output"].name).unwrap();
+    graph.evaluate(&[out], &mut values).unwrap();
+    let reference = values[out].as_ref().unwrap().as_slice::<f32>().unwrap().to_vec();
+    let got = predict_fn.predict(&[("number", input.into())]).unwrap();
+    for (a, b) in got["output"].as_slice::<f32>().unwrap().iter().zip(&reference) {
+        assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
