@@ -1,84 +1,16 @@
-//! Shared pieces of the end-to-end tests and benches: the write-up's toy
-//! model as the estimator trains it, and the exported artifact.
+//! Shared pieces of the end-to-end tests and benches. This package is the
+//! one place that sees both the estimator and the predictor; neither crate
+//! depends on the other.
 //!
-//! This package is the one place that sees both the estimator and the
-//! predictor; neither crate depends on the other.
+//! - [`toy`]: the write-up's model as the estimator trains and exports it.
+//! - [`mlp`]: dense models of any size written straight through `export`.
+//! - [`reference`]: what `export`'s reference kernels answer for a version.
 
-use std::path::{Path, PathBuf};
+pub mod mlp;
+pub mod reference;
+pub mod toy;
 
-use estimator::prelude::*;
-use ndarray::array;
-
-/// The write-up's `model_fn`: one dense unit, `l2_loss`, Adam at `params`.
-pub fn toy_model_fn(
-    g: &mut GraphBuilder,
-    features: Features<Output>,
-    labels: Option<Output>,
-    mode: Mode,
-    learning_rate: &f32,
-) -> Result<EstimatorSpec> {
-    let features = *features.single_or("feature")?;
-    let predictions = layers::dense(g, features, 1)?;
-    if mode == Mode::Predict {
-        return Ok(EstimatorSpec::predict(predictions));
-    }
-    let labels = labels.ok_or(Error::ModelFn { mode, reason: "labels are required".into() })?;
-    let diff = g.sub(predictions, labels)?;
-    let loss = losses::l2_loss(g, diff)?;
-    Ok(match mode {
-        Mode::Eval => EstimatorSpec::eval(loss),
-        _ => EstimatorSpec::train(loss, Adam::new(*learning_rate).minimize(loss)),
-    })
-}
-
-/// `([n, n], [2n])` for n in 0..100, batch 20, repeated 200 times: 1,000 steps.
-pub fn train_input_fn() -> Dataset<Example> {
-    Dataset::from_generator(|| (0..100).map(|n| Example::new(array![n as f32, n as f32], array![2.0 * n as f32])))
-        .batch(20)
-        .repeat(200)
-}
-
-/// One unlabeled example `[n, n]`, as the write-up's `example_input_fn`.
-pub fn example_input_fn(n: f32) -> Dataset<Example> {
-    Dataset::from_vec(vec![Example::unlabeled(array![n, n])]).batch(1)
-}
-
-/// The write-up's receiver: `number: f32[?, 1]` tiled to `[?, 2]`.
-pub fn serving_input_receiver_fn(g: &mut GraphBuilder) -> Result<ServingInputReceiver> {
-    let number = g.placeholder("number", DataType::F32, Shape(vec![None, Some(1)]))?;
-    let features = g.tile(number, &[1, 2])?;
-    Ok(ServingInputReceiver::new(features, [("number".to_owned(), number)].into()))
-}
-
-/// The toy estimator with checkpoints in `dir/model`.
-pub fn toy_estimator(dir: &Path) -> Estimator<impl ModelFn<f32>, f32> {
-    // A freshly created directory is always a valid model_dir.
-    match Estimator::new(toy_model_fn, dir.join("model"), 0.5) {
-        Ok(e) => e,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-/// Trains the toy estimator for 1,000 steps in `dir/model` and exports it
-/// under `dir/saved_model`; returns the estimator and the version directory.
-///
-/// # Errors
-/// Whatever training or export reports.
-pub fn train_and_export(dir: &Path) -> Result<(Estimator<impl ModelFn<f32>, f32>, PathBuf)> {
-    let estimator = toy_estimator(dir);
-    estimator.train(train_input_fn, Steps::Max(1000))?;
-    let version = estimator.export_saved_model(dir.join("saved_model"), serving_input_receiver_fn)?;
-    Ok((estimator, version))
-}
-
-/// The naive prediction for `n`: rebuilds the graph and restores the
-/// checkpoint from disk, as `estimator.predict` does.
-///
-/// # Errors
-/// Whatever `predict` reports.
-pub fn naive_predict<M: ModelFn<P>, P>(estimator: &Estimator<M, P>, n: f32) -> Result<f32> {
-    let prediction = estimator.predict(|| example_input_fn(n))?.next().ok_or(Error::EmptyDataset)??;
-    Ok(prediction[estimator::DEFAULT_OUTPUT_KEY].as_slice::<f32>()?.first().copied().unwrap_or(f32::NAN))
-}
-
-use estimator::ModelFn;
+pub use toy::{
+    example_input_fn, naive_predict, serving_input_receiver_fn, toy_estimator, toy_model_fn, train_and_export,
+    train_input_fn,
+};

@@ -1,0 +1,129 @@
+//! The predictor's compiled plan (folding, fused dense layers, matrix-vector
+//! and matrix-matrix paths) against `export`'s reference kernels.
+
+use std::path::Path;
+
+use estimator_rs::mlp::{mlp, mlp_input, write_mlp};
+use estimator_rs::reference::reference_outputs;
+use export::{Assets, Attr, DataType, Node, Shape, Tensor, TensorInfo};
+use predictor::Predictor;
+
+fn assert_close(version: &Path, inputs: &[(&str, Tensor)], tolerance: f32) {
+    let predict_fn = Predictor::from_saved_model(version).unwrap();
+    let got = predict_fn.predict(inputs).unwrap();
+    let want = reference_outputs(version, "serving_default", inputs).unwrap();
+    for (key, want) in &want {
+        let got = &got[key.as_str()];
+        assert_eq!(got.shape(), want.shape(), "{key}");
+        for (i, (a, b)) in got.as_slice::<f32>().unwrap().iter().zip(want.as_slice::<f32>().unwrap()).enumerate() {
+            assert!((a - b).abs() <= tolerance * b.abs().max(1.0), "{key}[{i}]: plan {a}, reference {b}");
+        }
+    }
+}
+
+#[test]
+fn mlp_matches_the_reference_at_batch_1_7_and_256() {
+    let base = tempfile::tempdir().unwrap();
+    let version = write_mlp(base.path(), &[784, 512, 512, 10], 1).unwrap();
+    for batch in [1, 7, 256] {
+        assert_close(&version, &[("x", mlp_input(batch, 784))], 1e-5);
+    }
+    let p = Predictor::from_saved_model(&version).unwrap();
+    // Three fused dense layers (the last without activation) and the softmax.
+    assert_eq!(p.plan_len(), 4);
+}
+
+/// Rewrites the MLP's graph with `edit`, writes it, and returns the version.
+fn variant(base: &Path, edit: impl FnOnce(&mut Vec<Node>, &mut export::Signature)) -> std::path::PathBuf {
+    let (mut model, weights) = mlp(&[6, 5, 3], 9);
+    let meta = &mut model.meta_graphs[0];
+    let mut signature = meta.signatures["serving_default"].clone();
+    edit(&mut meta.graph.nodes, &mut signature);
+    meta.signatures.insert("serving_default".into(), signature);
+    let refs: Vec<(&str, &Tensor)> = weights.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    export::write_artifact(base, &model, &refs, &Assets::new()).unwrap()
+}
+
+#[test]
+fn fusion_variants_match_the_reference() {
+    let base = tempfile::tempdir().unwrap();
+    let input = [("x", mlp_input(3, 6))];
+    // Bias through Add instead of BiasAdd.
+    let v = variant(base.path(), |nodes, _| {
+        for n in nodes.iter_mut().filter(|n| n.op == "BiasAdd") {
+            n.op = "Add".into();
+        }
+    });
+    assert_close(&v, &input, 1e-6);
+    // An intermediate value that is also an output: it must not be fused away.
+    let v = variant(base.path(), |_, sig| {
+        let info =
+            TensorInfo { name: "dense_0/MatMul:0".into(), dtype: DataType::F32, shape: Shape(vec![None, Some(5)]) };
+        sig.outputs.insert("hidden".into(), info);
+    });
+    assert_close(&v, &input, 1e-6);
+    // Weights used transposed (`transpose_b`): laid out once at load.
+    let v = variant(base.path(), |nodes, _| {
+        let w = Tensor::from(ndarray::Array2::from_shape_fn((5, 6), |(i, j)| (i as f32 - j as f32) / 10.0));
+        for n in nodes.iter_mut() {
+            if n.name == "dense_0/kernel" {
+                *n = Node::new("dense_0/kernel", "Const", &[]).with("value", Attr::Tensor(w.clone()));
+            }
+            if n.name == "dense_0/MatMul" {
+                n.attrs.insert("transpose_b".into(), Attr::Bool(true));
+            }
+        }
+    });
+    assert_close(&v, &input, 1e-6);
+}
+
+#[test]
+fn constants_are_folded_at_load() {
+    let base = tempfile::tempdir().unwrap();
+    // A weight computed from constants: w = reshape(c) * 2.
+    let v = variant(base.path(), |nodes, _| {
+        let c = Tensor::from_vec(vec![30], (0..30).map(|i| i as f32 / 30.0).collect()).unwrap();
+        for n in nodes.iter_mut() {
+            if n.name == "dense_0/kernel" {
+                *n = Node::new("dense_0/kernel", "Mul", &["w_flat_shaped", "two"]);
+            }
+        }
+        nodes.push(Node::new("w_flat", "Const", &[]).with("value", Attr::Tensor(c)));
+        nodes.push(Node::new("w_flat_shaped", "Reshape", &["w_flat"]).with("shape", Attr::Ints(vec![6, 5])));
+        nodes.push(Node::new("two", "Const", &[]).with("value", Attr::Tensor(Tensor::scalar(2.0f32))));
+    });
+    assert_close(&v, &[("x", mlp_input(2, 6))], 1e-6);
+    let p = Predictor::from_saved_model(&v).unwrap();
+    assert_eq!(p.plan_len(), 3, "the weight's Reshape and Mul are folded, not run per call");
+}
+
+#[test]
+fn a_placeholder_the_signature_does_not_feed_is_refused_at_load() {
+    let base = tempfile::tempdir().unwrap();
+    let v = variant(base.path(), |nodes, _| {
+        nodes.push(
+            Node::new("other", "Placeholder", &[])
+                .with("dtype", Attr::Type(DataType::F32))
+                .with("shape", Attr::Shape(Shape::known(&[1]))),
+        );
+        for n in nodes.iter_mut().filter(|n| n.name == "dense_0/BiasAdd") {
+            n.op = "Add".into();
+            n.inputs[1] = "other".into();
+        }
+    });
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("\"other\"") && err.contains("does not feed"), "{err}");
+}
+
+#[test]
+fn outputs_of_another_model_are_refused() {
+    let base = tempfile::tempdir().unwrap();
+    let a = Predictor::from_saved_model(write_mlp(base.path(), &[4, 2], 1).unwrap()).unwrap();
+    let b = Predictor::from_saved_model(variant(base.path(), |_, sig| {
+        sig.outputs = [("y".to_owned(), sig.outputs["probs"].clone())].into();
+    }))
+    .unwrap();
+    let mut foreign = b.new_outputs();
+    let err = a.predict_into(&[("x", mlp_input(1, 4))], &mut foreign).unwrap_err();
+    assert!(matches!(err, predictor::Error::OutputsMismatch { .. }), "{err}");
+}
