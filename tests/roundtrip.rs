@@ -67,3 +67,22 @@ fn the_plan_matches_the_reference_kernels() {
         assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");
     }
 }
+
+#[test]
+fn the_cli_runs_the_estimators_export() {
+    use predictor::cli::{Cli, execute};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, version) = train_and_export(dir.path()).unwrap();
+    let run = |args: &[&str]| {
+        let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();
+        let mut out = Vec::new();
+        execute(cli, &mut out).map(|()| String::from_utf8(out).unwrap())
+    };
+    let base = dir.path().join("saved_model");
+    let shown = run(&["saved_model_cli", "show", "--dir", base.to_str().unwrap(), "--all"]).unwrap();
+    assert!(shown.contains("signature_def['predict']") && shown.contains("name: number:0"), "{shown}");
+    let out = run(&["saved_model_cli", "run", "--dir", version.to_str().unwrap(), "--input_exprs", "number=[[100.0]]"])
+        .unwrap();
+    let value: f64 = out.trim().trim_start_matches(r#"{"output":[["#).trim_end_matches("]]}").parse().unwrap();
+    assert!((value - 200.0).abs() < 1e-2, "{out}");
+}

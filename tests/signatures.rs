@@ -34,8 +34,8 @@ fn introspection() {
     assert_eq!(sig.inputs["number"].shape.to_string(), "[?, 1]");
     assert_eq!(sig.outputs["output"].shape.to_string(), "[?, 1]");
     assert!(p.version().is_some());
-    // Tile stays; MatMul + BiasAdd are one fused step.
-    assert_eq!(p.plan_len(), 2);
+    // Tile([1, 2]) folds into the weights; MatMul + BiasAdd are one fused step.
+    assert_eq!(p.plan_len(), 1);
 }
 
 #[test]

@@ -52,6 +52,7 @@ impl Shape {
     }
 
     /// Whether a concrete shape fits this one (same rank, known dims equal).
+    #[inline]
     pub fn accepts(&self, dims: &[usize]) -> bool {
         self.0.len() == dims.len() && self.0.iter().zip(dims).all(|(s, &d)| s.is_none_or(|s| s == d))
     }

@@ -58,6 +58,7 @@ pub enum Buffer<T> {
 }
 
 impl<T: bytemuck::Pod> Buffer<T> {
+    #[inline]
     fn as_slice(&self) -> &[T] {
         match self {
             Buffer::Owned(v) => v,
@@ -66,6 +67,7 @@ impl<T: bytemuck::Pod> Buffer<T> {
     }
 
     /// The owned vector, copying mapped bytes first.
+    #[inline]
     fn make_owned(&mut self) -> &mut Vec<T> {
         if let Buffer::Mapped { .. } = self {
             *self = Buffer::Owned(self.as_slice().to_vec());
@@ -111,18 +113,21 @@ macro_rules! element {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: DataType = DataType::$variant;
+            #[inline]
             fn slice(data: &Data) -> Option<&[Self]> {
                 match data {
                     Data::$variant(b) => Some(b.as_slice()),
                     _ => None,
                 }
             }
+            #[inline]
             fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
                 match data {
                     Data::$variant(b) => Some(b.make_owned()),
                     _ => None,
                 }
             }
+            #[inline]
             fn wrap(v: Vec<Self>) -> Data {
                 Data::$variant(Buffer::Owned(v))
             }
@@ -132,18 +137,21 @@ macro_rules! element {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: DataType = DataType::$variant;
+            #[inline]
             fn slice(data: &Data) -> Option<&[Self]> {
                 match data {
                     Data::$variant(v) => Some(v),
                     _ => None,
                 }
             }
+            #[inline]
             fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
                 match data {
                     Data::$variant(v) => Some(v),
                     _ => None,
                 }
             }
+            #[inline]
             fn wrap(v: Vec<Self>) -> Data {
                 Data::$variant(v)
             }
@@ -196,6 +204,7 @@ impl Tensor {
     }
 
     /// The element type.
+    #[inline]
     pub fn dtype(&self) -> DataType {
         match self.data {
             Data::F32(_) => DataType::F32,
@@ -207,11 +216,13 @@ impl Tensor {
     }
 
     /// The concrete shape.
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// The number of elements.
+    #[inline]
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
@@ -233,6 +244,7 @@ impl Tensor {
     ///
     /// # Errors
     /// [`Error::DType`] if `T` is not the tensor's element type.
+    #[inline]
     pub fn as_slice<T: Element>(&self) -> Result<&[T]> {
         T::slice(&self.data).ok_or_else(|| self.dtype_error::<T>())
     }
@@ -410,13 +422,32 @@ impl Tensor {
         }
     }
 
-    /// Like [`Tensor::output_vec`], resized to the element count and filled
-    /// with defaults, for kernels that write by index.
+    /// Like [`Tensor::output_vec`], but sized to the element count, for
+    /// kernels that write every element by index. The elements' values on
+    /// return are unspecified (a kernel overwrites them all); when the tensor
+    /// already has this dtype and shape, nothing is reallocated or cleared.
+    #[inline]
     pub fn output_slice<T: Element>(&mut self, shape: &[usize]) -> &mut [T] {
-        let n = shape.iter().product();
-        let v = self.output_vec::<T>(shape);
-        v.resize(n, T::default());
-        v
+        let n: usize = shape.iter().product();
+        // An element-wise loop, not `!=`: for these few dims a library call
+        // to compare memory costs more than the comparison.
+        let same = self.shape.len() == shape.len() && self.shape.iter().zip(shape).all(|(a, b)| a == b);
+        if !same {
+            self.shape.clear();
+            self.shape.extend_from_slice(shape);
+        }
+        if T::vec_mut(&mut self.data).is_none() {
+            self.data = T::wrap(Vec::new());
+        }
+        match T::vec_mut(&mut self.data) {
+            Some(v) => {
+                if v.len() != n {
+                    v.resize(n, T::default());
+                }
+                v
+            }
+            None => unreachable!("data was just replaced by a Vec<T>"),
+        }
     }
 
     pub(crate) fn data(&self) -> &Data {

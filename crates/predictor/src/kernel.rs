@@ -49,19 +49,33 @@ impl Dense {
         let w = self.weights.as_slice::<f32>().map_err(|e| e.to_string())?;
         let bias = self.bias.as_ref().map(|b| b.as_slice::<f32>()).transpose().map_err(|e| e.to_string())?;
         let dst = out.output_slice::<f32>(&[m, n]);
-        for row in dst.chunks_exact_mut(n.max(1)) {
-            match bias {
-                Some(b) => row.copy_from_slice(b),
-                None => row.fill(0.0),
-            }
+        if xs.len() != m * k || w.len() != k * n || dst.len() != m * n || bias.is_some_and(|b| b.len() != n) {
+            return Err(format!("buffers do not match [{m}, {k}] @ [{k}, {n}]"));
         }
         if m < GEMM_MIN_ROWS {
-            for (xr, row) in xs.chunks_exact(k.max(1)).zip(dst.chunks_exact_mut(n.max(1))) {
-                for (&xi, wr) in xr.iter().zip(w.chunks_exact(n.max(1))) {
-                    row.iter_mut().zip(wr).for_each(|(o, &wv)| *o += xi * wv);
+            // Matrix-vector per row, streaming the weights once; index
+            // arithmetic rather than `chunks_exact` (no division per call).
+            for r in 0..m {
+                let row = &mut dst[r * n..(r + 1) * n];
+                match bias {
+                    Some(b) => row.iter_mut().zip(b).for_each(|(o, &b)| *o = b),
+                    None => row.fill(0.0),
+                }
+                for (i, &xi) in xs[r * k..(r + 1) * k].iter().enumerate() {
+                    let wr = &w[i * n..(i + 1) * n];
+                    for (o, &wv) in row.iter_mut().zip(wr) {
+                        *o += xi * wv;
+                    }
                 }
             }
         } else {
+            for r in 0..m {
+                let row = &mut dst[r * n..(r + 1) * n];
+                match bias {
+                    Some(b) => row.copy_from_slice(b),
+                    None => row.fill(0.0),
+                }
+            }
             let a = ArrayView2::from_shape((m, k), xs).map_err(|e| e.to_string())?;
             let b = ArrayView2::from_shape((k, n), w).map_err(|e| e.to_string())?;
             let mut c = ArrayViewMut2::from_shape((m, n), &mut *dst).map_err(|e| e.to_string())?;

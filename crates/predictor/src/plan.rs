@@ -48,6 +48,9 @@ pub(crate) struct Plan {
     pub inputs: Vec<InputSpec>,
     pub output_keys: std::sync::Arc<[String]>,
     pub outputs: Vec<Value>,
+    /// (output position, step) for outputs that a step computes, each step
+    /// once: `predict_into` lends the caller's buffer to that step.
+    pub lent_outputs: Vec<(usize, usize)>,
     pub consts: Vec<Tensor>,
     pub steps: Vec<Step>,
 }
@@ -79,6 +82,7 @@ impl Plan {
             inputs,
             output_keys: signature.outputs.keys().cloned().collect(),
             outputs: Vec::new(),
+            lent_outputs: Vec::new(),
             consts: Vec::new(),
             steps: Vec::new(),
         };
@@ -109,8 +113,15 @@ impl Plan {
             };
         }
         // Pass 2: the steps that depend on the inputs, in order.
+        let mut tiled = vec![None; nodes.len()];
         for (i, node) in nodes.iter().enumerate() {
             if !needed[i] || values[i].is_some() {
+                continue;
+            }
+            if let Some(r) = tile_into_matmul(graph, &consumers, &values, &plan.consts, i) {
+                // Folded into the weights of the MatMul that reads it.
+                tiled[i] = Some(r);
+                values[i] = values[node.inputs[0]];
                 continue;
             }
             let args: SmallVec<[Value; 4]> = node
@@ -118,7 +129,8 @@ impl Plan {
                 .iter()
                 .map(|&j| values[j].ok_or_else(|| node.error("input not computed")))
                 .collect::<export::Result<_>>()?;
-            let (kernel, inputs, absorbed) = plan.fuse(graph, &consumers, &values, i, args);
+            let tiles = node.inputs.first().and_then(|&j| tiled[j]);
+            let (kernel, inputs, absorbed) = plan.fuse(graph, &consumers, &values, i, args, tiles);
             let value = Value::Step(plan.steps.len());
             plan.steps.push(Step { kernel, inputs, node: absorbed.last().copied().unwrap_or(i) });
             for j in std::iter::once(i).chain(absorbed) {
@@ -129,6 +141,13 @@ impl Plan {
             .iter()
             .map(|&i| values[i].ok_or_else(|| nodes[i].error("output not computed")))
             .collect::<export::Result<_>>()?;
+        for (k, v) in plan.outputs.iter().enumerate() {
+            if let Value::Step(s) = *v
+                && !plan.lent_outputs.iter().any(|&(_, t)| t == s)
+            {
+                plan.lent_outputs.push((k, s));
+            }
+        }
         Ok(plan)
     }
 
@@ -148,13 +167,18 @@ impl Plan {
         values: &[Option<Value>],
         i: usize,
         args: SmallVec<[Value; 4]>,
+        tiles: Option<usize>,
     ) -> (Kernel, SmallVec<[Value; 4]>, Vec<usize>) {
         let nodes = graph.nodes();
         let op = &nodes[i].op;
         let weights = match (op, args.as_slice()) {
             (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)]) => {
                 let w = &self.consts[*w];
-                if *transpose_b { transpose(w) } else { Some(w.clone()) }
+                let w = if *transpose_b { transpose(w) } else { Some(w.clone()) };
+                match tiles {
+                    Some(r) => w.and_then(|w| fold_tiles(&w, r)),
+                    None => w,
+                }
             }
             _ => None,
         };
@@ -209,7 +233,10 @@ impl Plan {
         for (s, step) in self.steps.iter().enumerate() {
             let (done, rest) = state.slots.split_at_mut(s);
             let Some(out) = rest.first_mut() else { break };
-            let args: SmallVec<[&Tensor; 4]> = step.inputs.iter().map(|&v| self.get(v, inputs, done)).collect();
+            let mut args: SmallVec<[&Tensor; 4]> = SmallVec::new();
+            for &v in &step.inputs {
+                args.push(self.get(v, inputs, done));
+            }
             step.kernel.run(&args, out).map_err(|reason| graph.nodes()[step.node].error(reason))?;
         }
         Ok(())
@@ -247,6 +274,41 @@ fn graph_check(graph: &TypedGraph, i: usize, value: &Tensor) -> Result<()> {
             .into());
     }
     Ok(())
+}
+
+/// Whether node `t` is a `Tile` by `[1, r]` of a `[?, k]` matrix whose sole
+/// consumer multiplies it by constant weights: then `tile(x) @ W` is
+/// `x @ W'` with `W'` the sum of `W`'s `r` row blocks, and the tile never
+/// runs. Returns `r`.
+fn tile_into_matmul(
+    graph: &TypedGraph,
+    consumers: &[Vec<usize>],
+    values: &[Option<Value>],
+    consts: &[Tensor],
+    t: usize,
+) -> Option<usize> {
+    let nodes = graph.nodes();
+    let Op::Tile { multiples } = &nodes[t].op else { return None };
+    let &[1, r] = multiples.as_slice() else { return None };
+    let &[c] = consumers[t].as_slice() else { return None };
+    let (Op::MatMul { transpose_a: false, transpose_b: false }, [a, b]) = (&nodes[c].op, nodes[c].inputs.as_slice())
+    else {
+        return None;
+    };
+    let Some(Value::Const(w)) = values[*b] else { return None };
+    let k = nodes[nodes[t].inputs[0]].ty.shape.0.get(1).copied().flatten()?;
+    (*a == t && r > 0 && consts[w].shape().first() == Some(&(r * k))).then_some(r)
+}
+
+/// The `[k, n]` sum of the `r` row blocks of the `[r * k, n]` matrix `w`.
+fn fold_tiles(w: &Tensor, r: usize) -> Option<Tensor> {
+    let (&[rows, n], values) = (w.shape(), w.as_slice::<f32>().ok()?) else { return None };
+    let k = rows / r;
+    let mut folded = vec![0.0f32; k * n];
+    for block in values.chunks_exact(k * n) {
+        folded.iter_mut().zip(block).for_each(|(f, v)| *f += v);
+    }
+    Tensor::from_vec(vec![k, n], folded).ok()
 }
 
 /// `w` transposed (a `[n, k]` matrix laid out as `[k, n]`), done once at load.

@@ -43,6 +43,36 @@ impl std::fmt::Debug for Predictor {
     }
 }
 
+/// `a == b` for short keys, without a call into libc's `memcmp` (which
+/// costs more than the comparison of a few bytes on the hot path).
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for i in 0..a.len() {
+        diff |= a[i] ^ b[i];
+    }
+    diff == 0
+}
+
+/// Checks a fed tensor against its signature input.
+fn check(spec: &InputSpec, tensor: &Tensor) -> Result<()> {
+    if tensor.dtype() != spec.dtype {
+        return Err(Error::InputDType { key: spec.key.clone(), expected: spec.dtype, got: tensor.dtype() });
+    }
+    if !spec.shape.accepts(tensor.shape()) {
+        return Err(Error::InputShape {
+            key: spec.key.clone(),
+            expected: spec.shape.clone(),
+            got: tensor.shape().to_vec(),
+        });
+    }
+    Ok(())
+}
+
 impl Predictor {
     /// Loads the version directory `dir` with the default signature
     /// (`serving_default`) of the `serve` meta graph, as TensorFlow's
@@ -131,7 +161,8 @@ impl Predictor {
     /// what came; [`Error::Export`] naming the node if a kernel fails
     /// (e.g. inputs whose batch sizes disagree).
     pub fn predict(&self, inputs: &[(&str, Tensor)]) -> Result<Outputs> {
-        let bound = self.bind(inputs)?;
+        let mut bound = SmallVec::new();
+        self.bind(inputs, &mut bound)?;
         self.with_state(&bound, |plan, state| {
             let tensors = plan.outputs.iter().map(|&v| plan.get(v, &bound, &state.slots).clone()).collect();
             Ok(Outputs { keys: Arc::clone(&plan.output_keys), tensors })
@@ -152,18 +183,41 @@ impl Predictor {
                 got: outputs.keys.to_vec(),
             });
         }
-        let bound = self.bind(inputs)?;
-        self.with_state(&bound, |plan, state| {
-            for (dst, &v) in outputs.tensors.iter_mut().zip(&plan.outputs) {
-                // Identity's kernel copies into `dst`, reusing its allocation.
-                Op::Identity.eval(&[plan.get(v, &bound, &state.slots)], dst).map_err(|reason| export::Error::Node {
-                    node: "(output)".into(),
-                    op: "Identity".into(),
-                    reason,
-                })?;
+        let mut bound = SmallVec::new();
+        self.bind(inputs, &mut bound)?;
+        let cell = self.states.get_or(|| RefCell::new(self.plan.new_state(self.model.graph())));
+        let Ok(mut state) = cell.try_borrow_mut() else {
+            // A call cannot re-enter on the same thread; should it ever, it
+            // takes the allocating path rather than a panic.
+            *outputs = self.predict(inputs)?;
+            return Ok(());
+        };
+        // Steps that compute an output write straight into the caller's
+        // buffer: it is lent to the state for the run, then handed back.
+        let lent = &self.plan.lent_outputs;
+        for &(k, s) in lent {
+            std::mem::swap(&mut outputs.tensors[k], &mut state.slots[s]);
+        }
+        let ran = self.plan.run(self.model.graph(), &mut state, &bound);
+        for &(k, s) in lent {
+            std::mem::swap(&mut outputs.tensors[k], &mut state.slots[s]);
+        }
+        ran?;
+        if lent.len() < outputs.tensors.len() {
+            for (k, &v) in self.plan.outputs.iter().enumerate() {
+                if !lent.iter().any(|&(l, _)| l == k) {
+                    // A constant, an input, or a value also lent to another
+                    // key: Identity's kernel copies it, reusing the buffer.
+                    let value = self.plan.get(v, &bound, &state.slots);
+                    Op::Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|reason| export::Error::Node {
+                        node: self.plan.output_keys[k].clone(),
+                        op: "Identity".into(),
+                        reason,
+                    })?;
+                }
             }
-            Ok(())
-        })
+        }
+        Ok(())
     }
 
     /// An empty outputs buffer for [`Predictor::predict_into`].
@@ -179,35 +233,32 @@ impl Predictor {
     }
 
     /// Orders `inputs` as the plan expects, checking each against the signature.
-    fn bind<'a>(&self, inputs: &'a [(&str, Tensor)]) -> Result<SmallVec<[&'a Tensor; 4]>> {
+    fn bind<'a>(&self, inputs: &'a [(&str, Tensor)], bound: &mut SmallVec<[&'a Tensor; 4]>) -> Result<()> {
         let specs = &self.plan.inputs;
-        let mut bound: SmallVec<[Option<&Tensor>; 4]> = SmallVec::from_elem(None, specs.len());
+        // The common case: every key given once, in the signature's order.
+        let in_order =
+            inputs.len() == specs.len() && inputs.iter().zip(specs).all(|((key, _), spec)| same_key(key, &spec.key));
+        if in_order {
+            for ((_, tensor), spec) in inputs.iter().zip(specs) {
+                check(spec, tensor)?;
+                bound.push(tensor);
+            }
+            return Ok(());
+        }
+        let mut slots: SmallVec<[Option<&Tensor>; 4]> = SmallVec::from_elem(None, specs.len());
         for (key, tensor) in inputs {
             let Some(k) = specs.iter().position(|s| s.key == *key) else {
                 return Err(Error::UnknownInput { key: (*key).to_owned(), expected: self.input_keys() });
             };
-            let spec = &specs[k];
-            if bound[k].replace(tensor).is_some() {
-                return Err(Error::DuplicateInput { key: spec.key.clone() });
+            if slots[k].replace(tensor).is_some() {
+                return Err(Error::DuplicateInput { key: specs[k].key.clone() });
             }
-            if tensor.dtype() != spec.dtype {
-                return Err(Error::InputDType { key: spec.key.clone(), expected: spec.dtype, got: tensor.dtype() });
-            }
-            if !spec.shape.accepts(tensor.shape()) {
-                return Err(Error::InputShape {
-                    key: spec.key.clone(),
-                    expected: spec.shape.clone(),
-                    got: tensor.shape().to_vec(),
-                });
-            }
+            check(&specs[k], tensor)?;
         }
-        bound
-            .iter()
-            .zip(specs)
-            .map(|(t, spec)| {
-                t.ok_or_else(|| Error::MissingInput { key: spec.key.clone(), expected: self.input_keys() })
-            })
-            .collect()
+        for (slot, spec) in slots.iter().zip(specs) {
+            bound.push(slot.ok_or_else(|| Error::MissingInput { key: spec.key.clone(), expected: self.input_keys() })?);
+        }
+        Ok(())
     }
 
     fn input_keys(&self) -> Vec<String> {
@@ -217,18 +268,18 @@ impl Predictor {
     /// Runs the plan with this thread's scratch state, then `read` the results.
     fn with_state<R>(&self, inputs: &[&Tensor], read: impl FnOnce(&Plan, &State) -> Result<R>) -> Result<R> {
         let cell = self.states.get_or(|| RefCell::new(self.plan.new_state(self.model.graph())));
-        // A call cannot re-enter on the same thread; should it ever, it gets
-        // a fresh state instead of a panic.
-        let mut fresh;
-        let mut borrowed = cell.try_borrow_mut();
-        let state: &mut State = match borrowed.as_deref_mut() {
-            Ok(state) => state,
-            Err(_) => {
-                fresh = self.plan.new_state(self.model.graph());
-                &mut fresh
+        match cell.try_borrow_mut() {
+            Ok(mut state) => {
+                self.plan.run(self.model.graph(), &mut state, inputs)?;
+                read(&self.plan, &state)
             }
-        };
-        self.plan.run(self.model.graph(), state, inputs)?;
-        read(&self.plan, state)
+            Err(_) => {
+                // A call cannot re-enter on the same thread; should it ever,
+                // it gets a fresh state instead of a panic.
+                let mut state = self.plan.new_state(self.model.graph());
+                self.plan.run(self.model.graph(), &mut state, inputs)?;
+                read(&self.plan, &state)
+            }
+        }
     }
 }

@@ -1,0 +1,73 @@
+//! The MLP 784-512-512-10 (ReLU, ReLU, softmax): the predictor against the
+//! same math by hand with ndarray's `.dot()`, at batch 1, 32 and 256.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use estimator_rs::mlp::{mlp, mlp_input, write_mlp};
+use ndarray::{Array2, Axis};
+use predictor::Predictor;
+
+const SIZES: [usize; 4] = [784, 512, 512, 10];
+
+/// The MLP by hand: `x.dot(w) + b`, ReLU, ..., softmax.
+fn by_hand(x: &Array2<f32>, layers: &[(Array2<f32>, ndarray::Array1<f32>)]) -> Array2<f32> {
+    let mut h = x.clone();
+    for (i, (w, b)) in layers.iter().enumerate() {
+        h = h.dot(w) + b;
+        if i + 1 < layers.len() {
+            h.mapv_inplace(|v| v.max(0.0));
+        }
+    }
+    for mut row in h.axis_iter_mut(Axis(0)) {
+        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    h
+}
+
+fn predict_mlp(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let version = write_mlp(dir.path(), &SIZES, 1).unwrap();
+    let predict_fn = Predictor::from_saved_model(&version).unwrap();
+    let (_, weights) = mlp(&SIZES, 1);
+    let layers: Vec<(Array2<f32>, ndarray::Array1<f32>)> = weights
+        .chunks(2)
+        .map(|wb| {
+            let w = wb[0].1.clone().into_array::<f32>().unwrap().into_dimensionality().unwrap();
+            let b = wb[1].1.clone().into_array::<f32>().unwrap().into_dimensionality().unwrap();
+            (w, b)
+        })
+        .collect();
+    let mut group = c.benchmark_group("predict_mlp");
+    for batch in [1usize, 32, 256] {
+        group.throughput(Throughput::Elements(batch as u64));
+        let x = mlp_input(batch, SIZES[0]);
+        let inputs = [("x", x.clone())];
+        let mut outputs = predict_fn.new_outputs();
+        group.bench_with_input(BenchmarkId::new("predictor", batch), &batch, |bench, _| {
+            bench.iter(|| predict_fn.predict_into(black_box(&inputs), &mut outputs).unwrap())
+        });
+        let x = x.into_array::<f32>().unwrap().into_dimensionality().unwrap();
+        group.bench_with_input(BenchmarkId::new("ndarray by hand", batch), &batch, |bench, _| {
+            bench.iter(|| black_box(by_hand(black_box(&x), &layers)))
+        });
+    }
+    group.finish();
+}
+
+fn load_mlp(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let version = write_mlp(dir.path(), &SIZES, 1).unwrap();
+    let mut group = c.benchmark_group("load_mlp");
+    group.bench_function("verified", |bench| bench.iter(|| black_box(Predictor::from_saved_model(&version).unwrap())));
+    let unverified = predictor::LoadOptions { verify_checksums: false, ..predictor::LoadOptions::default() };
+    group.bench_function("unverified", |bench| {
+        bench.iter(|| black_box(Predictor::load(&version, &unverified).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, predict_mlp, load_mlp);
