@@ -127,3 +127,28 @@ fn outputs_of_another_model_are_refused() {
     let err = a.predict_into(&[("x", mlp_input(1, 4))], &mut foreign).unwrap_err();
     assert!(matches!(err, predictor::Error::OutputsMismatch { .. }), "{err}");
 }
+
+#[test]
+fn a_tile_feeding_a_matmul_is_folded_into_its_weights() {
+    let base = tempfile::tempdir().unwrap();
+    // x: [?, 2] tiled to [?, 6], times a [6, 5] kernel: becomes x @ W' with W' [2, 5].
+    let (mut model, weights) = mlp(&[6, 5, 3], 4);
+    let meta = &mut model.meta_graphs[0];
+    for n in meta.graph.nodes.iter_mut() {
+        if n.name == "x" {
+            n.attrs.insert("shape".into(), Attr::Shape(Shape(vec![None, Some(2)])));
+        }
+        if n.name == "dense_0/MatMul" {
+            n.inputs[0] = "tiled".into();
+        }
+    }
+    meta.graph.nodes.push(Node::new("tiled", "Tile", &["x"]).with("multiples", Attr::Ints(vec![1, 3])));
+    let sig = meta.signatures.get_mut("serving_default").unwrap();
+    sig.inputs.get_mut("x").unwrap().shape = Shape(vec![None, Some(2)]);
+    let refs: Vec<(&str, &Tensor)> = weights.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    let v = export::write_artifact(base.path(), &model, &refs, &Assets::new()).unwrap();
+    for batch in [1, 5, 40] {
+        assert_close(&v, &[("x", mlp_input(batch, 2))], 1e-5);
+    }
+    assert_eq!(Predictor::from_saved_model(&v).unwrap().plan_len(), 3, "dense, dense, softmax: no tile step");
+}
