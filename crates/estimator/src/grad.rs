@@ -12,7 +12,7 @@ use crate::Result;
 /// does not depend on gets zeros.
 ///
 /// # Errors
-/// [`Error::Export`] naming the node whose rule failed (e.g. a missing value).
+/// [`crate::Error::Export`] naming the node whose rule failed (e.g. a missing value).
 pub fn gradients(graph: &TypedGraph, values: &[Option<Tensor>], loss: usize, wrt: &[usize]) -> Result<Vec<Tensor>> {
     let nodes = graph.nodes();
     // Which nodes depend on something in `wrt`: only those carry gradients.
