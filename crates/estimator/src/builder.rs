@@ -298,6 +298,14 @@ unary_ops! {
     square => "Square",
     /// `-x`.
     neg => "Neg",
+    /// `|x|`.
+    abs => "Abs",
+    /// `e^x`.
+    exp => "Exp",
+    /// `ln x`.
+    log => "Log",
+    /// `sqrt x`.
+    sqrt => "Sqrt",
     /// `sum(x^2) / 2`, a scalar.
     l2_loss => "L2Loss",
 }

@@ -97,6 +97,17 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
         Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } => vec![None],
+        Op::StridedSlice(spec) => {
+            // Scatter the gradient back through the slice's index map.
+            let shape = x[0].shape();
+            let dims = spec.resolve(shape)?;
+            let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
+            let mut d = vec![0.0f32; x[0].len()];
+            for (o, gv) in export::ops::slice_offsets(shape, &dims).into_iter().zip(gs) {
+                d[o] += gv;
+            }
+            vec![Some(Tensor::from_vec(shape.to_vec(), d).map_err(|e| e.to_string())?)]
+        }
         Op::Tile { multiples } => {
             // Output dim d is (t, i) with t < m_d, i < s_d: reshape to
             // [m0, s0, m1, s1, ...] and sum the m axes.
@@ -160,6 +171,18 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                 UnaryOp::Sigmoid => zip3(g, x[0], y, |g, _, y| g * y * (1.0 - y))?,
                 UnaryOp::Square => zip3(g, x[0], y, |g, x, _| 2.0 * g * x)?,
                 UnaryOp::Neg => zip3(g, x[0], y, |g, _, _| -g)?,
+                UnaryOp::Abs => zip3(g, x[0], y, |g, x, _| {
+                    if x > 0.0 {
+                        g
+                    } else if x < 0.0 {
+                        -g
+                    } else {
+                        0.0
+                    }
+                })?,
+                UnaryOp::Exp => zip3(g, x[0], y, |g, _, y| g * y)?,
+                UnaryOp::Log => zip3(g, x[0], y, |g, x, _| g / x)?,
+                UnaryOp::Sqrt => zip3(g, x[0], y, |g, _, y| g / (2.0 * y))?,
             };
             vec![Some(d)]
         }

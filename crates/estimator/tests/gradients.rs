@@ -92,6 +92,17 @@ fn activations() {
     check(&[&[2, 3]], |g, v| g.square(v[0]));
     check(&[&[2, 3]], |g, v| g.neg(v[0]));
     check(&[&[2, 3]], |g, v| g.softmax(v[0]));
+    check(&[&[2, 3]], |g, v| g.abs(v[0]));
+    check(&[&[2, 3]], |g, v| g.exp(v[0]));
+    check(&[&[2, 3]], |g, v| {
+        // Positive inputs for the logarithm and the square root.
+        let sq = g.square(v[0])?;
+        let one = g.scalar(1.0)?;
+        let pos = g.add(sq, one)?;
+        let l = g.log(pos)?;
+        let r = g.sqrt(pos)?;
+        g.add(l, r)
+    });
 }
 
 #[test]
@@ -118,6 +129,15 @@ fn shape_ops_and_gather() {
     check(&[&[2, 1, 3]], |g, v| g.squeeze(v[0], &[1]));
     check(&[&[2, 3]], |g, v| g.identity(v[0], "same"));
     check(&[&[2, 1]], |g, v| g.tile(v[0], &[2, 3]));
+    check(&[&[4, 5]], |g, v| {
+        use export::Attr;
+        let attrs = vec![
+            ("begin", Attr::Ints(vec![3, 1])),
+            ("end", Attr::Ints(vec![0, 5])),
+            ("strides", Attr::Ints(vec![-1, 2])),
+        ];
+        g.op("StridedSlice", &[v[0]], attrs)
+    });
     check(&[&[2, 2], &[2, 3]], |g, v| g.concat(&[v[0], v[1]], 1));
     check(&[&[4, 3]], |g, v| {
         let ids = g.constant(Tensor::from(ndarray::array![[3i64, 0], [3, 1]]))?;

@@ -58,6 +58,8 @@ pub struct VariablesBundle {
     dir: PathBuf,
     map: Option<Arc<Mmap>>,
     entries: BTreeMap<String, Entry>,
+    /// Tensors already decoded (a TensorFlow bundle, imported).
+    loaded: BTreeMap<String, Tensor>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,11 +123,17 @@ impl VariablesBundle {
                 return Err(Error::malformed(&index_path, format!("variable {:?} is listed twice", e.name)));
             }
         }
-        let bundle = VariablesBundle { dir: dir.to_owned(), map, entries };
+        let bundle = VariablesBundle { dir: dir.to_owned(), map, entries, loaded: BTreeMap::new() };
         if verify {
             bundle.verify()?;
         }
         Ok(bundle)
+    }
+
+    /// A bundle of tensors already in memory (or mapped from elsewhere), as
+    /// the TensorFlow importer produces; `dir` names it in errors.
+    pub fn from_tensors(dir: impl Into<PathBuf>, tensors: BTreeMap<String, Tensor>) -> VariablesBundle {
+        VariablesBundle { dir: dir.into(), map: None, entries: BTreeMap::new(), loaded: tensors }
     }
 
     /// Checks every tensor's bytes against its crc32c.
@@ -154,22 +162,25 @@ impl VariablesBundle {
 
     /// The names of the tensors, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(String::as_str)
+        self.entries.keys().chain(self.loaded.keys()).map(String::as_str)
     }
 
     /// The number of tensors.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.loaded.len()
     }
 
     /// Whether the bundle holds no tensor.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The dtype and shape of tensor `name`, without reading it.
     pub fn spec(&self, name: &str) -> Option<(DataType, &[usize])> {
-        self.entries.get(name).map(|e| (e.dtype, e.shape.as_slice()))
+        match self.entries.get(name) {
+            Some(e) => Some((e.dtype, e.shape.as_slice())),
+            None => self.loaded.get(name).map(|t| (t.dtype(), t.shape())),
+        }
     }
 
     /// Tensor `name`. Numeric tensors borrow the mapped bytes (no copy);
@@ -179,6 +190,9 @@ impl VariablesBundle {
     /// [`Error::MissingVariable`], or [`Error::Malformed`] for bytes that do
     /// not decode (a bool that is not 0 or 1, a string that is not UTF-8).
     pub fn get(&self, name: &str) -> Result<Tensor> {
+        if let Some(t) = self.loaded.get(name) {
+            return Ok(t.clone());
+        }
         let e = self.entries.get(name).ok_or_else(|| Error::MissingVariable { name: name.to_owned() })?;
         let malformed = |reason: String| Error::malformed(self.dir.join(DATA_FILE), reason);
         let mapped = |data: Option<Data>| data.map(|d| Tensor::from_data(e.shape.clone(), d));

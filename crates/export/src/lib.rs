@@ -62,6 +62,7 @@ mod saved_model;
 mod shape;
 mod signature;
 mod tensor;
+pub mod tf;
 mod typed;
 mod version;
 mod vocab;
@@ -74,7 +75,7 @@ pub use fsio::{TEMP_PREFIX, publish_dir, sync_dir, write_file_atomically, write_
 pub use graph::{Attr, Graph, Node, parse_tensor_ref};
 pub use ops::{OP_SET_VERSION, Op, TensorType};
 pub use saved_model::{
-    ASSETS_DIR, Artifact, MetaGraph, OpenOptions, SAVED_MODEL_FILE, SavedModel, VARIABLES_DIR, write_artifact,
+    ASSETS_DIR, Artifact, Format, MetaGraph, OpenOptions, SAVED_MODEL_FILE, SavedModel, VARIABLES_DIR, write_artifact,
 };
 pub use shape::{Shape, element_count};
 pub use signature::{DEFAULT_SIGNATURE, PREDICT_METHOD, SERVE_TAG, Signature, TensorInfo};

@@ -107,12 +107,32 @@ impl Default for OpenOptions {
     }
 }
 
+/// Which format a version directory holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// This project's artifact.
+    Native,
+    /// A SavedModel written by TensorFlow, imported into our graph IR.
+    TensorFlow,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Native => "native artifact",
+            Format::TensorFlow => "TensorFlow SavedModel",
+        })
+    }
+}
+
 /// A version directory opened for reading: the model decoded, the variables
-/// mapped, the assets located.
+/// mapped, the assets located. Either format: a TensorFlow SavedModel is
+/// detected and imported into the same types.
 #[derive(Debug, Clone)]
 pub struct Artifact {
     dir: PathBuf,
     version: Option<u64>,
+    format: Format,
     model: SavedModel,
     variables: VariablesBundle,
 }
@@ -145,9 +165,40 @@ impl Artifact {
         }
         let path = dir.join(SAVED_MODEL_FILE);
         let bytes = fs::read(&path).map_err(Error::io("reading", &path))?;
+        let version = name.parse().ok();
+        if crate::tf::is_tensorflow(&bytes) {
+            // TensorFlow's bundle carries per-tensor checksums too; the
+            // importer verifies those of the tensors the graph uses.
+            let (model, tensors) = crate::tf::import(dir, &bytes)?;
+            let variables = VariablesBundle::from_tensors(dir.join(VARIABLES_DIR), tensors);
+            return Ok(Artifact { dir: dir.to_owned(), version, format: Format::TensorFlow, model, variables });
+        }
         let model = SavedModel::from_bytes(&bytes, &path)?;
         let variables = VariablesBundle::open(dir.join(VARIABLES_DIR), options.verify_checksums)?;
-        Ok(Artifact { dir: dir.to_owned(), version: name.parse().ok(), model, variables })
+        Ok(Artifact { dir: dir.to_owned(), version, format: Format::Native, model, variables })
+    }
+
+    /// Which format the directory holds.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Writes this artifact (either format) as a new version of ours under
+    /// `export_dir_base`: how a TensorFlow export is converted.
+    ///
+    /// # Errors
+    /// As [`write_artifact`].
+    pub fn convert(&self, export_dir_base: impl AsRef<Path>) -> Result<PathBuf> {
+        let tensors =
+            self.variables.names().map(|n| Ok((n.to_owned(), self.variables.get(n)?))).collect::<Result<Vec<_>>>()?;
+        let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let mut assets = Assets::new();
+        for meta in &self.model.meta_graphs {
+            for (name, path) in self.assets(meta)?.iter() {
+                assets.insert(name, path)?;
+            }
+        }
+        write_artifact(export_dir_base, &self.model, &refs, &assets)
     }
 
     /// The version directory.

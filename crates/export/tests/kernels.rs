@@ -232,3 +232,38 @@ fn placeholder_shape_attr() {
     );
     assert!(matches!(p, Op::Placeholder { .. }));
 }
+
+#[test]
+fn strided_slice_follows_python_and_tensorflow_masks() {
+    let x = Tensor::from(ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 10 + j) as f32));
+    let slice = |begin: &[i64], end: &[i64], strides: &[i64], masks: [i64; 3]| {
+        op(
+            "StridedSlice",
+            1,
+            &[
+                ("begin", ints(begin)),
+                ("end", ints(end)),
+                ("strides", ints(strides)),
+                ("begin_mask", Attr::Int(masks[0])),
+                ("end_mask", Attr::Int(masks[1])),
+                ("shrink_axis_mask", Attr::Int(masks[2])),
+            ],
+        )
+    };
+    // x[:, :1]
+    assert_eq!(
+        run(&slice(&[0, 0], &[0, 1], &[1, 1], [3, 1, 0]), &[x.clone()]).unwrap(),
+        f32s(&[3, 1], &[0., 10., 20.])
+    );
+    // x[1] (shrink)
+    assert_eq!(run(&slice(&[1], &[2], &[1], [0, 0, 1]), &[x.clone()]).unwrap(), f32s(&[4], &[10., 11., 12., 13.]));
+    // x[::-1, -1]
+    assert_eq!(run(&slice(&[0, -1], &[0, 0], &[-1, 1], [1, 1, 2]), &[x.clone()]).unwrap(), f32s(&[3], &[23., 13., 3.]));
+    // x[0:3:2, 1:100:2] (clamped)
+    assert_eq!(
+        run(&slice(&[0, 1], &[3, 100], &[2, 2], [0, 0, 0]), &[x.clone()]).unwrap(),
+        f32s(&[2, 2], &[1., 3., 21., 23.])
+    );
+    assert!(run(&slice(&[5], &[6], &[1], [0, 0, 1]), &[x.clone()]).unwrap_err().contains("out of range"));
+    assert!(run(&slice(&[0], &[1], &[0], [0, 0, 0]), &[x]).unwrap_err().contains("stride 0"));
+}

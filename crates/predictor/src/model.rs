@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use export::{Artifact, MetaGraph, OpenOptions, Signature, TypedGraph, VariablesBundle};
+use export::{Artifact, Format, MetaGraph, OpenOptions, Signature, TypedGraph, VariablesBundle};
 
 use crate::{Error, Result};
 
@@ -34,6 +34,7 @@ impl Default for LoadOptions {
 pub struct Model {
     dir: PathBuf,
     version: Option<u64>,
+    format: Format,
     meta_graph: MetaGraph,
     graph: TypedGraph,
     variables: VariablesBundle,
@@ -53,6 +54,7 @@ impl Model {
         Ok(Model {
             dir: artifact.dir().to_owned(),
             version: artifact.version(),
+            format: artifact.format(),
             meta_graph,
             graph,
             variables: artifact.variables().clone(),
@@ -67,6 +69,11 @@ impl Model {
     /// The version number, if the directory is named by one.
     pub fn version(&self) -> Option<u64> {
         self.version
+    }
+
+    /// Which format was loaded: ours, or a TensorFlow SavedModel.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// The graph.

@@ -95,6 +95,14 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = d.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, d)| *d).collect();
             ty(inputs[0].dtype, out)
         }
+        Op::StridedSlice(spec) => {
+            // Unknown dims are resolved as size 0 and reported unknown.
+            let d = dims(0);
+            let probe: Vec<usize> = d.iter().map(|d| d.unwrap_or(0)).collect();
+            let slices = spec.resolve(&probe)?;
+            let out = slices.iter().zip(d).filter(|(s, _)| !s.dropped).map(|(s, dim)| dim.map(|_| s.len)).collect();
+            ty(inputs[0].dtype, out)
+        }
         Op::MatMul { transpose_a, transpose_b } => {
             expect_dtype(inputs, 0, DataType::F32)?;
             expect_dtype(inputs, 1, DataType::F32)?;

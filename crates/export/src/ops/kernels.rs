@@ -66,6 +66,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             copy(x()?, &shape, out)
         }
         Op::Squeeze { axes } => copy(x()?, &squeeze_shape(x()?.shape(), axes)?, out),
+        Op::StridedSlice(spec) => any!(x()?.dtype(), T => strided_slice::<T>(x()?, spec, out)),
         Op::Tile { multiples } => any!(x()?.dtype(), T => tile::<T>(x()?, multiples, out)),
         Op::Concat { axis } => any!(x()?.dtype(), T => concat::<T>(inputs, *axis, out)),
         Op::MatMul { transpose_a, transpose_b } => matmul(inputs[0], inputs[1], *transpose_a, *transpose_b, out),
@@ -139,6 +140,15 @@ fn squeeze_shape(shape: &[usize], axes: &[i64]) -> Result<Vec<usize>, String> {
         return Err(format!("cannot squeeze dim {a} of size {} in {shape:?}", shape[a]));
     }
     Ok(shape.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, &d)| d).collect())
+}
+
+fn strided_slice<T: Element>(x: &Tensor, spec: &super::SliceSpec, out: &mut Tensor) -> KResult {
+    let dims = spec.resolve(x.shape())?;
+    let shape: Vec<usize> = dims.iter().filter(|d| !d.dropped).map(|d| d.len).collect();
+    let src = slice::<T>(x)?;
+    let dst = out.output_vec::<T>(&shape);
+    dst.extend(super::slice_offsets(x.shape(), &dims).into_iter().map(|o| src[o].clone()));
+    Ok(())
 }
 
 fn tile<T: Element>(x: &Tensor, multiples: &[usize], out: &mut Tensor) -> KResult {

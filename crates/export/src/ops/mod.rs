@@ -17,10 +17,11 @@
 //! | `ConcatV2` | x0, x1, ... (>= 1, same dtype and rank) | `axis` | the inputs joined along `axis`; other dims must be equal |
 //! | `ExpandDims` | x | `axis` in `[-rank-1, rank]` | x with a dim of size 1 inserted at `axis` |
 //! | `Squeeze` | x | `axes` (ints; empty: every dim of size 1) | x without those dims, which must be 1 |
+//! | `StridedSlice` | x | `begin`, `end`, `strides` (ints, one per sliced dim; later dims whole), `begin_mask`, `end_mask`, `shrink_axis_mask` (ints, optional) | Python's `x[b:e:s, ...]` with TensorFlow's masks: bit d of `begin_mask`/`end_mask` ignores `begin[d]`/`end[d]`; bit d of `shrink_axis_mask` takes index `begin[d]` and drops dim d |
 //! | `MatMul` | a `[m, k]`, b `[k, n]` (f32) | `transpose_a`, `transpose_b` (bool, optional) | `a @ b`, `[m, n]` |
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
 //! | `Add`, `Sub`, `Mul`, `Div` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero |
-//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x` |
+//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x` (IEEE: NaN outside the domain) |
 //! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
 //! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
 //! | `ReduceSum`, `ReduceMean` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean over `axes`; integer mean truncates |
@@ -36,6 +37,7 @@
 mod broadcast;
 mod infer;
 mod kernels;
+mod slice;
 
 use std::sync::Arc;
 
@@ -44,6 +46,7 @@ use crate::vocab::Vocabulary;
 use crate::{Assets, DataType, Result, Shape, Tensor};
 
 pub use infer::{TensorType, reduce_axes};
+pub use slice::{DimSlice, SliceSpec, slice_offsets};
 
 /// The version of the op set this build implements.
 pub const OP_SET_VERSION: u32 = 1;
@@ -59,6 +62,7 @@ pub const OP_NAMES: &[&str] = &[
     "ConcatV2",
     "ExpandDims",
     "Squeeze",
+    "StridedSlice",
     "MatMul",
     "BiasAdd",
     "Add",
@@ -70,6 +74,10 @@ pub const OP_NAMES: &[&str] = &[
     "Sigmoid",
     "Square",
     "Neg",
+    "Abs",
+    "Exp",
+    "Log",
+    "Sqrt",
     "Softmax",
     "ArgMax",
     "ReduceSum",
@@ -107,6 +115,14 @@ pub enum UnaryOp {
     Square,
     /// `-x`
     Neg,
+    /// `|x|`
+    Abs,
+    /// `e^x`
+    Exp,
+    /// natural logarithm (NaN below 0, -inf at 0)
+    Log,
+    /// square root (NaN below 0)
+    Sqrt,
 }
 
 impl UnaryOp {
@@ -118,6 +134,10 @@ impl UnaryOp {
             UnaryOp::Sigmoid => 1.0 / (1.0 + (-v).exp()),
             UnaryOp::Square => v * v,
             UnaryOp::Neg => -v,
+            UnaryOp::Abs => v.abs(),
+            UnaryOp::Exp => v.exp(),
+            UnaryOp::Log => v.ln(),
+            UnaryOp::Sqrt => v.sqrt(),
         }
     }
 }
@@ -145,6 +165,7 @@ pub enum Op {
     Concat { axis: i64 },
     ExpandDims { axis: i64 },
     Squeeze { axes: Vec<i64> },
+    StridedSlice(SliceSpec),
     MatMul { transpose_a: bool, transpose_b: bool },
     BiasAdd,
     Binary(BinaryOp),
@@ -198,6 +219,17 @@ impl Op {
             "ConcatV2" => Op::Concat { axis: node.attr_int("axis")? },
             "ExpandDims" => Op::ExpandDims { axis: node.attr_int("axis")? },
             "Squeeze" => Op::Squeeze { axes: node.attr_ints("axes")?.to_vec() },
+            "StridedSlice" => {
+                let mask = |key: &str| if node.attrs.contains_key(key) { node.attr_int(key) } else { Ok(0) };
+                Op::StridedSlice(SliceSpec {
+                    begin: node.attr_ints("begin")?.to_vec(),
+                    end: node.attr_ints("end")?.to_vec(),
+                    strides: node.attr_ints("strides")?.to_vec(),
+                    begin_mask: mask("begin_mask")?,
+                    end_mask: mask("end_mask")?,
+                    shrink_axis_mask: mask("shrink_axis_mask")?,
+                })
+            }
             "MatMul" => {
                 Op::MatMul { transpose_a: node.attr_flag("transpose_a")?, transpose_b: node.attr_flag("transpose_b")? }
             }
@@ -211,6 +243,10 @@ impl Op {
             "Sigmoid" => Op::Unary(UnaryOp::Sigmoid),
             "Square" => Op::Unary(UnaryOp::Square),
             "Neg" => Op::Unary(UnaryOp::Neg),
+            "Abs" => Op::Unary(UnaryOp::Abs),
+            "Exp" => Op::Unary(UnaryOp::Exp),
+            "Log" => Op::Unary(UnaryOp::Log),
+            "Sqrt" => Op::Unary(UnaryOp::Sqrt),
             "Softmax" => Op::Softmax,
             "ArgMax" => Op::ArgMax { axis: node.attr_int("axis")? },
             "ReduceSum" | "ReduceMean" => Op::Reduce {
@@ -269,6 +305,7 @@ impl Op {
             Op::Concat { .. } => "ConcatV2",
             Op::ExpandDims { .. } => "ExpandDims",
             Op::Squeeze { .. } => "Squeeze",
+            Op::StridedSlice(_) => "StridedSlice",
             Op::MatMul { .. } => "MatMul",
             Op::BiasAdd => "BiasAdd",
             Op::Binary(BinaryOp::Add) => "Add",
@@ -280,6 +317,10 @@ impl Op {
             Op::Unary(UnaryOp::Sigmoid) => "Sigmoid",
             Op::Unary(UnaryOp::Square) => "Square",
             Op::Unary(UnaryOp::Neg) => "Neg",
+            Op::Unary(UnaryOp::Abs) => "Abs",
+            Op::Unary(UnaryOp::Exp) => "Exp",
+            Op::Unary(UnaryOp::Log) => "Log",
+            Op::Unary(UnaryOp::Sqrt) => "Sqrt",
             Op::Softmax => "Softmax",
             Op::ArgMax { .. } => "ArgMax",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",

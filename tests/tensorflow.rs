@@ -1,0 +1,130 @@
+//! SavedModels exported by TensorFlow itself (`tests/fixtures/tensorflow/`,
+//! each with the outputs TensorFlow computed in `expected.json`), loaded by
+//! the predictor as they are, and converted to our format.
+
+use std::path::{Path, PathBuf};
+
+use predictor::Predictor;
+use predictor::json::{tensor_from_json, tensor_to_json};
+use serde_json::Value;
+
+fn fixtures() -> Vec<PathBuf> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow");
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(base).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs
+}
+
+/// Element-wise comparison of nested arrays, numbers within `tolerance`
+/// (relative, at least absolute for small values).
+fn assert_close(got: &Value, want: &Value, tolerance: f64, at: &str) {
+    match (got, want) {
+        (Value::Array(g), Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "{at}: lengths differ");
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert_close(g, w, tolerance, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(g), Value::Number(w)) => {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            assert!((g - w).abs() <= tolerance * w.abs().max(1.0), "{at}: ours {g}, TensorFlow {w}");
+        }
+        _ => assert_eq!(got, want, "{at}"),
+    }
+}
+
+fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
+    for (c, case) in expected["cases"].as_array().unwrap().iter().enumerate() {
+        let inputs: Vec<(&str, export::Tensor)> = case["inputs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(key, value)| {
+                let spec = predictor.inputs().iter().find(|s| s.key == *key).unwrap();
+                (key.as_str(), tensor_from_json(value, spec.dtype, key).unwrap())
+            })
+            .collect();
+        let outputs = predictor.predict(&inputs).unwrap();
+        for (key, want) in case["outputs"].as_object().unwrap() {
+            let got = tensor_to_json(&outputs[key.as_str()]);
+            assert_close(&got, want, 1e-5, &format!("{name} case {c} output {key}"));
+        }
+    }
+}
+
+#[test]
+fn tensorflow_exports_predict_what_tensorflow_computed() {
+    let fixtures = fixtures();
+    assert!(fixtures.len() >= 2);
+    for base in fixtures {
+        let name = base.file_name().unwrap().to_string_lossy().into_owned();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("expected.json")).unwrap()).unwrap();
+        let predictor = Predictor::from_export_base(&base).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(predictor.model().format(), export::Format::TensorFlow, "{name}");
+        assert_eq!(predictor.signature_name(), expected["signature"].as_str().unwrap());
+        check_expected(&predictor, &expected, &name);
+
+        // Converted to our format, the same answers.
+        let out = tempfile::tempdir().unwrap();
+        let converted = export::Artifact::open(predictor.model().dir()).unwrap().convert(out.path()).unwrap();
+        let ours = Predictor::from_saved_model(&converted).unwrap();
+        assert_eq!(ours.model().format(), export::Format::Native);
+        check_expected(&ours, &expected, &format!("{name} (converted)"));
+    }
+}
+
+fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow").join(name).join("1700000000");
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("1700000000");
+    std::fs::create_dir_all(dst.join("variables")).unwrap();
+    std::fs::copy(src.join("saved_model.pb"), dst.join("saved_model.pb")).unwrap();
+    for f in std::fs::read_dir(src.join("variables")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dst.join("variables").join(f.file_name())).unwrap();
+    }
+    for path in [dst.join("saved_model.pb"), dst.join("variables")] {
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).unwrap();
+    }
+    (dir, dst)
+}
+
+#[test]
+fn corrupt_tensorflow_exports_are_refused_clearly() {
+    let (_dir, v) = copy_fixture("tf_function_mlp");
+    let data = v.join("variables/variables.data-00000-of-00001");
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[100] ^= 0x10; // inside the first layer's kernel
+    std::fs::write(&data, &bytes).unwrap();
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("is corrupt") && err.contains("w/0"), "{err}");
+
+    let (_dir, v) = copy_fixture("tf_function_mlp");
+    let index = v.join("variables/variables.index");
+    let bytes = std::fs::read(&index).unwrap();
+    std::fs::write(&index, &bytes[..bytes.len() - 10]).unwrap();
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("variables.index"), "{err}");
+    let mut flipped = bytes.clone();
+    flipped[20] ^= 0xff;
+    std::fs::write(&index, &flipped).unwrap();
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("variables.index"), "{err}");
+
+    let (_dir, v) = copy_fixture("estimator_toy");
+    std::fs::remove_file(v.join("variables/variables.data-00000-of-00001")).unwrap();
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("shard"), "{err}");
+
+    let (_dir, v) = copy_fixture("estimator_toy");
+    let pb = v.join("saved_model.pb");
+    let bytes = std::fs::read(&pb).unwrap();
+    std::fs::write(&pb, &bytes[..bytes.len() / 3]).unwrap();
+    let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
+    assert!(err.contains("saved_model.pb"), "{err}");
+}
