@@ -128,3 +128,17 @@ fn corrupt_tensorflow_exports_are_refused_clearly() {
     let err = Predictor::from_saved_model(&v).unwrap_err().to_string();
     assert!(err.contains("saved_model.pb"), "{err}");
 }
+
+#[test]
+fn hostile_tensorflow_graphs_name_the_node() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow_hostile");
+    let err = |name: &str| Predictor::from_export_base(base.join(name)).unwrap_err().to_string();
+    let e = err("unknown_op");
+    assert!(e.contains("dense/MatMul") && e.contains("FancyMatMul") && e.contains("not supported"), "{e}");
+    let e = err("cycle");
+    assert!(e.contains("cycle through node"), "{e}");
+    let e = err("recursive_function");
+    assert!(e.contains("nest more than 32 deep"), "{e}");
+    let e = err("dangling_input");
+    assert!(e.contains("dense/BiasAdd") && e.contains("nowhere"), "{e}");
+}

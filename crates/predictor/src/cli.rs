@@ -5,9 +5,11 @@
 //! saved_model_cli show --dir saved_model --all
 //! saved_model_cli run --dir saved_model --input_exprs 'number=[[101.0]]'
 //! saved_model_cli run --dir saved_model --inputs_json '{"number": [[101.0]]}'
+//! saved_model_cli convert --dir tf_export/1700000000 --output_dir saved_model
 //! ```
 //!
-//! `--dir` is a version directory or an export base (its newest version).
+//! `--dir` is a version directory or an export base (its newest version),
+//! holding our artifact or a SavedModel written by TensorFlow.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -67,6 +69,16 @@ pub enum Command {
         #[arg(value_name = "KEY=VALUE")]
         exprs: Vec<String>,
     },
+    /// Convert a SavedModel (e.g. written by TensorFlow) into a new version
+    /// of our artifact under an export base.
+    Convert {
+        /// A version directory, or an export base (its newest version is used).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The export base the new version is written under.
+        #[arg(long = "output_dir")]
+        output_dir: PathBuf,
+    },
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -110,6 +122,12 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
             }
             run(&predictor, &inputs)?
         }
+        Command::Convert { dir, output_dir } => {
+            let dir = version_dir(&dir)?;
+            let artifact = export::Artifact::open(&dir)?;
+            let written = artifact.convert(&output_dir)?;
+            format!("converted the {} in {} into {}\n", artifact.format(), dir.display(), written.display())
+        }
     };
     out.write_all(text.as_bytes()).map_err(|source| export::Error::Io {
         action: "writing",
@@ -119,8 +137,13 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// `dir` itself if it holds a `saved_model.pb`, else its newest version.
+fn version_dir(dir: &Path) -> Result<PathBuf> {
+    Ok(if dir.join(export::SAVED_MODEL_FILE).exists() { dir.to_owned() } else { export::latest_version(dir)? })
+}
+
 fn load(dir: &Path, tag_set: &str, signature: Option<&str>) -> Result<Predictor> {
-    let dir = if dir.join(export::SAVED_MODEL_FILE).exists() { dir.to_owned() } else { export::latest_version(dir)? };
+    let dir = version_dir(dir)?;
     let mut options =
         LoadOptions { tags: tag_set.split(',').map(|t| t.trim().to_owned()).collect(), ..LoadOptions::default() };
     if let Some(signature) = signature {
@@ -147,7 +170,8 @@ fn show(predictor: &Predictor, only: Option<&str>, all: bool) -> Result<String> 
         return Ok(text);
     }
     text.push_str(&format!(
-        "Version {} in {}\nMetaGraph with tag-set: '{}' contains the following signatures:\n",
+        "{}, version {} in {}\nMetaGraph with tag-set: '{}' contains the following signatures:\n",
+        model.format(),
         model.version().map_or_else(|| "-".to_owned(), |v| v.to_string()),
         model.dir().display(),
         model.tags().join(","),

@@ -110,3 +110,23 @@ fn bad_invocations_fail_with_a_clear_message() {
     let help = cli(&["run", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("--input_exprs"));
 }
+
+#[test]
+fn a_tensorflow_export_is_shown_run_and_converted() {
+    let tf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorflow/estimator_toy");
+    let shown = stdout(&cli(&["show", "--dir", tf.to_str().unwrap(), "--all"]));
+    assert!(shown.starts_with("TensorFlow SavedModel, version 1700000000"), "{shown}");
+    assert!(shown.contains("name: dense/BiasAdd"), "{shown}");
+    // TensorFlow computed 84.0005874633789 for 42 (expected.json).
+    let out = stdout(&cli(&["run", "--dir", tf.to_str().unwrap(), "number=[[42.0]]"]));
+    let y: f64 = out.trim().trim_start_matches(r#"{"output":[["#).trim_end_matches("]]}").parse().unwrap();
+    assert!((y - 84.0005874633789).abs() < 1e-4, "{out}");
+    let base = tempfile::tempdir().unwrap();
+    let converted =
+        stdout(&cli(&["convert", "--dir", tf.to_str().unwrap(), "--output_dir", base.path().to_str().unwrap()]));
+    assert!(converted.starts_with("converted the TensorFlow SavedModel"), "{converted}");
+    let shown = stdout(&cli(&["show", "--dir", base.path().to_str().unwrap()]));
+    assert!(shown.starts_with("native artifact"), "{shown}");
+    let again = stdout(&cli(&["run", "--dir", base.path().to_str().unwrap(), "number=[[42.0]]"]));
+    assert_eq!(again, out);
+}

@@ -21,6 +21,8 @@ struct Scope<'a> {
     args: HashMap<&'a str, (usize, &'a str)>,
     /// Prefix of our node names for this scope (`call/` for an inlined call).
     prefix: String,
+    /// How many calls deep this scope is.
+    depth: usize,
 }
 
 pub(crate) struct Importer<'a> {
@@ -31,8 +33,14 @@ pub(crate) struct Importer<'a> {
     nodes: Vec<Node>,
     names: HashSet<String>,
     memo: HashMap<(usize, &'a str, usize), String>,
+    /// Tensors being translated: meeting one again means a cycle.
+    visiting: HashSet<(usize, &'a str, usize)>,
     variables: BTreeMap<String, Tensor>,
 }
+
+/// How deep the importer follows inputs (recursively) before refusing the
+/// graph: a hostile chain must not overflow the stack.
+const MAX_DEPTH: usize = 1_000;
 
 /// An error about TensorFlow node `node`.
 fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {
@@ -51,6 +59,7 @@ impl<'a> Importer<'a> {
             nodes: graph.node.iter().map(|n| (n.name.as_str(), n)).collect(),
             args: HashMap::new(),
             prefix: String::new(),
+            depth: 0,
         };
         Importer {
             functions,
@@ -60,6 +69,7 @@ impl<'a> Importer<'a> {
             nodes: Vec::new(),
             names: HashSet::new(),
             memo: HashMap::new(),
+            visiting: HashSet::new(),
             variables: BTreeMap::new(),
         }
     }
@@ -126,10 +136,12 @@ impl<'a> Importer<'a> {
 
     fn node(&self, scope: usize, reference: &str) -> Result<&'a pb::NodeDef> {
         let name = node_name(reference);
-        self.scopes[scope].nodes.get(name).copied().ok_or_else(|| Error::MissingInput {
-            node: format!("{}(TensorFlow graph)", self.scopes[scope].prefix),
-            input: reference.to_owned(),
-        })
+        // The consumer is named by `input`, which knows it.
+        self.scopes[scope]
+            .nodes
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::MissingInput { node: String::new(), input: reference.to_owned() })
     }
 
     /// Follows function arguments out to the caller's reference.
@@ -145,11 +157,20 @@ impl<'a> Importer<'a> {
         let (scope, reference) = self.outer(scope, reference);
         let node = self.node(scope, reference)?;
         let index = output_index(reference);
-        if let Some(name) = self.memo.get(&(scope, node.name.as_str(), index)) {
+        let key = (scope, node.name.as_str(), index);
+        if let Some(name) = self.memo.get(&key) {
             return Ok(name.clone());
         }
-        let name = self.convert(scope, node, index)?;
-        self.memo.insert((scope, node.name.as_str(), index), name.clone());
+        if !self.visiting.insert(key) {
+            return Err(Error::Cycle { node: node.name.clone() });
+        }
+        if self.visiting.len() > MAX_DEPTH {
+            return Err(node_error(node, format!("the graph is deeper than {MAX_DEPTH} nodes along one path")));
+        }
+        let name = self.convert(scope, node, index);
+        self.visiting.remove(&key);
+        let name = name?;
+        self.memo.insert(key, name.clone());
         Ok(name)
     }
 
@@ -161,7 +182,12 @@ impl<'a> Importer<'a> {
     fn input(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<String> {
         let inputs = Self::data_inputs(node);
         let reference = inputs.get(i).copied().ok_or_else(|| node_error(node, format!("missing input {i}")))?;
-        self.tensor(scope, reference)
+        self.tensor(scope, reference).map_err(|e| match e {
+            Error::MissingInput { node: consumer, input } if consumer.is_empty() => {
+                Error::MissingInput { node: node.name.clone(), input }
+            }
+            e => e,
+        })
     }
 
     /// Input `i` as integers: a constant, or a shape computation
@@ -531,8 +557,9 @@ impl<'a> Importer<'a> {
             .get(name)
             .ok_or_else(|| node_error(node, format!("function {name:?} is not in the library")))?;
         let sig = f.signature.as_ref().ok_or_else(|| node_error(node, "a function without a signature"))?;
-        if self.scopes.len() > 10_000 {
-            return Err(node_error(node, "function calls nest too deep (recursive?)"));
+        let depth = self.scopes[scope].depth + 1;
+        if depth > 32 {
+            return Err(node_error(node, "function calls nest more than 32 deep (recursive?)"));
         }
         let inputs = Self::data_inputs(node);
         let prefix = format!("{}{}/", self.scopes[scope].prefix, node.name);
@@ -545,6 +572,7 @@ impl<'a> Importer<'a> {
                     nodes: f.node_def.iter().map(|n| (n.name.as_str(), n)).collect(),
                     args,
                     prefix,
+                    depth,
                 });
                 self.scopes.len() - 1
             }
