@@ -5,9 +5,13 @@
 //! - [`toy`]: the write-up's model as the estimator trains and exports it.
 //! - [`mlp`]: dense models of any size written straight through `export`.
 //! - [`reference`]: what `export`'s reference kernels answer for a version.
+//! - [`topics`]: the text classifier of the estimator's `text_classifier`
+//!   example (the same source file, so the three tell one story).
 
 pub mod mlp;
 pub mod reference;
+#[path = "../crates/estimator/examples/text_classifier/topics.rs"]
+pub mod topics;
 pub mod toy;
 
 pub use toy::{

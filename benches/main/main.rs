@@ -9,6 +9,7 @@
 //! The report lands in `target/criterion/report/index.html`.
 
 mod mlp;
+mod text;
 mod toy;
 
-criterion::criterion_main!(toy::benches, mlp::benches);
+criterion::criterion_main!(toy::benches, mlp::benches, text::benches);

@@ -325,6 +325,10 @@ binary_ops! {
     div => "Div",
     /// Rows of `params` picked by integer `indices` (an embedding lookup).
     gather => "Gather",
+    /// `a == b` elementwise, as bools (any dtype, strings included).
+    equal => "Equal",
+    /// `a != b` elementwise, as bools (e.g. the mask of non-padding words).
+    not_equal => "NotEqual",
     /// Per-row `-sum(labels * log_softmax(logits))`, arguments (logits, labels).
     softmax_cross_entropy_with_logits => "SoftmaxCrossEntropy",
 }

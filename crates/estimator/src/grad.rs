@@ -97,6 +97,7 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
         Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } => vec![None],
+        Op::Equal { .. } => vec![None, None],
         Op::StridedSlice(spec) => {
             // Scatter the gradient back through the slice's index map.
             let shape = x[0].shape();

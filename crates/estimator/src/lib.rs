@@ -75,7 +75,7 @@ pub use init::Initializer;
 pub use mode::Mode;
 pub use optim::{Adam, Optimizer, OptimizerState, Sgd, TrainOp};
 pub use serving::{DEFAULT_OUTPUT_KEY, ServingInputReceiver};
-pub use spec::{EstimatorSpec, Features, ModelFn};
+pub use spec::{EstimatorSpec, Features, ModelFn, ModelFnPointer};
 
 /// What a model file needs, in one import.
 pub mod prelude {

@@ -125,6 +125,10 @@ impl EstimatorSpec {
     }
 }
 
+/// The type of a plain `fn` model, handy to name an `Estimator`'s type:
+/// `Estimator<ModelFnPointer<Params>, Params>`.
+pub type ModelFnPointer<P> = fn(&mut GraphBuilder, Features<Output>, Option<Output>, Mode, &P) -> Result<EstimatorSpec>;
+
 /// A model: builds the graph for a mode and returns its spec, as
 /// TensorFlow's `model_fn(features, labels, mode, params)`. Implemented for
 /// every function or closure of that shape.

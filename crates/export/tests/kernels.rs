@@ -267,3 +267,15 @@ fn strided_slice_follows_python_and_tensorflow_masks() {
     assert!(run(&slice(&[5], &[6], &[1], [0, 0, 1]), &[x.clone()]).unwrap_err().contains("out of range"));
     assert!(run(&slice(&[0], &[1], &[0], [0, 0, 0]), &[x]).unwrap_err().contains("stride 0"));
 }
+
+#[test]
+fn comparisons_broadcast_over_any_dtype() {
+    let words = Tensor::from_vec(vec![2, 3], ["good", "movie", "", "bad", "", ""].map(String::from).to_vec()).unwrap();
+    let pad = Tensor::scalar(String::new());
+    let mask = run(&op("NotEqual", 2, &[]), &[words.clone(), pad.clone()]).unwrap();
+    assert_eq!(mask, Tensor::from(ndarray::array![[true, true, false], [true, false, false]]));
+    let eq = run(&op("Equal", 2, &[]), &[words, pad]).unwrap();
+    assert_eq!(eq.as_slice::<bool>().unwrap(), [false, false, true, false, true, true]);
+    let nan = run(&op("Equal", 2, &[]), &[f32s(&[2], &[f32::NAN, 1.0]), f32s(&[1], &[1.0])]).unwrap();
+    assert_eq!(nan.as_slice::<bool>().unwrap(), [false, true]);
+}

@@ -130,6 +130,14 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 .ok_or_else(|| format!("shapes {} and {} do not broadcast", inputs[0].shape, inputs[1].shape))?;
             ty(inputs[0].dtype, out)
         }
+        Op::Equal { .. } => {
+            if inputs[1].dtype != inputs[0].dtype {
+                return Err(format!("input 1 is {}, input 0 is {}", inputs[1].dtype, inputs[0].dtype));
+            }
+            let out = broadcast_dims(dims(0), dims(1))
+                .ok_or_else(|| format!("shapes {} and {} do not broadcast", inputs[0].shape, inputs[1].shape))?;
+            ty(DataType::Bool, out)
+        }
         Op::Unary(_) | Op::Softmax => {
             expect_dtype(inputs, 0, DataType::F32)?;
             if matches!(op, Op::Softmax) && dims(0).is_empty() {

@@ -73,6 +73,10 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         Op::BiasAdd => numeric!(x()?.dtype(), T => bias_add::<T>(inputs[0], inputs[1], out)),
         Op::Binary(b) => numeric!(x()?.dtype(), T => binary::<T>(*b, inputs[0], inputs[1], out)),
         Op::Unary(u) => unary(*u, x()?, out),
+        Op::Equal { negate } => {
+            let negate = *negate;
+            any!(x()?.dtype(), T => broadcast_zip::<T, bool>(inputs[0], inputs[1], |a, b| (a == b) != negate, out))
+        }
         Op::Softmax => softmax(x()?, out),
         Op::ArgMax { axis } => numeric!(x()?.dtype(), T => argmax::<T>(x()?, *axis, out)),
         Op::Reduce { op, axes, keep_dims } => {
@@ -242,31 +246,38 @@ fn bias_add<T: Num>(x: &Tensor, bias: &Tensor, out: &mut Tensor) -> KResult {
 }
 
 fn binary<T: Num>(op: BinaryOp, a: &Tensor, b: &Tensor, out: &mut Tensor) -> KResult {
-    let (av, bv) = (slice::<T>(a)?, slice::<T>(b)?);
-    if op == BinaryOp::Div && !T::IS_FLOAT && bv.contains(&T::ZERO) {
+    if op == BinaryOp::Div && !T::IS_FLOAT && slice::<T>(b)?.contains(&T::ZERO) {
         return Err("integer division by zero".into());
     }
-    let f: fn(T, T) -> T = match op {
-        BinaryOp::Add => |x, y| x + y,
-        BinaryOp::Sub => |x, y| x - y,
-        BinaryOp::Mul => |x, y| x * y,
-        BinaryOp::Div => |x, y| x / y,
+    let f: fn(&T, &T) -> T = match op {
+        BinaryOp::Add => |&x, &y| x + y,
+        BinaryOp::Sub => |&x, &y| x - y,
+        BinaryOp::Mul => |&x, &y| x * y,
+        BinaryOp::Div => |&x, &y| x / y,
     };
+    broadcast_zip(a, b, f, out)
+}
+
+/// `f` applied elementwise to `a` and `b` broadcast together, into `out`:
+/// the one broadcasting loop of arithmetic and comparisons.
+fn broadcast_zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, f: impl Fn(&T, &T) -> U, out: &mut Tensor) -> KResult {
+    let (av, bv) = (slice::<T>(a)?, slice::<T>(b)?);
     let shape = broadcast_shape(a.shape(), b.shape())?;
-    let dst = out.output_vec::<T>(&shape);
+    let n: usize = shape.iter().product();
+    let dst = out.output_vec::<U>(&shape);
     if a.shape() == b.shape() {
-        dst.extend(av.iter().zip(bv).map(|(&x, &y)| f(x, y)));
-    } else if bv.len() == 1 && av.len() == shape.iter().product::<usize>() {
-        dst.extend(av.iter().map(|&x| f(x, bv[0])));
-    } else if av.len() == 1 && bv.len() == shape.iter().product::<usize>() {
-        dst.extend(bv.iter().map(|&y| f(av[0], y)));
+        dst.extend(av.iter().zip(bv).map(|(x, y)| f(x, y)));
+    } else if bv.len() == 1 && av.len() == n {
+        dst.extend(av.iter().map(|x| f(x, &bv[0])));
+    } else if av.len() == 1 && bv.len() == n {
+        dst.extend(bv.iter().map(|y| f(&av[0], y)));
     } else {
         let (va, vb) = (a.view::<T>().map_err(|e| e.to_string())?, b.view::<T>().map_err(|e| e.to_string())?);
         let (va, vb) = (
             va.broadcast(IxDyn(&shape)).ok_or("broadcast failed")?,
             vb.broadcast(IxDyn(&shape)).ok_or("broadcast failed")?,
         );
-        dst.extend(va.iter().zip(vb.iter()).map(|(&x, &y)| f(x, y)));
+        dst.extend(va.iter().zip(vb.iter()).map(|(x, y)| f(x, y)));
     }
     Ok(())
 }

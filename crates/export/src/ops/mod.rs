@@ -22,6 +22,7 @@
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
 //! | `Add`, `Sub`, `Mul`, `Div` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero |
 //! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x` (IEEE: NaN outside the domain) |
+//! | `Equal`, `NotEqual` | a, b (same dtype, any) | - | bool, elementwise `a == b` / `a != b`, broadcasting (strings compare bytewise; NaN is unequal to everything) |
 //! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
 //! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
 //! | `ReduceSum`, `ReduceMean` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean over `axes`; integer mean truncates |
@@ -78,6 +79,8 @@ pub const OP_NAMES: &[&str] = &[
     "Exp",
     "Log",
     "Sqrt",
+    "Equal",
+    "NotEqual",
     "Softmax",
     "ArgMax",
     "ReduceSum",
@@ -156,26 +159,65 @@ pub enum ReduceOp {
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub enum Op {
-    Placeholder { dtype: DataType, shape: Shape },
-    Const { value: Tensor },
-    Variable { dtype: DataType, shape: Vec<usize> },
+    Placeholder {
+        dtype: DataType,
+        shape: Shape,
+    },
+    Const {
+        value: Tensor,
+    },
+    Variable {
+        dtype: DataType,
+        shape: Vec<usize>,
+    },
     Identity,
-    Reshape { shape: Vec<i64> },
-    Tile { multiples: Vec<usize> },
-    Concat { axis: i64 },
-    ExpandDims { axis: i64 },
-    Squeeze { axes: Vec<i64> },
+    Reshape {
+        shape: Vec<i64>,
+    },
+    Tile {
+        multiples: Vec<usize>,
+    },
+    Concat {
+        axis: i64,
+    },
+    ExpandDims {
+        axis: i64,
+    },
+    Squeeze {
+        axes: Vec<i64>,
+    },
     StridedSlice(SliceSpec),
-    MatMul { transpose_a: bool, transpose_b: bool },
+    MatMul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
     BiasAdd,
     Binary(BinaryOp),
     Unary(UnaryOp),
+    /// `Equal` (`negate: false`) or `NotEqual` (`negate: true`).
+    Equal {
+        negate: bool,
+    },
     Softmax,
-    ArgMax { axis: i64 },
-    Reduce { op: ReduceOp, axes: Vec<i64>, keep_dims: bool },
-    Cast { to: DataType },
-    Gather { axis: i64 },
-    VocabLookup { vocab: Arc<Vocabulary>, num_oov_buckets: u64, default_value: i64 },
+    ArgMax {
+        axis: i64,
+    },
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<i64>,
+        keep_dims: bool,
+    },
+    Cast {
+        to: DataType,
+    },
+    Gather {
+        axis: i64,
+    },
+    VocabLookup {
+        vocab: Arc<Vocabulary>,
+        num_oov_buckets: u64,
+        default_value: i64,
+    },
     L2Loss,
     SoftmaxCrossEntropy,
 }
@@ -247,6 +289,8 @@ impl Op {
             "Exp" => Op::Unary(UnaryOp::Exp),
             "Log" => Op::Unary(UnaryOp::Log),
             "Sqrt" => Op::Unary(UnaryOp::Sqrt),
+            "Equal" => Op::Equal { negate: false },
+            "NotEqual" => Op::Equal { negate: true },
             "Softmax" => Op::Softmax,
             "ArgMax" => Op::ArgMax { axis: node.attr_int("axis")? },
             "ReduceSum" | "ReduceMean" => Op::Reduce {
@@ -321,6 +365,8 @@ impl Op {
             Op::Unary(UnaryOp::Exp) => "Exp",
             Op::Unary(UnaryOp::Log) => "Log",
             Op::Unary(UnaryOp::Sqrt) => "Sqrt",
+            Op::Equal { negate: false } => "Equal",
+            Op::Equal { negate: true } => "NotEqual",
             Op::Softmax => "Softmax",
             Op::ArgMax { .. } => "ArgMax",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
@@ -338,15 +384,26 @@ impl Op {
         match self {
             Op::Placeholder { .. } | Op::Const { .. } | Op::Variable { .. } => (0, 0),
             Op::Concat { .. } => (1, usize::MAX),
-            Op::MatMul { .. } | Op::BiasAdd | Op::Binary(_) | Op::Gather { .. } | Op::SoftmaxCrossEntropy => (2, 2),
-            _ => (1, 1),
+            Op::MatMul { .. }
+            | Op::BiasAdd
+            | Op::Binary(_)
+            | Op::Equal { .. }
+            | Op::Gather { .. }
+            | Op::SoftmaxCrossEntropy => (2, 2),
+            Op::Identity
+            | Op::Reshape { .. }
+            | Op::Tile { .. }
+            | Op::ExpandDims { .. }
+            | Op::Squeeze { .. }
+            | Op::StridedSlice(_)
+            | Op::Unary(_)
+            | Op::Softmax
+            | Op::ArgMax { .. }
+            | Op::Reduce { .. }
+            | Op::Cast { .. }
+            | Op::VocabLookup { .. }
+            | Op::L2Loss => (1, 1),
         }
-    }
-
-    /// Whether the op's value is fixed once the artifact is loaded (no input,
-    /// not fed): constants and variables.
-    pub fn is_constant_source(&self) -> bool {
-        matches!(self, Op::Const { .. } | Op::Variable { .. })
     }
 
     /// Runs the reference kernel: computes the op on `inputs` into `out`,

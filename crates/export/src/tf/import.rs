@@ -419,6 +419,7 @@ impl<'a> Importer<'a> {
             "Sub" => binary(self, "Sub")?,
             "Mul" => binary(self, "Mul")?,
             "RealDiv" | "Div" => binary(self, "Div")?,
+            "Equal" | "NotEqual" => binary(self, op)?,
             "Relu" | "Tanh" | "Sigmoid" | "Softmax" | "Square" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" => {
                 unary(self, op)?
             }
