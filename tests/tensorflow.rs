@@ -139,6 +139,8 @@ fn hostile_tensorflow_graphs_name_the_node() {
     assert!(e.contains("cycle through node"), "{e}");
     let e = err("recursive_function");
     assert!(e.contains("nest more than 32 deep"), "{e}");
+    let e = err("no_serve_tag");
+    assert!(e.contains("no meta graph tagged [\"serve\"]") && e.contains("train"), "{e}");
     let e = err("dangling_input");
     assert!(e.contains("dense/BiasAdd") && e.contains("nowhere"), "{e}");
 }

@@ -9,7 +9,8 @@
 //! The report lands in `target/criterion/report/index.html`.
 
 mod mlp;
+mod tensorflow;
 mod text;
 mod toy;
 
-criterion::criterion_main!(toy::benches, mlp::benches, text::benches);
+criterion::criterion_main!(toy::benches, mlp::benches, text::benches, tensorflow::benches);
