@@ -14,8 +14,11 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow").join(name).join("1700000000")
 }
 
-/// (TensorFlow's export, the same converted to ours, the inputs of a call).
-fn models(out: &Path) -> Vec<(&'static str, PathBuf, PathBuf, [(&'static str, Tensor); 1])> {
+/// A fixture: its name, TensorFlow's export, the same converted to ours,
+/// and the inputs of a call.
+type Model = (&'static str, PathBuf, PathBuf, [(&'static str, Tensor); 1]);
+
+fn models(out: &Path) -> Vec<Model> {
     [
         ("toy", "estimator_toy", ("number", Tensor::from(array![[42.0f32]]))),
         ("mlp", "tf_function_mlp", ("x", mlp_input(1, 784))),
