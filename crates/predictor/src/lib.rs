@@ -51,7 +51,10 @@ mod plan;
 mod predictor;
 
 pub use error::{Error, Result};
-pub use export::{DataType, Shape, Signature, Tensor, TensorInfo, latest_version};
+pub use export::{
+    DEFAULT_SIGNATURE, DataType, Error as ExportError, Format, Shape, Signature, Tensor, TensorInfo, latest_version,
+    list_versions,
+};
 pub use model::{LoadOptions, Model};
 pub use outputs::Outputs;
 pub use plan::InputSpec;

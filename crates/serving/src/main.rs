@@ -1,0 +1,69 @@
+//! The model server binary. See the crate docs.
+
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Serve a model over TensorFlow Serving's REST API.
+#[derive(Parser)]
+#[command(name = "serving", version, about)]
+struct Args {
+    /// The name clients use in URLs: /v1/models/<name>:predict.
+    #[arg(long = "model_name")]
+    model_name: String,
+    /// The export base holding numeric version directories.
+    #[arg(long = "model_base_path")]
+    model_base_path: std::path::PathBuf,
+    /// The port of the REST API.
+    #[arg(long, alias = "rest_api_port", default_value_t = 8501)]
+    port: u16,
+    /// The address to bind.
+    #[arg(long, default_value = "0.0.0.0")]
+    host: String,
+    /// Seconds between looks for a new version.
+    #[arg(long = "file_system_poll_wait_seconds", default_value_t = 1.0)]
+    poll_seconds: f64,
+    /// The largest request body accepted, in bytes.
+    #[arg(long = "max_body_bytes", default_value_t = 4 << 20)]
+    max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let config = serving::Config {
+        model_name: args.model_name,
+        model_base_path: args.model_base_path,
+        poll_interval: Duration::from_secs_f64(args.poll_seconds.max(0.01)),
+        max_body_bytes: args.max_body_bytes,
+    };
+    serving::serve(config, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: draining requests in flight");
+}

@@ -1,0 +1,189 @@
+//! TensorFlow Serving's REST endpoints:
+//!
+//! - `POST /v1/models/{name}[/versions/{v}]:predict`
+//! - `GET  /v1/models/{name}[/versions/{v}]` (version status)
+//! - `GET  /v1/models/{name}[/versions/{v}]/metadata` (signatures)
+//!
+//! plus `GET /healthz` (the process answers) and `GET /readyz` (a version
+//! is loaded). Errors are `{"error": "..."}`.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use crate::codec::{inputs, parse_request, response};
+use crate::error::Error;
+use crate::model::{Loaded, ServedModel};
+
+/// What the handlers share.
+pub struct AppState {
+    /// The model served.
+    pub model: Arc<ServedModel>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The router of the REST API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/models/{*rest}", any(models))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(state)
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    match state.model.current() {
+        Some(loaded) => {
+            (StatusCode::OK, format!("ready: {} version {}", state.model.name, loaded.version)).into_response()
+        }
+        None => (StatusCode::SERVICE_UNAVAILABLE, "no version loaded yet").into_response(),
+    }
+}
+
+/// What a `/v1/models/...` path asks for.
+struct Target<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+    action: Action,
+}
+
+#[derive(PartialEq)]
+enum Action {
+    Status,
+    Metadata,
+    Predict,
+}
+
+fn parse_target(rest: &str) -> Option<Target<'_>> {
+    let (rest, predict) = match rest.strip_suffix(":predict") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (rest, metadata) = match rest.strip_suffix("/metadata") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (name, version) = match rest.split_once("/versions/") {
+        Some((n, v)) => (n, Some(v)),
+        None => (rest, None),
+    };
+    if name.is_empty() || name.contains('/') || (predict && metadata) {
+        return None;
+    }
+    let action = if predict {
+        Action::Predict
+    } else if metadata {
+        Action::Metadata
+    } else {
+        Action::Status
+    };
+    Some(Target { name, version, action })
+}
+
+async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): Path<String>, body: Body) -> Response {
+    match handle(&state, &method, &rest, body).await {
+        Ok(value) => (StatusCode::OK, Json(value)).into_response(),
+        Err(e) => {
+            tracing::debug!(path = %rest, "request refused: {e}");
+            e.into_response()
+        }
+    }
+}
+
+async fn handle(state: &AppState, method: &Method, rest: &str, body: Body) -> Result<Value, Error> {
+    let no_route = || Error::NoRoute { method: method.to_string(), path: format!("/v1/models/{rest}") };
+    let target = parse_target(rest).ok_or_else(no_route)?;
+    let expected = if target.action == Action::Predict { Method::POST } else { Method::GET };
+    if *method != expected {
+        return Err(no_route());
+    }
+    let model = &state.model;
+    if target.name != model.name {
+        return Err(Error::UnknownModel { name: target.name.to_owned(), served: model.name.clone() });
+    }
+    let loaded = model
+        .current()
+        .ok_or_else(|| Error::NotReady { name: model.name.clone(), base: model.base.display().to_string() })?;
+    if let Some(v) = target.version
+        && v.parse::<u64>().ok() != Some(loaded.version)
+    {
+        return Err(Error::UnknownVersion {
+            name: model.name.clone(),
+            version: v.to_owned(),
+            loaded: loaded.version.to_string(),
+        });
+    }
+    match target.action {
+        Action::Status => Ok(status(&loaded)),
+        Action::Metadata => Ok(metadata(&model.name, &loaded)),
+        Action::Predict => {
+            let bytes = to_bytes(body, state.max_body_bytes)
+                .await
+                .map_err(|_| Error::TooLarge { limit: state.max_body_bytes })?;
+            predict(&loaded, &bytes)
+        }
+    }
+}
+
+fn predict(loaded: &Loaded, body: &[u8]) -> Result<Value, Error> {
+    let request = parse_request(body)?;
+    let rows = request.rows;
+    let predictor = loaded.predictor(&request.signature)?;
+    let tensors = inputs(predictor, request)?;
+    let batch = tensors.first().and_then(|(_, t)| t.shape().first().copied()).unwrap_or(0);
+    let (keys, values): (Vec<String>, Vec<predictor::Tensor>) = tensors.into_iter().unzip();
+    let named: Vec<(&str, predictor::Tensor)> = keys.iter().map(String::as_str).zip(values).collect();
+    let outputs = predictor.predict(&named)?;
+    response(&outputs, rows, batch)
+}
+
+fn status(loaded: &Loaded) -> Value {
+    json!({ "model_version_status": [{
+        "version": loaded.version.to_string(),
+        "state": "AVAILABLE",
+        "status": { "error_code": "OK", "error_message": "" },
+    }]})
+}
+
+fn tensor_info(info: &predictor::TensorInfo) -> Value {
+    let dtype = match info.dtype {
+        predictor::DataType::F32 => "DT_FLOAT",
+        predictor::DataType::I64 => "DT_INT64",
+        predictor::DataType::I32 => "DT_INT32",
+        predictor::DataType::Bool => "DT_BOOL",
+        predictor::DataType::String => "DT_STRING",
+    };
+    let dims: Vec<Value> = info.shape.to_dims().iter().map(|d| json!({ "size": d.to_string(), "name": "" })).collect();
+    json!({ "dtype": dtype, "tensor_shape": { "dim": dims, "unknown_rank": false }, "name": info.name })
+}
+
+fn metadata(name: &str, loaded: &Loaded) -> Value {
+    let mut signatures = Map::new();
+    for (key, p) in &loaded.predictors {
+        let sig = p.signature();
+        let side = |m: &std::collections::BTreeMap<String, predictor::TensorInfo>| {
+            Value::Object(m.iter().map(|(k, i)| (k.clone(), tensor_info(i))).collect())
+        };
+        signatures.insert(
+            key.clone(),
+            json!({ "inputs": side(&sig.inputs), "outputs": side(&sig.outputs), "method_name": sig.method_name }),
+        );
+    }
+    json!({
+        "model_spec": { "name": name, "signature_name": "", "version": loaded.version.to_string() },
+        "metadata": { "signature_def": { "signature_def": signatures } },
+    })
+}
