@@ -306,6 +306,10 @@ unary_ops! {
     log => "Log",
     /// `sqrt x`.
     sqrt => "Sqrt",
+    /// `1 / sqrt x`.
+    rsqrt => "Rsqrt",
+    /// `ln(1 + e^x)`.
+    softplus => "Softplus",
     /// `sum(x^2) / 2`, a scalar.
     l2_loss => "L2Loss",
 }
@@ -323,6 +327,10 @@ binary_ops! {
     mul => "Mul",
     /// `a / b`, broadcasting.
     div => "Div",
+    /// `max(a, b)`, broadcasting.
+    maximum => "Maximum",
+    /// `min(a, b)`, broadcasting.
+    minimum => "Minimum",
     /// Rows of `params` picked by integer `indices` (an embedding lookup).
     gather => "Gather",
     /// `a == b` elementwise, as bools (any dtype, strings included).
@@ -348,6 +356,30 @@ impl GraphBuilder {
     /// [`Error::Build`] for an axis out of range or a non-numeric input.
     pub fn reduce_mean(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
         self.op("ReduceMean", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+    }
+
+    /// Largest element over `axes` (empty: all).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range or a non-numeric input.
+    pub fn reduce_max(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
+        self.op("ReduceMax", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+    }
+
+    /// Smallest element over `axes` (empty: all).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range or a non-numeric input.
+    pub fn reduce_min(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
+        self.op("ReduceMin", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+    }
+
+    /// `x` with its dims permuted: output dim `i` is input dim `perm[i]`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `perm` is not a permutation of the dims.
+    pub fn transpose(&mut self, x: Output, perm: &[i64]) -> Result<Output> {
+        self.op("Transpose", &[x], vec![("perm", Attr::Ints(perm.to_vec()))])
     }
 
     /// Index of the largest element along `axis`, as i64.

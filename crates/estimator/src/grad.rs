@@ -3,7 +3,7 @@
 //! wherever a rule is itself an op (so forward and backward share semantics).
 
 use export::ops::{BinaryOp, ReduceOp, UnaryOp};
-use export::{Op, Tensor, TypedGraph};
+use export::{DataType, Op, Tensor, TypedGraph};
 
 use crate::Result;
 
@@ -109,6 +109,13 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             }
             vec![Some(Tensor::from_vec(shape.to_vec(), d).map_err(|e| e.to_string())?)]
         }
+        Op::Transpose { perm } => {
+            let mut inverse = vec![0; perm.len()];
+            for (i, &p) in perm.iter().enumerate() {
+                inverse[p] = i;
+            }
+            vec![Some(kernel(&Op::Transpose { perm: inverse }, &[g])?)]
+        }
         Op::Tile { multiples } => {
             // Output dim d is (t, i) with t < m_d, i < s_d: reshape to
             // [m0, s0, m1, s1, ...] and sum the m axes.
@@ -162,6 +169,14 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                     let db = kernel(&Op::Unary(UnaryOp::Neg), &[&bin(BinaryOp::Mul, g, &ratio)?])?;
                     (bin(BinaryOp::Div, g, bb)?, db)
                 }
+                BinaryOp::Maximum | BinaryOp::Minimum => {
+                    // The gradient goes to the input that was chosen (`a` on ties).
+                    let chose_a =
+                        kernel(&Op::Cast { to: DataType::F32 }, &[&kernel(&Op::Equal { negate: false }, &[y, a])?])?;
+                    let da = bin(BinaryOp::Mul, g, &chose_a)?;
+                    let db = bin(BinaryOp::Sub, g, &da)?;
+                    (da, db)
+                }
             };
             vec![Some(unbroadcast(da, a.shape())?), Some(unbroadcast(db, bb.shape())?)]
         }
@@ -184,6 +199,8 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                 UnaryOp::Exp => zip3(g, x[0], y, |g, _, y| g * y)?,
                 UnaryOp::Log => zip3(g, x[0], y, |g, x, _| g / x)?,
                 UnaryOp::Sqrt => zip3(g, x[0], y, |g, _, y| g / (2.0 * y))?,
+                UnaryOp::Rsqrt => zip3(g, x[0], y, |g, _, y| -0.5 * g * y * y * y)?,
+                UnaryOp::Softplus => zip3(g, x[0], y, |g, x, _| g * UnaryOp::Sigmoid.apply(x))?,
             };
             vec![Some(d)]
         }
@@ -210,6 +227,13 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                 ReduceOp::Mean => {
                     let count: usize = axes.iter().map(|&a| s[a]).product();
                     kernel(&Op::Binary(BinaryOp::Div), &[&spread, &Tensor::scalar(count as f32)])?
+                }
+                ReduceOp::Max | ReduceOp::Min => {
+                    // To every element equal to the extreme of its group.
+                    let extreme = reshape(y.clone(), &kept)?;
+                    let hit = kernel(&Op::Equal { negate: false }, &[x[0], &extreme])?;
+                    let hit = kernel(&Op::Cast { to: DataType::F32 }, &[&hit])?;
+                    kernel(&Op::Binary(BinaryOp::Mul), &[&spread, &hit])?
                 }
             };
             vec![Some(d)]

@@ -93,6 +93,9 @@ fn activations() {
     check(&[&[2, 3]], |g, v| g.neg(v[0]));
     check(&[&[2, 3]], |g, v| g.softmax(v[0]));
     check(&[&[2, 3]], |g, v| g.abs(v[0]));
+    check(&[&[2, 3]], |g, v| g.softplus(v[0]));
+    check(&[&[2, 3], &[3]], |g, v| g.maximum(v[0], v[1]));
+    check(&[&[2, 1], &[2, 3]], |g, v| g.minimum(v[0], v[1]));
     check(&[&[2, 3]], |g, v| g.exp(v[0]));
     check(&[&[2, 3]], |g, v| {
         // Positive inputs for the logarithm and the square root.
@@ -101,7 +104,9 @@ fn activations() {
         let pos = g.add(sq, one)?;
         let l = g.log(pos)?;
         let r = g.sqrt(pos)?;
-        g.add(l, r)
+        let q = g.rsqrt(pos)?;
+        let lr = g.add(l, r)?;
+        g.add(lr, q)
     });
 }
 
@@ -110,6 +115,8 @@ fn reductions_and_losses() {
     check(&[&[2, 3, 2]], |g, v| g.reduce_sum(v[0], &[1], false));
     check(&[&[2, 3, 2]], |g, v| g.reduce_mean(v[0], &[0, 2], true));
     check(&[&[2, 3]], |g, v| g.reduce_mean(v[0], &[], false));
+    check(&[&[2, 3, 2]], |g, v| g.reduce_max(v[0], &[1], false));
+    check(&[&[2, 3]], |g, v| g.reduce_min(v[0], &[], true));
     check(&[&[2, 3]], |g, v| g.l2_loss(v[0]));
     check(&[&[3, 4]], |g, v| {
         let labels =
@@ -128,6 +135,7 @@ fn shape_ops_and_gather() {
     check(&[&[2, 3]], |g, v| g.expand_dims(v[0], 1));
     check(&[&[2, 1, 3]], |g, v| g.squeeze(v[0], &[1]));
     check(&[&[2, 3]], |g, v| g.identity(v[0], "same"));
+    check(&[&[2, 3, 4]], |g, v| g.transpose(v[0], &[2, 0, 1]));
     check(&[&[2, 1]], |g, v| g.tile(v[0], &[2, 3]));
     check(&[&[4, 5]], |g, v| {
         use export::Attr;

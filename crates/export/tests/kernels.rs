@@ -279,3 +279,29 @@ fn comparisons_broadcast_over_any_dtype() {
     let nan = run(&op("Equal", 2, &[]), &[f32s(&[2], &[f32::NAN, 1.0]), f32s(&[1], &[1.0])]).unwrap();
     assert_eq!(nan.as_slice::<bool>().unwrap(), [false, true]);
 }
+
+#[test]
+fn maximum_minimum_transpose_and_extreme_reductions() {
+    let a = f32s(&[3], &[1., f32::NAN, -2.]);
+    let b = Tensor::scalar(0.0f32);
+    let max = run(&op("Maximum", 2, &[]), &[a.clone(), b.clone()]).unwrap();
+    let max = max.as_slice::<f32>().unwrap();
+    assert_eq!((max[0], max[2]), (1., 0.));
+    assert!(max[1].is_nan(), "NaN propagates");
+    assert_eq!(run(&op("Minimum", 2, &[]), &[f32s(&[2], &[1., -2.]), b]).unwrap(), f32s(&[2], &[0., -2.]));
+    let x = Tensor::from(ndarray::Array3::from_shape_fn((2, 3, 4), |(i, j, k)| (i * 100 + j * 10 + k) as f32));
+    let t = run(&op("Transpose", 1, &[("perm", ints(&[2, 0, 1]))]), &[x.clone()]).unwrap();
+    assert_eq!(t.shape(), &[4, 2, 3]);
+    assert_eq!(t.as_f32().unwrap()[[3, 1, 2]], 123.);
+    assert!(Op::parse(&Node::new("t", "Transpose", &["x"]).with("perm", ints(&[0, 0, 1])), &Assets::new()).is_err());
+    let m = run(&op("ReduceMax", 1, &[("axes", ints(&[1, 2]))]), &[x.clone()]).unwrap();
+    assert_eq!(m, f32s(&[2], &[23., 123.]));
+    let m = run(&op("ReduceMin", 1, &[("axes", ints(&[0]))]), &[Tensor::from(ndarray::array![[3i64, -1], [2, 5]])])
+        .unwrap();
+    assert_eq!(m, Tensor::from(ndarray::array![2i64, -1]));
+    let sp = run(&op("Softplus", 1, &[]), &[f32s(&[3], &[0., 100., -100.])]).unwrap();
+    let sp = sp.as_slice::<f32>().unwrap();
+    assert!(
+        (sp[0] - std::f32::consts::LN_2).abs() < 1e-6 && (sp[1] - 100.).abs() < 1e-4 && sp[2] >= 0. && sp[2] < 1e-30
+    );
+}

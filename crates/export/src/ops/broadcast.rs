@@ -22,6 +22,8 @@ pub(crate) trait Num:
     + std::ops::AddAssign
 {
     const ZERO: Self;
+    const LOWEST: Self;
+    const HIGHEST: Self;
     const IS_FLOAT: bool;
     fn from_i64(v: i64) -> Self;
     fn from_f64(v: f64) -> Self;
@@ -33,6 +35,8 @@ macro_rules! num {
     ($t:ty, $zero:expr, $float:expr) => {
         impl Num for $t {
             const ZERO: Self = $zero;
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
             const IS_FLOAT: bool = $float;
             fn from_i64(v: i64) -> Self {
                 v as $t
@@ -51,5 +55,6 @@ macro_rules! num {
 }
 
 num!(f32, 0.0, true);
+// For f32, MIN/MAX are the finite extremes; max/min reductions start there.
 num!(i64, 0, false);
 num!(i32, 0, false);

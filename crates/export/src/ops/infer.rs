@@ -95,6 +95,12 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = d.iter().enumerate().filter(|(i, _)| !axes.contains(i)).map(|(_, d)| *d).collect();
             ty(inputs[0].dtype, out)
         }
+        Op::Transpose { perm } => {
+            if perm.len() != dims(0).len() {
+                return Err(format!("perm {perm:?} for an input of rank {}", dims(0).len()));
+            }
+            ty(inputs[0].dtype, perm.iter().map(|&p| dims(0)[p]).collect())
+        }
         Op::StridedSlice(spec) => {
             // Unknown dims are resolved as size 0 and reported unknown.
             let d = dims(0);

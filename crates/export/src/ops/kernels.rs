@@ -67,6 +67,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         }
         Op::Squeeze { axes } => copy(x()?, &squeeze_shape(x()?.shape(), axes)?, out),
         Op::StridedSlice(spec) => any!(x()?.dtype(), T => strided_slice::<T>(x()?, spec, out)),
+        Op::Transpose { perm } => any!(x()?.dtype(), T => transpose::<T>(x()?, perm, out)),
         Op::Tile { multiples } => any!(x()?.dtype(), T => tile::<T>(x()?, multiples, out)),
         Op::Concat { axis } => any!(x()?.dtype(), T => concat::<T>(inputs, *axis, out)),
         Op::MatMul { transpose_a, transpose_b } => matmul(inputs[0], inputs[1], *transpose_a, *transpose_b, out),
@@ -152,6 +153,26 @@ fn strided_slice<T: Element>(x: &Tensor, spec: &super::SliceSpec, out: &mut Tens
     let src = slice::<T>(x)?;
     let dst = out.output_vec::<T>(&shape);
     dst.extend(super::slice_offsets(x.shape(), &dims).into_iter().map(|o| src[o].clone()));
+    Ok(())
+}
+
+fn transpose<T: Element>(x: &Tensor, perm: &[usize], out: &mut Tensor) -> KResult {
+    let shape = x.shape();
+    if perm.len() != shape.len() {
+        return Err(format!("perm {perm:?} for a tensor of rank {}", shape.len()));
+    }
+    // The output, read in order, walks the input with permuted strides.
+    let mut strides = vec![1usize; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * shape[d + 1];
+    }
+    let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    let dims: Vec<super::DimSlice> =
+        perm.iter().map(|&p| super::DimSlice { start: 0, step: 1, len: shape[p], dropped: false }).collect();
+    let permuted: Vec<usize> = perm.iter().map(|&p| strides[p]).collect();
+    let src = slice::<T>(x)?;
+    let dst = out.output_vec::<T>(&out_shape);
+    dst.extend(super::slice::strided_offsets(&permuted, &dims).into_iter().map(|o| src[o].clone()));
     Ok(())
 }
 
@@ -254,6 +275,11 @@ fn binary<T: Num>(op: BinaryOp, a: &Tensor, b: &Tensor, out: &mut Tensor) -> KRe
         BinaryOp::Sub => |&x, &y| x - y,
         BinaryOp::Mul => |&x, &y| x * y,
         BinaryOp::Div => |&x, &y| x / y,
+        // `x != x` only for NaN: a NaN on either side wins, as in TensorFlow.
+        #[allow(clippy::eq_op)]
+        BinaryOp::Maximum => |&x, &y| if x >= y || x != x { x } else { y },
+        #[allow(clippy::eq_op)]
+        BinaryOp::Minimum => |&x, &y| if x <= y || x != x { x } else { y },
     };
     broadcast_zip(a, b, f, out)
 }
@@ -368,11 +394,18 @@ fn reduce<T: Num>(op: ReduceOp, x: &Tensor, axes: &[i64], keep_dims: bool, out: 
         strides[i] = if axes.contains(&i) { 0 } else { s };
         s *= kept[i];
     }
-    let mut acc = vec![T::ZERO; kept.iter().product()];
+    let (start, combine): (T, fn(T, T) -> T) = match op {
+        ReduceOp::Sum | ReduceOp::Mean => (T::ZERO, |a, v| a + v),
+        #[allow(clippy::eq_op)]
+        ReduceOp::Max => (T::LOWEST, |a, v| if v > a || v != v { v } else { a }),
+        #[allow(clippy::eq_op)]
+        ReduceOp::Min => (T::HIGHEST, |a, v| if v < a || v != v { v } else { a }),
+    };
+    let mut acc = vec![start; kept.iter().product()];
     let mut index = vec![0usize; shape.len()];
     let mut o = 0usize;
     for &v in slice::<T>(x)? {
-        acc[o] += v;
+        acc[o] = combine(acc[o], v);
         for d in (0..shape.len()).rev() {
             index[d] += 1;
             o += strides[d];

@@ -20,12 +20,13 @@
 //! | `StridedSlice` | x | `begin`, `end`, `strides` (ints, one per sliced dim; later dims whole), `begin_mask`, `end_mask`, `shrink_axis_mask` (ints, optional) | Python's `x[b:e:s, ...]` with TensorFlow's masks: bit d of `begin_mask`/`end_mask` ignores `begin[d]`/`end[d]`; bit d of `shrink_axis_mask` takes index `begin[d]` and drops dim d |
 //! | `MatMul` | a `[m, k]`, b `[k, n]` (f32) | `transpose_a`, `transpose_b` (bool, optional) | `a @ b`, `[m, n]` |
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
-//! | `Add`, `Sub`, `Mul`, `Div` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero |
-//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x` (IEEE: NaN outside the domain) |
+//! | `Add`, `Sub`, `Mul`, `Div`, `Maximum`, `Minimum` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero; `Maximum`/`Minimum` are NaN if either input is |
+//! | `Transpose` | x | `perm` (ints, a permutation of the dims) | output dim i is input dim `perm[i]` |
+//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt`, `Rsqrt`, `Softplus` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x`, `1 / sqrt x`, `ln(1 + e^x)` (IEEE: NaN outside the domain) |
 //! | `Equal`, `NotEqual` | a, b (same dtype, any) | - | bool, elementwise `a == b` / `a != b`, broadcasting (strings compare bytewise; NaN is unequal to everything) |
 //! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
 //! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
-//! | `ReduceSum`, `ReduceMean` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean over `axes`; integer mean truncates |
+//! | `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean / max / min over `axes`; integer mean truncates; max and min of an empty axis are the dtype's lowest / highest value |
 //! | `Cast` | x (numeric or bool) | `to` (dtype, not string) | float to int truncates toward zero; to bool is `x != 0`; bool to number is 0 or 1 |
 //! | `Gather` | params, indices (i32 or i64) | `axis` (optional, default 0) | `params.shape[..axis] ++ indices.shape ++ params.shape[axis+1..]`; an index outside `[0, params.shape[axis])` is an error |
 //! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + fnv1a64(token) % num_oov_buckets`, or `default_value` when there are no buckets |
@@ -79,6 +80,13 @@ pub const OP_NAMES: &[&str] = &[
     "Exp",
     "Log",
     "Sqrt",
+    "Rsqrt",
+    "Softplus",
+    "Maximum",
+    "Minimum",
+    "ReduceMax",
+    "ReduceMin",
+    "Transpose",
     "Equal",
     "NotEqual",
     "Softmax",
@@ -103,6 +111,10 @@ pub enum BinaryOp {
     Mul,
     /// `a / b`
     Div,
+    /// `max(a, b)` (NaN if either is)
+    Maximum,
+    /// `min(a, b)` (NaN if either is)
+    Minimum,
 }
 
 /// Elementwise f32 functions.
@@ -126,6 +138,10 @@ pub enum UnaryOp {
     Log,
     /// square root (NaN below 0)
     Sqrt,
+    /// `1 / sqrt(x)`
+    Rsqrt,
+    /// `ln(1 + e^x)`, computed without overflow
+    Softplus,
 }
 
 impl UnaryOp {
@@ -141,6 +157,8 @@ impl UnaryOp {
             UnaryOp::Exp => v.exp(),
             UnaryOp::Log => v.ln(),
             UnaryOp::Sqrt => v.sqrt(),
+            UnaryOp::Rsqrt => 1.0 / v.sqrt(),
+            UnaryOp::Softplus => v.max(0.0) + (-v.abs()).exp().ln_1p(),
         }
     }
 }
@@ -152,6 +170,10 @@ pub enum ReduceOp {
     Sum,
     /// Arithmetic mean of the elements.
     Mean,
+    /// The largest element.
+    Max,
+    /// The smallest element.
+    Min,
 }
 
 /// A parsed, typed op: a [`Node`]'s op name and attributes, checked.
@@ -185,6 +207,9 @@ pub enum Op {
     },
     Squeeze {
         axes: Vec<i64>,
+    },
+    Transpose {
+        perm: Vec<usize>,
     },
     StridedSlice(SliceSpec),
     MatMul {
@@ -280,6 +305,8 @@ impl Op {
             "Sub" => Op::Binary(BinaryOp::Sub),
             "Mul" => Op::Binary(BinaryOp::Mul),
             "Div" => Op::Binary(BinaryOp::Div),
+            "Maximum" => Op::Binary(BinaryOp::Maximum),
+            "Minimum" => Op::Binary(BinaryOp::Minimum),
             "Relu" => Op::Unary(UnaryOp::Relu),
             "Tanh" => Op::Unary(UnaryOp::Tanh),
             "Sigmoid" => Op::Unary(UnaryOp::Sigmoid),
@@ -289,12 +316,28 @@ impl Op {
             "Exp" => Op::Unary(UnaryOp::Exp),
             "Log" => Op::Unary(UnaryOp::Log),
             "Sqrt" => Op::Unary(UnaryOp::Sqrt),
+            "Rsqrt" => Op::Unary(UnaryOp::Rsqrt),
+            "Softplus" => Op::Unary(UnaryOp::Softplus),
+            "Transpose" => {
+                let perm = node.attr_ints("perm")?;
+                let mut sorted: Vec<i64> = perm.to_vec();
+                sorted.sort_unstable();
+                if sorted.iter().enumerate().any(|(i, &p)| p != i as i64) {
+                    return Err(node.error(format!("perm {perm:?} is not a permutation of 0..{}", perm.len())));
+                }
+                Op::Transpose { perm: perm.iter().map(|&p| p as usize).collect() }
+            }
             "Equal" => Op::Equal { negate: false },
             "NotEqual" => Op::Equal { negate: true },
             "Softmax" => Op::Softmax,
             "ArgMax" => Op::ArgMax { axis: node.attr_int("axis")? },
-            "ReduceSum" | "ReduceMean" => Op::Reduce {
-                op: if node.op == "ReduceSum" { ReduceOp::Sum } else { ReduceOp::Mean },
+            "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => Op::Reduce {
+                op: match node.op.as_str() {
+                    "ReduceSum" => ReduceOp::Sum,
+                    "ReduceMean" => ReduceOp::Mean,
+                    "ReduceMax" => ReduceOp::Max,
+                    _ => ReduceOp::Min,
+                },
                 axes: node.attr_ints("axes")?.to_vec(),
                 keep_dims: node.attr_flag("keep_dims")?,
             },
@@ -356,6 +399,8 @@ impl Op {
             Op::Binary(BinaryOp::Sub) => "Sub",
             Op::Binary(BinaryOp::Mul) => "Mul",
             Op::Binary(BinaryOp::Div) => "Div",
+            Op::Binary(BinaryOp::Maximum) => "Maximum",
+            Op::Binary(BinaryOp::Minimum) => "Minimum",
             Op::Unary(UnaryOp::Relu) => "Relu",
             Op::Unary(UnaryOp::Tanh) => "Tanh",
             Op::Unary(UnaryOp::Sigmoid) => "Sigmoid",
@@ -365,12 +410,17 @@ impl Op {
             Op::Unary(UnaryOp::Exp) => "Exp",
             Op::Unary(UnaryOp::Log) => "Log",
             Op::Unary(UnaryOp::Sqrt) => "Sqrt",
+            Op::Unary(UnaryOp::Rsqrt) => "Rsqrt",
+            Op::Unary(UnaryOp::Softplus) => "Softplus",
+            Op::Transpose { .. } => "Transpose",
             Op::Equal { negate: false } => "Equal",
             Op::Equal { negate: true } => "NotEqual",
             Op::Softmax => "Softmax",
             Op::ArgMax { .. } => "ArgMax",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
             Op::Reduce { op: ReduceOp::Mean, .. } => "ReduceMean",
+            Op::Reduce { op: ReduceOp::Max, .. } => "ReduceMax",
+            Op::Reduce { op: ReduceOp::Min, .. } => "ReduceMin",
             Op::Cast { .. } => "Cast",
             Op::Gather { .. } => "Gather",
             Op::VocabLookup { .. } => "VocabLookup",
@@ -395,6 +445,7 @@ impl Op {
             | Op::Tile { .. }
             | Op::ExpandDims { .. }
             | Op::Squeeze { .. }
+            | Op::Transpose { .. }
             | Op::StridedSlice(_)
             | Op::Unary(_)
             | Op::Softmax

@@ -84,10 +84,18 @@ impl SliceSpec {
 /// The input offset of every output element, row-major: the one index map
 /// the kernel (gather) and its gradient (scatter) share.
 pub fn slice_offsets(shape: &[usize], dims: &[DimSlice]) -> Vec<usize> {
-    let mut strides = vec![1i64; shape.len()];
+    let mut strides = vec![1usize; shape.len()];
     for d in (0..shape.len().saturating_sub(1)).rev() {
-        strides[d] = strides[d + 1] * shape[d + 1] as i64;
+        strides[d] = strides[d + 1] * shape[d + 1];
     }
+    strided_offsets(&strides, dims)
+}
+
+/// The offset of every output element, row-major, when output dim `d`
+/// walks `dims[d]` over an input whose dim `d` has stride `strides[d]`
+/// (also how `Transpose` reads its input, with permuted strides).
+pub(crate) fn strided_offsets(strides: &[usize], dims: &[DimSlice]) -> Vec<usize> {
+    let strides: Vec<i64> = strides.iter().map(|&s| s as i64).collect();
     let total: usize = dims.iter().map(|s| s.len).product();
     let mut offsets = Vec::with_capacity(total);
     let mut index = vec![0usize; dims.len()];

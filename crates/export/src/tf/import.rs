@@ -251,6 +251,21 @@ impl<'a> Importer<'a> {
                 }
                 Ok(out)
             }
+            "GatherV2" => {
+                let v = input(self, 0)?;
+                let indices = input(self, 1)?;
+                indices
+                    .iter()
+                    .map(|i| {
+                        let i = i.ok_or_else(|| node_error(node, "indices known only at run time"))?;
+                        let i = if i < 0 { i + v.len() as i64 } else { i };
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| v.get(i).copied())
+                            .ok_or_else(|| node_error(node, format!("index {i} out of range")))
+                    })
+                    .collect()
+            }
             "Prod" => {
                 let v = input(self, 0)?;
                 Ok(vec![v.iter().try_fold(1i64, |p, d| d.map(|d| p * d))])
@@ -419,10 +434,55 @@ impl<'a> Importer<'a> {
             "Sub" => binary(self, "Sub")?,
             "Mul" => binary(self, "Mul")?,
             "RealDiv" | "Div" => binary(self, "Div")?,
-            "Equal" | "NotEqual" => binary(self, op)?,
-            "Relu" | "Tanh" | "Sigmoid" | "Softmax" | "Square" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" => {
-                unary(self, op)?
+            "Equal" | "NotEqual" | "Maximum" | "Minimum" => binary(self, op)?,
+            "SquaredDifference" => {
+                let d = binary(self, "Sub")?;
+                let base = format!("{d}/square");
+                self.emit_named(base, "Square", &[d], vec![])
             }
+            "LeakyRelu" => {
+                let alpha = match node.attr.get("alpha").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::F(a)) => *a,
+                    _ => 0.2,
+                };
+                let x = self.input(scope, node, 0)?;
+                let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+                let a = self.emit_named(
+                    format!("{base}/alpha"),
+                    "Const",
+                    &[],
+                    vec![("value", Attr::Tensor(Tensor::scalar(alpha)))],
+                );
+                let ax = self.emit_named(format!("{base}/scaled"), "Mul", &[x.clone(), a], vec![]);
+                self.emit(scope, node, "Maximum", &[x, ax], vec![])
+            }
+            "Relu6" => {
+                let r = unary(self, "Relu")?;
+                let six = self.emit_named(
+                    format!("{r}/six"),
+                    "Const",
+                    &[],
+                    vec![("value", Attr::Tensor(Tensor::scalar(6.0f32)))],
+                );
+                self.emit_named(format!("{r}/min"), "Minimum", &[r, six], vec![])
+            }
+            "Transpose" => {
+                let x = self.input(scope, node, 0)?;
+                let perm = self.ints(scope, node, 1)?;
+                self.emit(scope, node, "Transpose", &[x], vec![("perm", Attr::Ints(perm))])
+            }
+            "BatchMatMulV2" | "BatchMatMulV3" | "BatchMatMul" => {
+                // Rank-2 operands only: then it is a MatMul (checked when typed).
+                let (a, b) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
+                let attrs = vec![
+                    ("transpose_a", Attr::Bool(Self::flag(node, "adj_x"))),
+                    ("transpose_b", Attr::Bool(Self::flag(node, "adj_y"))),
+                ];
+                self.emit(scope, node, "MatMul", &[a, b], attrs)
+            }
+            "FusedBatchNorm" | "FusedBatchNormV2" | "FusedBatchNormV3" => self.batch_norm(scope, node)?,
+            "Relu" | "Tanh" | "Sigmoid" | "Softmax" | "Square" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Rsqrt"
+            | "Softplus" => unary(self, op)?,
             "Tile" => {
                 let x = self.input(scope, node, 0)?;
                 let multiples = self.ints(scope, node, 1)?;
@@ -502,14 +562,19 @@ impl<'a> Importer<'a> {
                     self.emit_named(base, "Cast", &[arg], vec![("to", Attr::Type(out))])
                 }
             }
-            "Sum" | "Mean" => {
+            "Sum" | "Mean" | "Max" | "Min" => {
                 let x = self.input(scope, node, 0)?;
                 let axes = self.ints(scope, node, 1)?;
                 if axes.is_empty() {
                     // TensorFlow reduces nothing over an empty axis list; ours would reduce all.
                     self.emit(scope, node, "Identity", &[x], vec![])
                 } else {
-                    let ours = if op == "Sum" { "ReduceSum" } else { "ReduceMean" };
+                    let ours = match op {
+                        "Sum" => "ReduceSum",
+                        "Mean" => "ReduceMean",
+                        "Max" => "ReduceMax",
+                        _ => "ReduceMin",
+                    };
                     let keep = Self::flag(node, "keep_dims");
                     self.emit(
                         scope,
@@ -540,6 +605,40 @@ impl<'a> Importer<'a> {
             "StatefulPartitionedCall" | "PartitionedCall" => self.call(scope, node, index)?,
             other => return Err(node_error(node, format!("TensorFlow op {other:?} is not supported by the importer"))),
         })
+    }
+
+    /// Inference-time batch normalisation, `x * inv + (offset - mean * inv)`
+    /// with `inv = scale / sqrt(variance + epsilon)`, over the last (channel)
+    /// dim; everything but the two ops on `x` folds at load.
+    fn batch_norm(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
+        if Self::flag(node, "is_training") {
+            return Err(node_error(node, "training-mode batch normalisation is not supported"));
+        }
+        if let Some(AttrV::S(f)) = node.attr.get("data_format").and_then(|a| a.value.as_ref())
+            && f.as_slice() != b"NHWC"
+        {
+            return Err(node_error(node, "only the NHWC data format is supported"));
+        }
+        let epsilon = match node.attr.get("epsilon").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::F(e)) => *e,
+            _ => 1e-4,
+        };
+        let [x, scale, offset, mean, variance] = [0, 1, 2, 3, 4].map(|i| self.input(scope, node, i));
+        let (x, scale, offset, mean, variance) = (x?, scale?, offset?, mean?, variance?);
+        let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+        let eps = self.emit_named(
+            format!("{base}/epsilon"),
+            "Const",
+            &[],
+            vec![("value", Attr::Tensor(Tensor::scalar(epsilon)))],
+        );
+        let var_eps = self.emit_named(format!("{base}/variance_epsilon"), "Add", &[variance, eps], vec![]);
+        let rsqrt = self.emit_named(format!("{base}/rsqrt"), "Rsqrt", &[var_eps], vec![]);
+        let inv = self.emit_named(format!("{base}/inv"), "Mul", &[rsqrt, scale], vec![]);
+        let shift = self.emit_named(format!("{base}/mean_inv"), "Mul", &[mean, inv.clone()], vec![]);
+        let bias = self.emit_named(format!("{base}/bias"), "Sub", &[offset, shift], vec![]);
+        let scaled = self.emit_named(format!("{base}/scaled"), "Mul", &[x, inv], vec![]);
+        Ok(self.emit(scope, node, "Add", &[scaled, bias], vec![]))
     }
 
     fn constant_node(&self, node: &pb::NodeDef) -> Result<Tensor> {
