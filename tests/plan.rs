@@ -31,6 +31,10 @@ fn mlp_matches_the_reference_at_batch_1_7_and_256() {
     let p = Predictor::from_saved_model(&version).unwrap();
     // Three fused dense layers (the last without activation) and the softmax.
     assert_eq!(p.plan_len(), 4);
+    // Rows split between threads give the same answers.
+    let threaded = Predictor::load(&version, &predictor::LoadOptions { threads: 2, ..Default::default() }).unwrap();
+    let x = [("x", mlp_input(256, 784))];
+    assert_eq!(threaded.predict(&x).unwrap(), p.predict(&x).unwrap());
 }
 
 /// Rewrites the MLP's graph with `edit`, writes it, and returns the version.

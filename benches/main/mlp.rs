@@ -32,6 +32,8 @@ fn predict_mlp(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let version = write_mlp(dir.path(), &SIZES, 1).unwrap();
     let predict_fn = Predictor::from_saved_model(&version).unwrap();
+    let two_threads = predictor::LoadOptions { threads: 2, ..predictor::LoadOptions::default() };
+    let predict_fn_2 = Predictor::load(&version, &two_threads).unwrap();
     let (_, weights) = mlp(&SIZES, 1);
     let layers: Vec<(Array2<f32>, ndarray::Array1<f32>)> = weights
         .chunks(2)
@@ -50,6 +52,12 @@ fn predict_mlp(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("predictor", batch), &batch, |bench, _| {
             bench.iter(|| predict_fn.predict_into(black_box(&inputs), &mut outputs).unwrap())
         });
+        if batch > 1 {
+            let mut outputs = predict_fn_2.new_outputs();
+            group.bench_with_input(BenchmarkId::new("predictor, 2 threads", batch), &batch, |bench, _| {
+                bench.iter(|| predict_fn_2.predict_into(black_box(&inputs), &mut outputs).unwrap())
+            });
+        }
         let x = x.into_array::<f32>().unwrap().into_dimensionality().unwrap();
         group.bench_with_input(BenchmarkId::new("ndarray by hand", batch), &batch, |bench, _| {
             bench.iter(|| black_box(by_hand(black_box(&x), &layers)))
@@ -70,4 +78,18 @@ fn load_mlp(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, predict_mlp, load_mlp);
+/// A ~100 MB artifact (MLP 4096-4096-2048): loading maps it, never copies it.
+fn load_big(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let version = write_mlp(dir.path(), &[4096, 4096, 2048], 1).unwrap();
+    let mut group = c.benchmark_group("load_big");
+    group.sample_size(20);
+    group.bench_function("verified", |bench| bench.iter(|| black_box(Predictor::from_saved_model(&version).unwrap())));
+    let unverified = predictor::LoadOptions { verify_checksums: false, ..predictor::LoadOptions::default() };
+    group.bench_function("unverified", |bench| {
+        bench.iter(|| black_box(Predictor::load(&version, &unverified).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, predict_mlp, load_mlp, load_big);

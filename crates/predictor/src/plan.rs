@@ -53,6 +53,8 @@ pub(crate) struct Plan {
     pub lent_outputs: Vec<(usize, usize)>,
     pub consts: Vec<Tensor>,
     pub steps: Vec<Step>,
+    /// The most threads one call may use.
+    pub threads: usize,
 }
 
 /// Per-thread scratch: one reusable output buffer per step.
@@ -85,6 +87,7 @@ impl Plan {
             lent_outputs: Vec::new(),
             consts: Vec::new(),
             steps: Vec::new(),
+            threads: model.threads(),
         };
         // Pass 1: everything fixed once loaded (constants, variables, and
         // ops over them) is computed now, with the reference kernels.
@@ -169,6 +172,7 @@ impl Plan {
         args: SmallVec<[Value; 4]>,
         tiles: Option<usize>,
     ) -> (Kernel, SmallVec<[Value; 4]>, Vec<usize>) {
+        let threads = self.threads;
         let nodes = graph.nodes();
         let op = &nodes[i].op;
         let weights = match (op, args.as_slice()) {
@@ -211,7 +215,7 @@ impl Plan {
             activation = Some(u);
             absorbed.push(c);
         }
-        (Kernel::Dense(Dense { weights, bias, activation }), SmallVec::from_slice(&args[..1]), absorbed)
+        (Kernel::Dense(Dense { weights, bias, activation, threads }), SmallVec::from_slice(&args[..1]), absorbed)
     }
 
     /// The tensor behind `v` during a call.

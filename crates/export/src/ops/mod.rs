@@ -146,6 +146,7 @@ pub enum UnaryOp {
 
 impl UnaryOp {
     /// The function on one element.
+    #[inline]
     pub fn apply(self, v: f32) -> f32 {
         match self {
             UnaryOp::Relu => v.max(0.0),
