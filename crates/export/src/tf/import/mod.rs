@@ -1,0 +1,307 @@
+//! The graph importer: from a TensorFlow meta graph, the nodes each
+//! signature needs (pruned from its outputs), translated into our op set,
+//! with `StatefulPartitionedCall`s inlined from the function library and
+//! variables resolved to their checkpoint tensors.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+mod shapes;
+mod translate;
+
+use super::bundle::TfBundle;
+use super::pb;
+use super::pb::attr_value::Value as AttrV;
+use super::restore::{checkpoint_keys, function_of, node_name, output_index};
+use crate::graph::{Attr, Graph, Node};
+use crate::saved_model::MetaGraph;
+use crate::signature::{Signature, TensorInfo};
+use crate::{Error, Result, Tensor};
+
+/// Where a TensorFlow node lives: the top-level graph, or an inlined call.
+struct Scope<'a> {
+    nodes: HashMap<&'a str, &'a pb::NodeDef>,
+    /// Function arguments -> (caller's scope, caller's tensor reference).
+    args: HashMap<&'a str, (usize, &'a str)>,
+    /// Prefix of our node names for this scope (`call/` for an inlined call).
+    prefix: String,
+    /// How many calls deep this scope is.
+    depth: usize,
+}
+
+pub(crate) struct Importer<'a> {
+    functions: HashMap<&'a str, &'a pb::FunctionDef>,
+    keys: HashMap<String, String>,
+    bundle: &'a TfBundle,
+    scopes: Vec<Scope<'a>>,
+    nodes: Vec<Node>,
+    names: HashSet<String>,
+    memo: HashMap<(usize, &'a str, usize), String>,
+    /// Tensors being translated: meeting one again means a cycle.
+    visiting: HashSet<(usize, &'a str, usize)>,
+    variables: BTreeMap<String, Tensor>,
+}
+
+/// How deep the importer follows inputs (recursively) before refusing the
+/// graph: a hostile chain must not overflow the stack.
+const MAX_DEPTH: usize = 1_000;
+
+/// An error about TensorFlow node `node`.
+fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {
+    Error::Node { node: node.name.clone(), op: node.op.clone(), reason: reason.into() }
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(graph: &'a pb::GraphDef, bundle: &'a TfBundle) -> Importer<'a> {
+        let functions = graph
+            .library
+            .iter()
+            .flat_map(|l| &l.function)
+            .filter_map(|f| Some((f.signature.as_ref()?.name.as_str(), f)))
+            .collect();
+        let top = Scope {
+            nodes: graph.node.iter().map(|n| (n.name.as_str(), n)).collect(),
+            args: HashMap::new(),
+            prefix: String::new(),
+            depth: 0,
+        };
+        Importer {
+            functions,
+            keys: checkpoint_keys(graph),
+            bundle,
+            scopes: vec![top],
+            nodes: Vec::new(),
+            names: HashSet::new(),
+            memo: HashMap::new(),
+            visiting: HashSet::new(),
+            variables: BTreeMap::new(),
+        }
+    }
+
+    /// Imports the signatures of `meta` (TensorFlow's internal `__*` ones
+    /// aside) into one graph.
+    pub fn import(mut self, meta: &'a pb::MetaGraphDef) -> Result<(MetaGraph, BTreeMap<String, Tensor>)> {
+        let mut signatures = BTreeMap::new();
+        for (key, sig) in meta.signature_def.iter().filter(|(k, _)| !k.starts_with("__")) {
+            let fail = |reason: String| Error::Signature { signature: key.clone(), reason };
+            let mut inputs = BTreeMap::new();
+            for (name, info) in &sig.inputs {
+                let tensor = self.placeholder(&info.name).map_err(|e| fail(format!("input {name:?}: {e}")))?;
+                let dtype = super::convert::dtype(info.dtype).map_err(|e| fail(format!("input {name:?}: {e}")))?;
+                let shape = super::convert::shape(info.tensor_shape.as_ref())
+                    .map_err(|e| fail(format!("input {name:?}: {e}")))?;
+                inputs.insert(name.clone(), TensorInfo { name: tensor, dtype, shape });
+            }
+            let mut outputs = BTreeMap::new();
+            for (name, info) in &sig.outputs {
+                let tensor = self.tensor(0, &info.name)?;
+                let dtype = super::convert::dtype(info.dtype).map_err(|e| fail(format!("output {name:?}: {e}")))?;
+                let shape =
+                    super::convert::shape(info.tensor_shape.as_ref()).unwrap_or_else(|_| crate::Shape(Vec::new()));
+                outputs.insert(name.clone(), TensorInfo { name: tensor, dtype, shape });
+            }
+            signatures.insert(key.clone(), Signature { method_name: sig.method_name.clone(), inputs, outputs });
+        }
+        // Output shapes come from the graph once it is typed (TensorFlow
+        // often leaves them unknown in the signature).
+        let graph = Graph { nodes: self.nodes };
+        if let Ok(typed) = crate::TypedGraph::new(&graph, &crate::Assets::new()) {
+            for sig in signatures.values_mut() {
+                for info in sig.outputs.values_mut() {
+                    if let Ok(i) = typed.resolve(&info.name) {
+                        info.shape = typed.nodes()[i].ty.shape.clone();
+                    }
+                }
+            }
+        }
+        let tags = meta.meta_info_def.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
+        Ok((MetaGraph { tags, graph, signatures, assets: Vec::new() }, self.variables))
+    }
+
+    /// A signature input: a `Placeholder` (or `PlaceholderWithDefault`) of the top-level graph.
+    fn placeholder(&mut self, reference: &'a str) -> Result<String> {
+        let node = self.node(0, reference)?;
+        if !matches!(node.op.as_str(), "Placeholder" | "PlaceholderWithDefault") {
+            return Err(node_error(node, "a signature input must be a placeholder"));
+        }
+        if let Some(name) = self.memo.get(&(0, node.name.as_str(), 0)) {
+            return Ok(name.clone());
+        }
+        let dtype = self.dtype_attr(node, "dtype")?;
+        let shape = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::Shape(s)) => super::convert::shape(Some(s)).map_err(|e| node_error(node, e))?,
+            _ => return Err(node_error(node, "no shape attribute")),
+        };
+        let name =
+            self.emit(0, node, "Placeholder", &[], vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(shape))]);
+        self.memo.insert((0, node.name.as_str(), 0), name.clone());
+        Ok(name)
+    }
+
+    fn node(&self, scope: usize, reference: &str) -> Result<&'a pb::NodeDef> {
+        let name = node_name(reference);
+        // The consumer is named by `input`, which knows it.
+        self.scopes[scope]
+            .nodes
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::MissingInput { node: String::new(), input: reference.to_owned() })
+    }
+
+    /// Follows function arguments out to the caller's reference.
+    fn outer(&self, mut scope: usize, mut reference: &'a str) -> (usize, &'a str) {
+        while let Some(&(s, r)) = self.scopes[scope].args.get(reference) {
+            (scope, reference) = (s, r);
+        }
+        (scope, reference)
+    }
+
+    /// Our node computing TensorFlow tensor `reference` in `scope`.
+    fn tensor(&mut self, scope: usize, reference: &'a str) -> Result<String> {
+        let (scope, reference) = self.outer(scope, reference);
+        let node = self.node(scope, reference)?;
+        let index = output_index(reference);
+        let key = (scope, node.name.as_str(), index);
+        if let Some(name) = self.memo.get(&key) {
+            return Ok(name.clone());
+        }
+        if !self.visiting.insert(key) {
+            return Err(Error::Cycle { node: node.name.clone() });
+        }
+        if self.visiting.len() > MAX_DEPTH {
+            return Err(node_error(node, format!("the graph is deeper than {MAX_DEPTH} nodes along one path")));
+        }
+        let name = self.convert(scope, node, index);
+        self.visiting.remove(&key);
+        let name = name?;
+        self.memo.insert(key, name.clone());
+        Ok(name)
+    }
+
+    /// The data inputs of a node (control inputs `^x` dropped).
+    fn data_inputs(node: &'a pb::NodeDef) -> Vec<&'a str> {
+        node.input.iter().filter(|i| !i.starts_with('^')).map(String::as_str).collect()
+    }
+
+    fn input(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<String> {
+        let inputs = Self::data_inputs(node);
+        let reference = inputs.get(i).copied().ok_or_else(|| node_error(node, format!("missing input {i}")))?;
+        self.tensor(scope, reference).map_err(|e| match e {
+            Error::MissingInput { node: consumer, input } if consumer.is_empty() => {
+                Error::MissingInput { node: node.name.clone(), input }
+            }
+            e => e,
+        })
+    }
+
+    fn dtype_attr(&self, node: &pb::NodeDef, key: &str) -> Result<crate::DataType> {
+        match node.attr.get(key).and_then(|a| a.value.as_ref()) {
+            Some(AttrV::Type(t)) => super::convert::dtype(*t).map_err(|e| node_error(node, e)),
+            _ => Err(node_error(node, format!("no dtype attribute {key:?}"))),
+        }
+    }
+
+    fn flag(node: &pb::NodeDef, key: &str) -> bool {
+        matches!(node.attr.get(key).and_then(|a| a.value.as_ref()), Some(AttrV::B(true)))
+    }
+
+    /// Adds one of our nodes for TensorFlow node `node`, named uniquely.
+    fn emit(
+        &mut self,
+        scope: usize,
+        node: &pb::NodeDef,
+        op: &str,
+        inputs: &[String],
+        attrs: Vec<(&str, Attr)>,
+    ) -> String {
+        self.emit_named(format!("{}{}", self.scopes[scope].prefix, node.name), op, inputs, attrs)
+    }
+
+    fn emit_named(&mut self, base: String, op: &str, inputs: &[String], attrs: Vec<(&str, Attr)>) -> String {
+        let mut name = base.clone();
+        let mut i = 0;
+        while !self.names.insert(name.clone()) {
+            i += 1;
+            name = format!("{base}_{i}");
+        }
+        let mut n = Node { name: name.clone(), op: op.to_owned(), inputs: inputs.to_vec(), attrs: BTreeMap::new() };
+        n.attrs.extend(attrs.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        self.nodes.push(n);
+        name
+    }
+
+    /// Our `Variable` node for the variable behind resource `reference`.
+    fn variable(&mut self, scope: usize, reference: &'a str) -> Result<String> {
+        let (mut scope, mut reference) = self.outer(scope, reference);
+        let var = loop {
+            let node = self.node(scope, reference)?;
+            match node.op.as_str() {
+                "VarHandleOp" | "VariableV2" | "Variable" => break node,
+                "Identity" => {
+                    (scope, reference) = self.outer(scope, Self::data_inputs(node).first().copied().unwrap_or_default())
+                }
+                _ => return Err(node_error(node, "expected a variable handle")),
+            }
+        };
+        let shared = match var.attr.get("shared_name").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::S(s)) => String::from_utf8(s.clone()).ok(),
+            _ => None,
+        };
+        let key = [self.keys.get(&var.name).cloned(), shared, Some(var.name.clone())]
+            .into_iter()
+            .flatten()
+            .find(|k| self.bundle.contains(k))
+            .ok_or_else(|| node_error(var, "no checkpoint tensor restores this variable"))?;
+        if !self.variables.contains_key(&key) {
+            let value = self.bundle.get(&key)?;
+            let attrs =
+                vec![("dtype", Attr::Type(value.dtype())), ("shape", Attr::Shape(crate::Shape::known(value.shape())))];
+            if !self.names.insert(key.clone()) {
+                return Err(node_error(var, format!("checkpoint key {key:?} collides with a node name")));
+            }
+            self.nodes.push(Node {
+                name: key.clone(),
+                op: "Variable".into(),
+                inputs: Vec::new(),
+                attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            });
+            self.variables.insert(key.clone(), value);
+        }
+        Ok(key)
+    }
+
+    /// Inlines a function call: a scope whose arguments are the call's
+    /// inputs; output `index` is the function's `index`-th return value.
+    fn call(&mut self, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+        let name = function_of(node).ok_or_else(|| node_error(node, "a call without a function"))?;
+        let f = *self
+            .functions
+            .get(name)
+            .ok_or_else(|| node_error(node, format!("function {name:?} is not in the library")))?;
+        let sig = f.signature.as_ref().ok_or_else(|| node_error(node, "a function without a signature"))?;
+        let depth = self.scopes[scope].depth + 1;
+        if depth > 32 {
+            return Err(node_error(node, "function calls nest more than 32 deep (recursive?)"));
+        }
+        let inputs = Self::data_inputs(node);
+        let prefix = format!("{}{}/", self.scopes[scope].prefix, node.name);
+        // One scope per call node: calls of one node share their inlined body.
+        let callee = match self.scopes.iter().position(|s| s.prefix == prefix) {
+            Some(s) => s,
+            None => {
+                let args = sig.input_arg.iter().zip(&inputs).map(|(a, &r)| (a.name.as_str(), (scope, r))).collect();
+                self.scopes.push(Scope {
+                    nodes: f.node_def.iter().map(|n| (n.name.as_str(), n)).collect(),
+                    args,
+                    prefix,
+                    depth,
+                });
+                self.scopes.len() - 1
+            }
+        };
+        let out =
+            sig.output_arg.get(index).ok_or_else(|| node_error(node, format!("the function has no output {index}")))?;
+        let ret =
+            f.ret.get(&out.name).ok_or_else(|| node_error(node, format!("output {:?} is not returned", out.name)))?;
+        self.tensor(callee, ret)
+    }
+}

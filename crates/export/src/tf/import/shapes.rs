@@ -1,0 +1,126 @@
+//! Small integer tensors the importer needs as constants (axes, multiples,
+//! target shapes), computed from constants and from `Shape`, `StridedSlice`,
+//! `Pack`, `GatherV2`, `Prod`... as TensorFlow's shape functions fold them.
+
+use super::{AttrV, Importer, node_error};
+use crate::Result;
+use crate::graph::Graph;
+use crate::tf::pb;
+
+impl<'a> Importer<'a> {
+    /// Input `i` as integers: a constant, or a shape computation
+    /// (`Shape`, `StridedSlice`, `Pack`...) whose values are all known.
+    pub(super) fn ints(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<Vec<i64>> {
+        let dims = self.dims(scope, node, i)?;
+        dims.iter()
+            .map(|d| {
+                d.ok_or_else(|| {
+                    node_error(node, format!("input {i} depends on a size known only at run time: {dims:?}"))
+                })
+            })
+            .collect()
+    }
+
+    /// Input `i` as integers, some unknown until run time (a batch size).
+    pub(super) fn dims(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<Vec<Option<i64>>> {
+        let reference =
+            Self::data_inputs(node).get(i).copied().ok_or_else(|| node_error(node, format!("missing input {i}")))?;
+        self.shape_value(scope, reference, 0)
+    }
+
+    /// The value of a small integer tensor computed from constants and
+    /// shapes, as TensorFlow's shape functions would fold it.
+    pub(super) fn shape_value(&mut self, scope: usize, reference: &'a str, depth: usize) -> Result<Vec<Option<i64>>> {
+        let (scope, reference) = self.outer(scope, reference);
+        let node = self.node(scope, reference)?;
+        if depth > 64 {
+            return Err(node_error(node, "shape computation too deep"));
+        }
+        let input = |this: &mut Self, k: usize| -> Result<Vec<Option<i64>>> {
+            let r = Self::data_inputs(node)
+                .get(k)
+                .copied()
+                .ok_or_else(|| node_error(node, format!("missing input {k}")))?;
+            this.shape_value(scope, r, depth + 1)
+        };
+        match node.op.as_str() {
+            "Const" => {
+                let t = self.constant_node(node)?;
+                let v: Vec<i64> = match t.dtype() {
+                    crate::DataType::I32 => t.as_slice::<i32>()?.iter().map(|&v| i64::from(v)).collect(),
+                    crate::DataType::I64 => t.as_slice::<i64>()?.to_vec(),
+                    other => return Err(node_error(node, format!("expected integers, got {other}"))),
+                };
+                Ok(v.into_iter().map(Some).collect())
+            }
+            "Identity" | "Cast" => input(self, 0),
+            "Shape" => {
+                let x = self.input(scope, node, 0)?;
+                let graph = Graph { nodes: self.nodes.clone() };
+                let typed = crate::TypedGraph::new(&graph, &crate::Assets::new())?;
+                let ty = &typed.nodes()[typed.resolve(&x)?].ty;
+                Ok(ty.shape.0.iter().map(|d| d.and_then(|d| i64::try_from(d).ok())).collect())
+            }
+            "Pack" | "ConcatV2" => {
+                let n = Self::data_inputs(node).len() - usize::from(node.op == "ConcatV2");
+                let mut out = Vec::new();
+                for k in 0..n {
+                    out.extend(input(self, k)?);
+                }
+                Ok(out)
+            }
+            "GatherV2" => {
+                let v = input(self, 0)?;
+                let indices = input(self, 1)?;
+                indices
+                    .iter()
+                    .map(|i| {
+                        let i = i.ok_or_else(|| node_error(node, "indices known only at run time"))?;
+                        let i = if i < 0 { i + v.len() as i64 } else { i };
+                        usize::try_from(i)
+                            .ok()
+                            .and_then(|i| v.get(i).copied())
+                            .ok_or_else(|| node_error(node, format!("index {i} out of range")))
+                    })
+                    .collect()
+            }
+            "Prod" => {
+                let v = input(self, 0)?;
+                Ok(vec![v.iter().try_fold(1i64, |p, d| d.map(|d| p * d))])
+            }
+            "StridedSlice" => {
+                let v = input(self, 0)?;
+                let spec = self.slice_spec(scope, node)?;
+                let dims = spec.resolve(&[v.len()]).map_err(|e| node_error(node, e))?;
+                Ok(crate::ops::slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
+            }
+            other => Err(node_error(node, format!("cannot compute a shape through TensorFlow op {other:?}"))),
+        }
+    }
+
+    /// A `StridedSlice`'s constant bounds and masks.
+    pub(super) fn slice_spec(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<crate::ops::SliceSpec> {
+        let mask = |key: &str| match node.attr.get(key).and_then(|a| a.value.as_ref()) {
+            Some(AttrV::I(m)) => *m,
+            _ => 0,
+        };
+        if mask("ellipsis_mask") != 0 || mask("new_axis_mask") != 0 {
+            return Err(node_error(node, "ellipsis (...) and new-axis (None) slicing are not supported"));
+        }
+        Ok(crate::ops::SliceSpec {
+            begin: self.ints(scope, node, 1)?,
+            end: self.ints(scope, node, 2)?,
+            strides: self.ints(scope, node, 3)?,
+            begin_mask: mask("begin_mask"),
+            end_mask: mask("end_mask"),
+            shrink_axis_mask: mask("shrink_axis_mask"),
+        })
+    }
+
+    pub(super) fn int(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<i64> {
+        match self.ints(scope, node, i)?.as_slice() {
+            [v] => Ok(*v),
+            other => Err(node_error(node, format!("input {i} must be one integer, got {other:?}"))),
+        }
+    }
+}

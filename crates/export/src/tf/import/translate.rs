@@ -1,0 +1,274 @@
+//! What each TensorFlow op becomes in our op set.
+
+use super::{AttrV, Importer, node_error};
+use crate::graph::Attr;
+use crate::tf::pb;
+use crate::{Result, Tensor};
+
+impl<'a> Importer<'a> {
+    /// Translates one TensorFlow node (output `index`).
+    pub(super) fn convert(&mut self, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+        let op = node.op.as_str();
+        let multi_output = matches!(op, "StatefulPartitionedCall" | "PartitionedCall" | "IdentityN");
+        if index != 0 && !multi_output {
+            return Err(node_error(node, format!("output {index} of a single-output op")));
+        }
+        let unary = |this: &mut Self, ours: &str| -> Result<String> {
+            let x = this.input(scope, node, 0)?;
+            Ok(this.emit(scope, node, ours, &[x], vec![]))
+        };
+        let binary = |this: &mut Self, ours: &str| -> Result<String> {
+            let (a, b) = (this.input(scope, node, 0)?, this.input(scope, node, 1)?);
+            Ok(this.emit(scope, node, ours, &[a, b], vec![]))
+        };
+        Ok(match op {
+            "Placeholder" => return Err(node_error(node, "a placeholder that is not a signature input")),
+            "PlaceholderWithDefault" | "Identity" | "Snapshot" | "StopGradient" => unary(self, "Identity")?,
+            "IdentityN" => {
+                let x = self.input(scope, node, index)?;
+                self.emit(scope, node, "Identity", &[x], vec![])
+            }
+            "Const" => {
+                let value = self.constant_node(node)?;
+                self.emit(scope, node, "Const", &[], vec![("value", Attr::Tensor(value))])
+            }
+            "ReadVariableOp" => {
+                let reference =
+                    Self::data_inputs(node).first().copied().ok_or_else(|| node_error(node, "no resource input"))?;
+                self.variable(scope, reference)?
+            }
+            "VariableV2" | "Variable" => self.variable(scope, &node.name)?,
+            "MatMul" => {
+                let (a, b) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
+                let attrs = vec![
+                    ("transpose_a", Attr::Bool(Self::flag(node, "transpose_a"))),
+                    ("transpose_b", Attr::Bool(Self::flag(node, "transpose_b"))),
+                ];
+                self.emit(scope, node, "MatMul", &[a, b], attrs)
+            }
+            "BiasAdd" => {
+                if let Some(AttrV::S(f)) = node.attr.get("data_format").and_then(|a| a.value.as_ref())
+                    && f.as_slice() != b"NHWC"
+                {
+                    return Err(node_error(node, "only the NHWC data format is supported"));
+                }
+                binary(self, "BiasAdd")?
+            }
+            "Add" | "AddV2" => binary(self, "Add")?,
+            "Sub" => binary(self, "Sub")?,
+            "Mul" => binary(self, "Mul")?,
+            "RealDiv" | "Div" => binary(self, "Div")?,
+            "Equal" | "NotEqual" | "Maximum" | "Minimum" => binary(self, op)?,
+            "SquaredDifference" => {
+                let d = binary(self, "Sub")?;
+                let base = format!("{d}/square");
+                self.emit_named(base, "Square", &[d], vec![])
+            }
+            "LeakyRelu" => {
+                let alpha = match node.attr.get("alpha").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::F(a)) => *a,
+                    _ => 0.2,
+                };
+                let x = self.input(scope, node, 0)?;
+                let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+                let a = self.emit_named(
+                    format!("{base}/alpha"),
+                    "Const",
+                    &[],
+                    vec![("value", Attr::Tensor(Tensor::scalar(alpha)))],
+                );
+                let ax = self.emit_named(format!("{base}/scaled"), "Mul", &[x.clone(), a], vec![]);
+                self.emit(scope, node, "Maximum", &[x, ax], vec![])
+            }
+            "Relu6" => {
+                let r = unary(self, "Relu")?;
+                let six = self.emit_named(
+                    format!("{r}/six"),
+                    "Const",
+                    &[],
+                    vec![("value", Attr::Tensor(Tensor::scalar(6.0f32)))],
+                );
+                self.emit_named(format!("{r}/min"), "Minimum", &[r, six], vec![])
+            }
+            "Transpose" => {
+                let x = self.input(scope, node, 0)?;
+                let perm = self.ints(scope, node, 1)?;
+                self.emit(scope, node, "Transpose", &[x], vec![("perm", Attr::Ints(perm))])
+            }
+            "BatchMatMulV2" | "BatchMatMulV3" | "BatchMatMul" => {
+                // Rank-2 operands only: then it is a MatMul (checked when typed).
+                let (a, b) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
+                let attrs = vec![
+                    ("transpose_a", Attr::Bool(Self::flag(node, "adj_x"))),
+                    ("transpose_b", Attr::Bool(Self::flag(node, "adj_y"))),
+                ];
+                self.emit(scope, node, "MatMul", &[a, b], attrs)
+            }
+            "FusedBatchNorm" | "FusedBatchNormV2" | "FusedBatchNormV3" => self.batch_norm(scope, node)?,
+            "Relu" | "Tanh" | "Sigmoid" | "Softmax" | "Square" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Rsqrt"
+            | "Softplus" => unary(self, op)?,
+            "Tile" => {
+                let x = self.input(scope, node, 0)?;
+                let multiples = self.ints(scope, node, 1)?;
+                self.emit(scope, node, "Tile", &[x], vec![("multiples", Attr::Ints(multiples))])
+            }
+            "Reshape" => {
+                let x = self.input(scope, node, 0)?;
+                // One size known only at run time (the batch) becomes -1.
+                let dims = self.dims(scope, node, 1)?;
+                if dims.iter().filter(|d| d.is_none()).count() > 1 {
+                    return Err(node_error(node, format!("more than one size of {dims:?} is known only at run time")));
+                }
+                let shape = dims.iter().map(|d| d.unwrap_or(-1)).collect();
+                self.emit(scope, node, "Reshape", &[x], vec![("shape", Attr::Ints(shape))])
+            }
+            "ExpandDims" => {
+                let x = self.input(scope, node, 0)?;
+                let axis = self.int(scope, node, 1)?;
+                self.emit(scope, node, "ExpandDims", &[x], vec![("axis", Attr::Int(axis))])
+            }
+            "Squeeze" => {
+                let x = self.input(scope, node, 0)?;
+                let axes = match node.attr.get("squeeze_dims").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::List(l)) => l.i.clone(),
+                    _ => Vec::new(),
+                };
+                self.emit(scope, node, "Squeeze", &[x], vec![("axes", Attr::Ints(axes))])
+            }
+            "ConcatV2" => {
+                let inputs = Self::data_inputs(node);
+                let n = inputs.len().saturating_sub(1);
+                let axis = self.int(scope, node, n)?;
+                let xs = (0..n).map(|i| self.input(scope, node, i)).collect::<Result<Vec<_>>>()?;
+                self.emit(scope, node, "ConcatV2", &xs, vec![("axis", Attr::Int(axis))])
+            }
+            "Pack" => {
+                let axis = match node.attr.get("axis").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::I(a)) => *a,
+                    _ => 0,
+                };
+                let n = Self::data_inputs(node).len();
+                let mut parts = Vec::with_capacity(n);
+                for i in 0..n {
+                    let x = self.input(scope, node, i)?;
+                    let base = format!("{}{}/expand_{i}", self.scopes[scope].prefix, node.name);
+                    parts.push(self.emit_named(base, "ExpandDims", &[x], vec![("axis", Attr::Int(axis))]));
+                }
+                self.emit(scope, node, "ConcatV2", &parts, vec![("axis", Attr::Int(axis))])
+            }
+            "StridedSlice" => {
+                let x = self.input(scope, node, 0)?;
+                let spec = self.slice_spec(scope, node)?;
+                let attrs = vec![
+                    ("begin", Attr::Ints(spec.begin)),
+                    ("end", Attr::Ints(spec.end)),
+                    ("strides", Attr::Ints(spec.strides)),
+                    ("begin_mask", Attr::Int(spec.begin_mask)),
+                    ("end_mask", Attr::Int(spec.end_mask)),
+                    ("shrink_axis_mask", Attr::Int(spec.shrink_axis_mask)),
+                ];
+                self.emit(scope, node, "StridedSlice", &[x], attrs)
+            }
+            "Cast" => {
+                let to = self.dtype_attr(node, "DstT")?;
+                let x = self.input(scope, node, 0)?;
+                self.emit(scope, node, "Cast", &[x], vec![("to", Attr::Type(to))])
+            }
+            "ArgMax" => {
+                let x = self.input(scope, node, 0)?;
+                let axis = self.int(scope, node, 1)?;
+                let out = self.dtype_attr(node, "output_type").unwrap_or(crate::DataType::I64);
+                let arg = self.emit(scope, node, "ArgMax", &[x], vec![("axis", Attr::Int(axis))]);
+                if out == crate::DataType::I64 {
+                    arg
+                } else {
+                    let base = format!("{arg}/cast");
+                    self.emit_named(base, "Cast", &[arg], vec![("to", Attr::Type(out))])
+                }
+            }
+            "Sum" | "Mean" | "Max" | "Min" => {
+                let x = self.input(scope, node, 0)?;
+                let axes = self.ints(scope, node, 1)?;
+                if axes.is_empty() {
+                    // TensorFlow reduces nothing over an empty axis list; ours would reduce all.
+                    self.emit(scope, node, "Identity", &[x], vec![])
+                } else {
+                    let ours = match op {
+                        "Sum" => "ReduceSum",
+                        "Mean" => "ReduceMean",
+                        "Max" => "ReduceMax",
+                        _ => "ReduceMin",
+                    };
+                    let keep = Self::flag(node, "keep_dims");
+                    self.emit(
+                        scope,
+                        node,
+                        ours,
+                        &[x],
+                        vec![("axes", Attr::Ints(axes)), ("keep_dims", Attr::Bool(keep))],
+                    )
+                }
+            }
+            "GatherV2" | "ResourceGather" => {
+                if matches!(node.attr.get("batch_dims").and_then(|a| a.value.as_ref()), Some(AttrV::I(b)) if *b != 0) {
+                    return Err(node_error(node, "batch_dims other than 0 is not supported"));
+                }
+                let params = if op == "ResourceGather" {
+                    let reference = Self::data_inputs(node)
+                        .first()
+                        .copied()
+                        .ok_or_else(|| node_error(node, "no resource input"))?;
+                    self.variable(scope, reference)?
+                } else {
+                    self.input(scope, node, 0)?
+                };
+                let indices = self.input(scope, node, 1)?;
+                let axis = if op == "GatherV2" { self.int(scope, node, 2)? } else { 0 };
+                self.emit(scope, node, "Gather", &[params, indices], vec![("axis", Attr::Int(axis))])
+            }
+            "StatefulPartitionedCall" | "PartitionedCall" => self.call(scope, node, index)?,
+            other => return Err(node_error(node, format!("TensorFlow op {other:?} is not supported by the importer"))),
+        })
+    }
+
+    /// Inference-time batch normalisation, `x * inv + (offset - mean * inv)`
+    /// with `inv = scale / sqrt(variance + epsilon)`, over the last (channel)
+    /// dim; everything but the two ops on `x` folds at load.
+    pub(super) fn batch_norm(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
+        if Self::flag(node, "is_training") {
+            return Err(node_error(node, "training-mode batch normalisation is not supported"));
+        }
+        if let Some(AttrV::S(f)) = node.attr.get("data_format").and_then(|a| a.value.as_ref())
+            && f.as_slice() != b"NHWC"
+        {
+            return Err(node_error(node, "only the NHWC data format is supported"));
+        }
+        let epsilon = match node.attr.get("epsilon").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::F(e)) => *e,
+            _ => 1e-4,
+        };
+        let [x, scale, offset, mean, variance] = [0, 1, 2, 3, 4].map(|i| self.input(scope, node, i));
+        let (x, scale, offset, mean, variance) = (x?, scale?, offset?, mean?, variance?);
+        let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+        let eps = self.emit_named(
+            format!("{base}/epsilon"),
+            "Const",
+            &[],
+            vec![("value", Attr::Tensor(Tensor::scalar(epsilon)))],
+        );
+        let var_eps = self.emit_named(format!("{base}/variance_epsilon"), "Add", &[variance, eps], vec![]);
+        let rsqrt = self.emit_named(format!("{base}/rsqrt"), "Rsqrt", &[var_eps], vec![]);
+        let inv = self.emit_named(format!("{base}/inv"), "Mul", &[rsqrt, scale], vec![]);
+        let shift = self.emit_named(format!("{base}/mean_inv"), "Mul", &[mean, inv.clone()], vec![]);
+        let bias = self.emit_named(format!("{base}/bias"), "Sub", &[offset, shift], vec![]);
+        let scaled = self.emit_named(format!("{base}/scaled"), "Mul", &[x, inv], vec![]);
+        Ok(self.emit(scope, node, "Add", &[scaled, bias], vec![]))
+    }
+
+    pub(super) fn constant_node(&self, node: &pb::NodeDef) -> Result<Tensor> {
+        let Some(AttrV::Tensor(t)) = node.attr.get("value").and_then(|a| a.value.as_ref()) else {
+            return Err(node_error(node, "a Const without a value"));
+        };
+        crate::tf::convert::tensor(t).map_err(|e| node_error(node, e))
+    }
+}
