@@ -78,3 +78,34 @@ pub fn write_mlp(base: &Path, sizes: &[usize], seed: u64) -> export::Result<Path
 pub fn mlp_input(batch: usize, n: usize) -> Tensor {
     Tensor::from(ndarray::Array2::from_shape_fn((batch, n), |(i, j)| ((i * n + j) % 17) as f32 / 17.0 - 0.5))
 }
+
+/// The layers of [`mlp`]'s weights as ndarray matrices and vectors, for the
+/// hand-written baseline.
+pub fn by_hand_layers(sizes: &[usize], seed: u64) -> Vec<(ndarray::Array2<f32>, ndarray::Array1<f32>)> {
+    let (_, weights) = mlp(sizes, seed);
+    let matrix = |t: &Tensor| t.view::<f32>().ok().and_then(|v| v.into_dimensionality().ok()).map(|v| v.to_owned());
+    let vector = |t: &Tensor| t.view::<f32>().ok().and_then(|v| v.into_dimensionality().ok()).map(|v| v.to_owned());
+    weights
+        .chunks(2)
+        .filter_map(|wb| Some((matrix(&wb[0].1)?, vector(&wb[1].1)?)))
+        .collect()
+}
+
+/// The MLP by hand with ndarray, as one would write it without a framework:
+/// `x.dot(w) + b`, ReLU, ..., softmax.
+pub fn by_hand(x: &ndarray::Array2<f32>, layers: &[(ndarray::Array2<f32>, ndarray::Array1<f32>)]) -> ndarray::Array2<f32> {
+    let mut h = x.clone();
+    for (i, (w, b)) in layers.iter().enumerate() {
+        h = h.dot(w) + b;
+        if i + 1 < layers.len() {
+            h.mapv_inplace(|v| v.max(0.0));
+        }
+    }
+    for mut row in h.axis_iter_mut(ndarray::Axis(0)) {
+        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    h
+}

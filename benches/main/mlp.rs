@@ -4,29 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use estimator_rs::mlp::{mlp, mlp_input, write_mlp};
-use ndarray::{Array2, Axis};
+use estimator_rs::mlp::{by_hand, by_hand_layers, mlp_input, write_mlp};
 use predictor::Predictor;
 
 const SIZES: [usize; 4] = [784, 512, 512, 10];
-
-/// The MLP by hand: `x.dot(w) + b`, ReLU, ..., softmax.
-fn by_hand(x: &Array2<f32>, layers: &[(Array2<f32>, ndarray::Array1<f32>)]) -> Array2<f32> {
-    let mut h = x.clone();
-    for (i, (w, b)) in layers.iter().enumerate() {
-        h = h.dot(w) + b;
-        if i + 1 < layers.len() {
-            h.mapv_inplace(|v| v.max(0.0));
-        }
-    }
-    for mut row in h.axis_iter_mut(Axis(0)) {
-        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        row.mapv_inplace(|v| (v - max).exp());
-        let sum = row.sum();
-        row.mapv_inplace(|v| v / sum);
-    }
-    h
-}
 
 fn predict_mlp(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
@@ -34,15 +15,7 @@ fn predict_mlp(c: &mut Criterion) {
     let predict_fn = Predictor::from_saved_model(&version).unwrap();
     let two_threads = predictor::LoadOptions { threads: 2, ..predictor::LoadOptions::default() };
     let predict_fn_2 = Predictor::load(&version, &two_threads).unwrap();
-    let (_, weights) = mlp(&SIZES, 1);
-    let layers: Vec<(Array2<f32>, ndarray::Array1<f32>)> = weights
-        .chunks(2)
-        .map(|wb| {
-            let w = wb[0].1.clone().into_array::<f32>().unwrap().into_dimensionality().unwrap();
-            let b = wb[1].1.clone().into_array::<f32>().unwrap().into_dimensionality().unwrap();
-            (w, b)
-        })
-        .collect();
+    let layers = by_hand_layers(&SIZES, 1);
     let mut group = c.benchmark_group("predict_mlp");
     for batch in [1usize, 32, 256] {
         group.throughput(Throughput::Elements(batch as u64));
