@@ -85,15 +85,15 @@ pub fn by_hand_layers(sizes: &[usize], seed: u64) -> Vec<(ndarray::Array2<f32>, 
     let (_, weights) = mlp(sizes, seed);
     let matrix = |t: &Tensor| t.view::<f32>().ok().and_then(|v| v.into_dimensionality().ok()).map(|v| v.to_owned());
     let vector = |t: &Tensor| t.view::<f32>().ok().and_then(|v| v.into_dimensionality().ok()).map(|v| v.to_owned());
-    weights
-        .chunks(2)
-        .filter_map(|wb| Some((matrix(&wb[0].1)?, vector(&wb[1].1)?)))
-        .collect()
+    weights.chunks(2).filter_map(|wb| Some((matrix(&wb[0].1)?, vector(&wb[1].1)?))).collect()
 }
 
 /// The MLP by hand with ndarray, as one would write it without a framework:
 /// `x.dot(w) + b`, ReLU, ..., softmax.
-pub fn by_hand(x: &ndarray::Array2<f32>, layers: &[(ndarray::Array2<f32>, ndarray::Array1<f32>)]) -> ndarray::Array2<f32> {
+pub fn by_hand(
+    x: &ndarray::Array2<f32>,
+    layers: &[(ndarray::Array2<f32>, ndarray::Array1<f32>)],
+) -> ndarray::Array2<f32> {
     let mut h = x.clone();
     for (i, (w, b)) in layers.iter().enumerate() {
         h = h.dot(w) + b;

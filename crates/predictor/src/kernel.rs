@@ -109,9 +109,9 @@ impl Dense {
         if xs.len() != m * k || w.len() != k * n || dst.len() != m * n || bias.is_some_and(|b| b.len() != n) {
             return Err(format!("buffers do not match [{m}, {k}] @ [{k}, {n}]"));
         }
-        let threads = if m * k * n >= PARALLEL_MIN_MACS { self.threads.min(m).max(1) } else { 1 };
-        if threads == 1 {
-            return self.rows(xs, w, k, n, bias, dst);
+        let threads = if self.threads > 1 && m * k * n >= PARALLEL_MIN_MACS { self.threads.min(m) } else { 1 };
+        if threads <= 1 {
+            return self.rows(xs, w, [m, k, n], bias, dst);
         }
         // Rows split between scoped threads: worth its ~10 us of spawning
         // only for calls of several milliseconds.
@@ -120,23 +120,22 @@ impl Dense {
             let jobs: Vec<_> = xs
                 .chunks(per * k)
                 .zip(dst.chunks_mut(per * n))
-                .map(|(x, d)| scope.spawn(move || self.rows(x, w, k, n, bias, d)))
+                .map(|(x, d)| scope.spawn(move || self.rows(x, w, [d.len() / n.max(1), k, n], bias, d)))
                 .collect();
             jobs.into_iter().try_for_each(|j| j.join().unwrap_or_else(|_| Err("a worker thread panicked".into())))
         })
     }
 
-    /// `dst = activation(xs @ w + bias)` for the rows of `xs`, on this thread.
+    /// `dst = activation(xs @ w + bias)` for the `m` rows of `xs`, on this
+    /// thread (`[m, k, n]` passed in: no division on the hot path).
     fn rows(
         &self,
         xs: &[f32],
         w: &[f32],
-        k: usize,
-        n: usize,
+        [m, k, n]: [usize; 3],
         bias: Option<&[f32]>,
         dst: &mut [f32],
     ) -> Result<(), String> {
-        let m = xs.len().checked_div(k).unwrap_or(dst.len() / n.max(1));
         if m < GEMM_MIN_ROWS {
             // Matrix-vector per row, streaming the weights once; index
             // arithmetic rather than `chunks_exact` (no division per call).
