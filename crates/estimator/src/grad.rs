@@ -249,16 +249,10 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         Op::Gather { axis } => {
             let p = x[0].shape();
             let axis = export::ops::normalize_axis(*axis, p.len())?;
-            let (outer, n, inner) =
-                (p[..axis].iter().product::<usize>(), p[axis], p[axis + 1..].iter().product::<usize>());
+            let (outer, n, inner) = export::ops::around(p, axis);
             let ids = x[1].len();
             let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
-            let idx: Vec<i64> = match x[1].dtype() {
-                export::DataType::I32 => {
-                    x[1].as_slice::<i32>().map_err(|e| e.to_string())?.iter().map(|&i| i64::from(i)).collect()
-                }
-                _ => x[1].as_slice::<i64>().map_err(|e| e.to_string())?.to_vec(),
-            };
+            let idx = export::ops::indices(x[1])?;
             let mut d = vec![0.0f32; x[0].len()];
             for o in 0..outer {
                 for (k, &i) in idx.iter().enumerate() {

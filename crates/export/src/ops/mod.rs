@@ -39,6 +39,7 @@
 mod broadcast;
 mod infer;
 mod kernels;
+pub use kernels::{around, indices};
 mod slice;
 
 use std::sync::Arc;

@@ -50,6 +50,7 @@ mod math;
 mod shape;
 
 use math::*;
+pub use shape::indices;
 use shape::*;
 
 pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
@@ -138,6 +139,6 @@ pub(crate) fn reshape_target(len: usize, shape: &[i64]) -> Result<Vec<usize>, St
 }
 
 /// Splits `shape` around `axis` into (outer, len, inner) element counts.
-fn around(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+pub fn around(shape: &[usize], axis: usize) -> (usize, usize, usize) {
     (shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product())
 }

@@ -102,7 +102,10 @@ pub(super) fn concat<T: Element>(inputs: &[&Tensor], axis: i64, out: &mut Tensor
 }
 
 /// Reads i32 or i64 indices as i64.
-pub(crate) fn indices(t: &Tensor) -> Result<Vec<i64>, String> {
+///
+/// # Errors
+/// A message for another dtype.
+pub fn indices(t: &Tensor) -> Result<Vec<i64>, String> {
     match t.dtype() {
         DataType::I64 => Ok(slice::<i64>(t)?.to_vec()),
         DataType::I32 => Ok(slice::<i32>(t)?.iter().map(|&i| i64::from(i)).collect()),
