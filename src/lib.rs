@@ -15,6 +15,6 @@ pub mod topics;
 pub mod toy;
 
 pub use toy::{
-    example_input_fn, naive_predict, serving_input_receiver_fn, toy_estimator, toy_model_fn, train_and_export,
-    train_input_fn,
+    ToyEstimator, ToyParams, example_input_fn, naive_predict, serving_input_receiver_fn, toy_estimator,
+    toy_estimator_with, toy_model_fn, train_and_export, train_input_fn,
 };
