@@ -86,6 +86,14 @@ impl TypedGraph {
             let inputs: Vec<usize> = edges[i].iter().map(|&j| position[j]).collect();
             let types: Vec<TensorType> = inputs.iter().map(|&j| nodes[j].ty.clone()).collect();
             let ty = op.infer(&types).map_err(|reason| source.error(reason))?;
+            let declared = ty.shape.0.iter().flatten().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if declared.is_none_or(|n| n > crate::ops::MAX_ELEMENTS) {
+                return Err(source.error(format!(
+                    "its output shape {} is absurd (over {} elements)",
+                    ty.shape,
+                    crate::ops::MAX_ELEMENTS
+                )));
+            }
             nodes.push(TypedNode { name: source.name.clone(), op, inputs, ty });
         }
         let by_name = nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();

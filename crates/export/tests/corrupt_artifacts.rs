@@ -241,3 +241,35 @@ fn deep_graphs_do_not_overflow_the_stack() {
     let graph = TypedGraph::new(&Graph { nodes }, &Assets::new()).unwrap();
     assert_eq!(graph.nodes()[0].name, "n0");
 }
+
+#[test]
+fn absurd_shapes_are_refused_at_load_not_allocated() {
+    let huge = 1i64 << 40;
+    let err = check(vec![
+        placeholder("x"),
+        Node::new("r", "Reshape", &["x"]).with("shape", Attr::Ints(vec![huge, huge, huge])),
+    ]);
+    assert!(err.to_string().contains("node \"r\""), "{err}");
+    let c = Node::new("c", "Const", &[]).with("value", Attr::Tensor(export::Tensor::from(ndarray::array![[1.0f32]])));
+    let err = check(vec![c.clone(), Node::new("t", "Tile", &["c"]).with("multiples", Attr::Ints(vec![huge, huge]))]);
+    assert!(err.to_string().contains("node \"t\"") && err.to_string().contains("absurd"), "{err}");
+    let big = Node::new("p", "Placeholder", &[])
+        .with("dtype", Attr::Type(DataType::F32))
+        .with("shape", Attr::Shape(Shape(vec![Some(1 << 40), Some(1 << 40)])));
+    assert!(check(vec![big]).to_string().contains("absurd"));
+    // Unknown at load, too big at run time: the kernel refuses instead of allocating.
+    let graph = TypedGraph::new(
+        &Graph {
+            nodes: vec![
+                placeholder("x"),
+                Node::new("t", "Tile", &["x"]).with("multiples", Attr::Ints(vec![1 << 31, 1])),
+            ],
+        },
+        &Assets::new(),
+    )
+    .unwrap();
+    let mut values = vec![None; 2];
+    values[0] = Some(export::Tensor::from(ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]));
+    let err = graph.evaluate(&[1], &mut values).unwrap_err().to_string();
+    assert!(err.contains("over the limit"), "{err}");
+}

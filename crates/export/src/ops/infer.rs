@@ -30,7 +30,10 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 // Unknown input size: the -1 stays unknown.
                 return ty(inputs[0].dtype, out);
             };
-            let known: usize = out.iter().flatten().product();
+            let known = out.iter().flatten().try_fold(1usize, |n, &d| n.checked_mul(d));
+            let Some(known) = known else {
+                return Err(format!("shape {shape:?} has more elements than memory can address"));
+            };
             match out.iter().position(Option::is_none) {
                 None if known != n_in => Err(format!("cannot reshape {} elements into {shape:?}", n_in)),
                 None => ty(inputs[0].dtype, out),
@@ -64,7 +67,7 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 }
                 for (d, (a, b)) in out.iter_mut().zip(&input.shape.0).enumerate() {
                     *a = if d == axis {
-                        a.zip(*b).map(|(a, b)| a + b)
+                        a.zip(*b).and_then(|(a, b)| a.checked_add(b))
                     } else {
                         unify(*a, *b).ok_or_else(|| {
                             format!("input {i} has {} where input 0 has {}", input.shape, inputs[0].shape)

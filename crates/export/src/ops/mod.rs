@@ -51,6 +51,11 @@ use crate::{Assets, DataType, Result, Shape, Tensor};
 pub use infer::{TensorType, reduce_axes};
 pub use slice::{DimSlice, SliceSpec, slice_offsets};
 
+/// The most elements a tensor the graph computes may declare: a node whose
+/// known output dims multiply past this is refused at load, and a kernel
+/// refuses to allocate more at run time.
+pub const MAX_ELEMENTS: usize = 1 << 32;
+
 /// The version of the op set this build implements.
 pub const OP_SET_VERSION: u32 = 1;
 

@@ -138,6 +138,15 @@ pub(crate) fn reshape_target(len: usize, shape: &[i64]) -> Result<Vec<usize>, St
         })
 }
 
+/// The element count of an output about to be allocated, refused past
+/// [`crate::ops::MAX_ELEMENTS`] (a hostile artifact must not make a kernel
+/// allocate without bound).
+pub(crate) fn checked_len(shape: &[usize]) -> Result<usize, String> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= crate::ops::MAX_ELEMENTS).ok_or_else(
+        || format!("an output of shape {shape:?} is over the limit of {} elements", crate::ops::MAX_ELEMENTS),
+    )
+}
+
 /// Splits `shape` around `axis` into (outer, len, inner) element counts.
 pub fn around(shape: &[usize], axis: usize) -> (usize, usize, usize) {
     (shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product())

@@ -50,7 +50,14 @@ pub(super) fn tile<T: Element>(x: &Tensor, multiples: &[usize], out: &mut Tensor
     if multiples.len() != x.shape().len() {
         return Err(format!("{} multiples for a tensor of shape {:?}", multiples.len(), x.shape()));
     }
-    let shape: Vec<usize> = x.shape().iter().zip(multiples).map(|(d, m)| d * m).collect();
+    let shape: Vec<usize> = x
+        .shape()
+        .iter()
+        .zip(multiples)
+        .map(|(d, m)| d.checked_mul(*m))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("tiling {:?} by {multiples:?} overflows", x.shape()))?;
+    super::checked_len(&shape)?;
     let src = slice::<T>(x)?;
     let dst = out.output_vec::<T>(&shape);
     tile_into(src, x.shape(), multiples, dst);
