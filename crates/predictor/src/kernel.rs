@@ -10,6 +10,9 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 /// a packed matrix product (whose packing pays off only over many rows).
 const GEMM_MIN_ROWS: usize = 16;
 
+/// Layers with at most this many weights run as plain scalar loops.
+const TINY: usize = 16;
+
 /// Below this many multiply-adds a call stays on one thread, whatever
 /// [`crate::LoadOptions::threads`] allows: spawning costs ~10 us.
 const PARALLEL_MIN_MACS: usize = 1 << 24;
@@ -136,7 +139,18 @@ impl Dense {
         bias: Option<&[f32]>,
         dst: &mut [f32],
     ) -> Result<(), String> {
-        if m < GEMM_MIN_ROWS {
+        if k * n <= TINY {
+            // A few weights (a linear model): plain loops beat any dispatch.
+            for r in 0..m {
+                for j in 0..n {
+                    let mut acc = 0.0;
+                    for i in 0..k {
+                        acc += xs[r * k + i] * w[i * n + j];
+                    }
+                    dst[r * n + j] = bias.map_or(acc, |b| acc + b[j]);
+                }
+            }
+        } else if m < GEMM_MIN_ROWS {
             // Matrix-vector per row, streaming the weights once; index
             // arithmetic rather than `chunks_exact` (no division per call).
             for r in 0..m {
