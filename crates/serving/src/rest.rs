@@ -184,6 +184,9 @@ fn metadata(name: &str, loaded: &Loaded) -> Value {
     }
     json!({
         "model_spec": { "name": name, "signature_name": "", "version": loaded.version.to_string() },
-        "metadata": { "signature_def": { "signature_def": signatures } },
+        "metadata": { "signature_def": {
+            "signature_def": signatures,
+            "@type": "type.googleapis.com/tensorflow.serving.SignatureDefMap",
+        } },
     })
 }
