@@ -115,3 +115,20 @@ fn unknown_signature_and_tags() {
     let err = Predictor::load(p.model().dir(), &options).unwrap_err().to_string();
     assert!(err.contains("no meta graph tagged [\"train\"]"), "{err}");
 }
+
+#[test]
+fn a_session_answers_like_predict_and_refuses_the_same_inputs() {
+    let p = predictor();
+    let mut session = p.session();
+    for n in [1.0f32, 2.5, -7.0] {
+        let want = p.predict(&number(array![[n]].into())).unwrap();
+        let input = number(array![[n], [n + 1.0]].into());
+        let got = session.run(&input).unwrap();
+        assert_eq!(got["output"].as_slice::<f32>().unwrap()[0], want["output"].as_slice::<f32>().unwrap()[0]);
+        assert_eq!(got["output"].shape(), &[2, 1]);
+        assert!(got.get("nope").is_none());
+    }
+    let err = session.run(&number(array![[1i64]].into())).err().unwrap();
+    assert!(matches!(err, Error::InputDType { .. }), "{err}");
+    assert!(session.run(&number(array![[3.0f32]].into())).is_ok());
+}

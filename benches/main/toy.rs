@@ -49,6 +49,10 @@ fn predict_toy(c: &mut Criterion) {
     group.bench_function("predictor: predict_into", |bench| {
         bench.iter(|| predict_fn.predict_into(black_box(&inputs), &mut outputs).unwrap())
     });
+    let mut session = predict_fn.session();
+    group.bench_function("predictor: session.run", |bench| {
+        bench.iter(|| black_box(session.run(black_box(&inputs)).unwrap()["output"].len()))
+    });
     group.bench_function("naive: estimator.predict (restores from disk)", |bench| {
         bench.iter(|| black_box(naive_predict(&estimator, black_box(101.0)).unwrap()))
     });

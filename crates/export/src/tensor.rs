@@ -58,7 +58,7 @@ pub enum Buffer<T> {
 }
 
 impl<T: bytemuck::Pod> Buffer<T> {
-    #[inline]
+    #[inline(always)]
     fn as_slice(&self) -> &[T] {
         match self {
             Buffer::Owned(v) => v,
@@ -67,7 +67,7 @@ impl<T: bytemuck::Pod> Buffer<T> {
     }
 
     /// The owned vector, copying mapped bytes first.
-    #[inline]
+    #[inline(always)]
     fn make_owned(&mut self) -> &mut Vec<T> {
         if let Buffer::Mapped { .. } = self {
             *self = Buffer::Owned(self.as_slice().to_vec());
@@ -113,21 +113,21 @@ macro_rules! element {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: DataType = DataType::$variant;
-            #[inline]
+            #[inline(always)]
             fn slice(data: &Data) -> Option<&[Self]> {
                 match data {
                     Data::$variant(b) => Some(b.as_slice()),
                     _ => None,
                 }
             }
-            #[inline]
+            #[inline(always)]
             fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
                 match data {
                     Data::$variant(b) => Some(b.make_owned()),
                     _ => None,
                 }
             }
-            #[inline]
+            #[inline(always)]
             fn wrap(v: Vec<Self>) -> Data {
                 Data::$variant(Buffer::Owned(v))
             }
@@ -137,21 +137,21 @@ macro_rules! element {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: DataType = DataType::$variant;
-            #[inline]
+            #[inline(always)]
             fn slice(data: &Data) -> Option<&[Self]> {
                 match data {
                     Data::$variant(v) => Some(v),
                     _ => None,
                 }
             }
-            #[inline]
+            #[inline(always)]
             fn vec_mut(data: &mut Data) -> Option<&mut Vec<Self>> {
                 match data {
                     Data::$variant(v) => Some(v),
                     _ => None,
                 }
             }
-            #[inline]
+            #[inline(always)]
             fn wrap(v: Vec<Self>) -> Data {
                 Data::$variant(v)
             }
@@ -204,7 +204,7 @@ impl Tensor {
     }
 
     /// The element type.
-    #[inline]
+    #[inline(always)]
     pub fn dtype(&self) -> DataType {
         match self.data {
             Data::F32(_) => DataType::F32,
@@ -216,13 +216,13 @@ impl Tensor {
     }
 
     /// The concrete shape.
-    #[inline]
+    #[inline(always)]
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
 
     /// The number of elements.
-    #[inline]
+    #[inline(always)]
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
@@ -244,7 +244,7 @@ impl Tensor {
     ///
     /// # Errors
     /// [`Error::DType`] if `T` is not the tensor's element type.
-    #[inline]
+    #[inline(always)]
     pub fn as_slice<T: Element>(&self) -> Result<&[T]> {
         T::slice(&self.data).ok_or_else(|| self.dtype_error::<T>())
     }
@@ -426,7 +426,7 @@ impl Tensor {
     /// kernels that write every element by index. The elements' values on
     /// return are unspecified (a kernel overwrites them all); when the tensor
     /// already has this dtype and shape, nothing is reallocated or cleared.
-    #[inline]
+    #[inline(always)]
     pub fn output_slice<T: Element>(&mut self, shape: &[usize]) -> &mut [T] {
         let n: usize = shape.iter().product();
         // An element-wise loop, not `!=`: for these few dims a library call

@@ -28,11 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let predict_fn = Predictor::from_saved_model(&latest)?;
     println!("loaded {} in {:.1?}", latest.display(), start.elapsed());
 
-    let mut outputs = predict_fn.new_outputs();
+    // A session keeps this thread's buffers: nothing is allocated per call.
+    let mut session = predict_fn.session();
     for nb in my_service() {
         let inputs = [("number", array![[nb]].into())];
         let start = Instant::now();
-        predict_fn.predict_into(&inputs, &mut outputs)?;
+        let outputs = session.run(&inputs)?;
         let elapsed = start.elapsed();
         println!("predict({nb}) = {:.4} in {elapsed:.1?}", outputs["output"].as_f32()?[[0, 0]]);
     }

@@ -58,4 +58,4 @@ pub use export::{
 pub use model::{LoadOptions, Model};
 pub use outputs::Outputs;
 pub use plan::InputSpec;
-pub use predictor::Predictor;
+pub use predictor::{Predictor, Session, SessionOutputs};

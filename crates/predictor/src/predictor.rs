@@ -192,13 +192,36 @@ impl Predictor {
             *outputs = self.predict(inputs)?;
             return Ok(());
         };
-        // Steps that compute an output write straight into the caller's
-        // buffer: it is lent to the state for the run, then handed back.
+        self.run_into(&mut state, &bound, outputs)
+    }
+
+    /// A session: this predictor with scratch buffers of its own, for a hot
+    /// loop on one thread. Its calls skip the thread-local lookup of
+    /// [`Predictor::predict_into`] and return the outputs in place, where
+    /// the plan computed them (no copy, no buffer lent or handed back).
+    ///
+    /// ```no_run
+    /// # let predict_fn = predictor::Predictor::from_export_base("saved_model")?;
+    /// let mut session = predict_fn.session();
+    /// for nb in 100..110 {
+    ///     let out = session.run(&[("number", ndarray::array![[nb as f32]].into())])?;
+    ///     println!("{}", out["output"].as_f32()?[[0, 0]]);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn session(&self) -> Session<'_> {
+        Session { predictor: self, state: self.plan.new_state(self.model.graph()) }
+    }
+
+    /// Runs the plan with `state` on inputs already bound, the steps that
+    /// compute an output writing straight into `outputs`' buffers (lent to
+    /// the state for the run, then handed back).
+    fn run_into(&self, state: &mut State, bound: &[&Tensor], outputs: &mut Outputs) -> Result<()> {
         let lent = &self.plan.lent_outputs;
         for &(k, s) in lent {
             std::mem::swap(&mut outputs.tensors[k], &mut state.slots[s]);
         }
-        let ran = self.plan.run(self.model.graph(), &mut state, &bound);
+        let ran = self.plan.run(self.model.graph(), state, bound);
         for &(k, s) in lent {
             std::mem::swap(&mut outputs.tensors[k], &mut state.slots[s]);
         }
@@ -208,7 +231,7 @@ impl Predictor {
                 if !lent.iter().any(|&(l, _)| l == k) {
                     // A constant, an input, or a value also lent to another
                     // key: Identity's kernel copies it, reusing the buffer.
-                    let value = self.plan.get(v, &bound, &state.slots);
+                    let value = self.plan.get(v, bound, &state.slots);
                     Op::Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|reason| export::Error::Node {
                         node: self.plan.output_keys[k].clone(),
                         op: "Identity".into(),
@@ -280,6 +303,60 @@ impl Predictor {
                 self.plan.run(self.model.graph(), &mut state, inputs)?;
                 read(&self.plan, &state)
             }
+        }
+    }
+}
+
+/// A [`Predictor`] with its own scratch buffers, for calls in a loop on
+/// one thread (see [`Predictor::session`]).
+pub struct Session<'p> {
+    predictor: &'p Predictor,
+    state: State,
+}
+
+impl Session<'_> {
+    /// Answers one call, as [`Predictor::predict`], the outputs read in
+    /// place from the session's buffers (valid until the next call).
+    ///
+    /// # Errors
+    /// As [`Predictor::predict`].
+    pub fn run<'s, 'i>(&'s mut self, inputs: &'i [(&str, Tensor)]) -> Result<SessionOutputs<'s, 'i>> {
+        let mut bound = SmallVec::new();
+        self.predictor.bind(inputs, &mut bound)?;
+        let plan = &self.predictor.plan;
+        plan.run(self.predictor.model.graph(), &mut self.state, &bound)?;
+        Ok(SessionOutputs { plan, slots: &self.state.slots, inputs: bound })
+    }
+}
+
+/// The outputs of a [`Session::run`], by signature key, borrowed from the
+/// session's buffers.
+pub struct SessionOutputs<'s, 'i> {
+    plan: &'s Plan,
+    slots: &'s [Tensor],
+    inputs: SmallVec<[&'i Tensor; 4]>,
+}
+
+impl<'s> SessionOutputs<'s, '_> {
+    /// The output `key`, if the signature has it.
+    pub fn get(&self, key: &str) -> Option<&Tensor> {
+        let k = self.plan.output_keys.iter().position(|o| o == key)?;
+        Some(self.plan.get(self.plan.outputs[k], &self.inputs, self.slots))
+    }
+}
+
+impl std::ops::Index<&str> for SessionOutputs<'_, '_> {
+    type Output = Tensor;
+
+    /// The output `key`.
+    ///
+    /// # Panics
+    /// If the signature has no output `key`, as indexing a map does; use
+    /// [`SessionOutputs::get`] to handle that case.
+    fn index(&self, key: &str) -> &Tensor {
+        match self.get(key) {
+            Some(t) => t,
+            None => panic!("no output {key:?}; the outputs are {:?}", self.plan.output_keys),
         }
     }
 }
