@@ -17,7 +17,7 @@ pub struct Outputs {
 impl Outputs {
     /// The output `key`, if the signature has it.
     pub fn get(&self, key: &str) -> Option<&Tensor> {
-        self.keys.iter().position(|k| k == key).map(|i| &self.tensors[i])
+        self.keys.iter().position(|k| crate::predictor::same_key(k, key)).map(|i| &self.tensors[i])
     }
 
     /// The keys, sorted.

@@ -46,16 +46,8 @@ impl std::fmt::Debug for Predictor {
 /// `a == b` for short keys, without a call into libc's `memcmp` (which
 /// costs more than the comparison of a few bytes on the hot path).
 #[inline]
-fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u8;
-    for i in 0..a.len() {
-        diff |= a[i] ^ b[i];
-    }
-    diff == 0
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// Checks a fed tensor against its signature input.
@@ -340,7 +332,7 @@ pub struct SessionOutputs<'s, 'i> {
 impl<'s> SessionOutputs<'s, '_> {
     /// The output `key`, if the signature has it.
     pub fn get(&self, key: &str) -> Option<&Tensor> {
-        let k = self.plan.output_keys.iter().position(|o| o == key)?;
+        let k = self.plan.output_keys.iter().position(|o| same_key(o, key))?;
         Some(self.plan.get(self.plan.outputs[k], &self.inputs, self.slots))
     }
 }
