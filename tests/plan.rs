@@ -156,3 +156,28 @@ fn a_tile_feeding_a_matmul_is_folded_into_its_weights() {
     }
     assert_eq!(Predictor::from_saved_model(&v).unwrap().plan_len(), 3, "dense, dense, softmax: no tile step");
 }
+
+#[test]
+fn outputs_that_are_inputs_or_constants_come_back_from_every_call_path() {
+    let base = tempfile::tempdir().unwrap();
+    let v = variant(base.path(), |nodes, sig| {
+        nodes.push(Node::new("answer", "Const", &[]).with("value", Attr::Tensor(Tensor::scalar(42.0f32))));
+        let info = |name: &str, shape| TensorInfo { name: name.into(), dtype: DataType::F32, shape };
+        sig.outputs.insert("echo".into(), info("x:0", Shape(vec![None, Some(6)])));
+        sig.outputs.insert("answer".into(), info("answer", Shape(vec![])));
+    });
+    let p = Predictor::from_saved_model(&v).unwrap();
+    let x = mlp_input(2, 6);
+    let inputs = [("x", x.clone())];
+    let out = p.predict(&inputs).unwrap();
+    let mut buffers = p.new_outputs();
+    p.predict_into(&inputs, &mut buffers).unwrap();
+    let mut session = p.session();
+    let in_place = session.run(&inputs).unwrap();
+    for key in ["echo", "answer", "probs"] {
+        assert_eq!(out[key], buffers[key], "{key}");
+        assert_eq!(out[key], in_place[key], "{key}");
+    }
+    assert_eq!(out["echo"], x);
+    assert_eq!(out["answer"], Tensor::scalar(42.0f32));
+}

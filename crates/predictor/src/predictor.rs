@@ -11,7 +11,7 @@ use thread_local::ThreadLocal;
 
 use crate::model::{LoadOptions, Model};
 use crate::outputs::Outputs;
-use crate::plan::{InputSpec, Plan, State};
+use crate::plan::{InputSpec, Plan, State, Value};
 use crate::{Error, Result};
 
 /// A loaded model answering calls from memory. `Send + Sync`: share one
@@ -202,7 +202,8 @@ impl Predictor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn session(&self) -> Session<'_> {
-        Session { predictor: self, state: self.plan.new_state(self.model.graph()) }
+        let passed_through = self.new_outputs().tensors;
+        Session { predictor: self, state: self.plan.new_state(self.model.graph()), passed_through }
     }
 
     /// Runs the plan with `state` on inputs already bound, the steps that
@@ -304,6 +305,9 @@ impl Predictor {
 pub struct Session<'p> {
     predictor: &'p Predictor,
     state: State,
+    /// Outputs that are inputs passed through, copied (they are not the
+    /// session's to lend out past the call).
+    passed_through: Vec<Tensor>,
 }
 
 impl Session<'_> {
@@ -312,32 +316,44 @@ impl Session<'_> {
     ///
     /// # Errors
     /// As [`Predictor::predict`].
-    pub fn run<'s, 'i>(&'s mut self, inputs: &'i [(&str, Tensor)]) -> Result<SessionOutputs<'s, 'i>> {
+    pub fn run(&mut self, inputs: &[(&str, Tensor)]) -> Result<SessionOutputs<'_>> {
         let mut bound = SmallVec::new();
         self.predictor.bind(inputs, &mut bound)?;
         let plan = &self.predictor.plan;
         plan.run(self.predictor.model.graph(), &mut self.state, &bound)?;
-        Ok(SessionOutputs { plan, slots: &self.state.slots, inputs: bound })
+        for (k, &v) in plan.outputs.iter().enumerate() {
+            if let Value::Input(i) = v {
+                Op::Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|reason| export::Error::Node {
+                    node: plan.output_keys[k].clone(),
+                    op: "Identity".into(),
+                    reason,
+                })?;
+            }
+        }
+        Ok(SessionOutputs { plan, slots: &self.state.slots, passed_through: &self.passed_through })
     }
 }
 
 /// The outputs of a [`Session::run`], by signature key, borrowed from the
 /// session's buffers.
-pub struct SessionOutputs<'s, 'i> {
+pub struct SessionOutputs<'s> {
     plan: &'s Plan,
     slots: &'s [Tensor],
-    inputs: SmallVec<[&'i Tensor; 4]>,
+    passed_through: &'s [Tensor],
 }
 
-impl<'s> SessionOutputs<'s, '_> {
+impl SessionOutputs<'_> {
     /// The output `key`, if the signature has it.
     pub fn get(&self, key: &str) -> Option<&Tensor> {
         let k = self.plan.output_keys.iter().position(|o| same_key(o, key))?;
-        Some(self.plan.get(self.plan.outputs[k], &self.inputs, self.slots))
+        Some(match self.plan.outputs[k] {
+            Value::Input(_) => &self.passed_through[k],
+            v => self.plan.get(v, &[], self.slots),
+        })
     }
 }
 
-impl std::ops::Index<&str> for SessionOutputs<'_, '_> {
+impl std::ops::Index<&str> for SessionOutputs<'_> {
     type Output = Tensor;
 
     /// The output `key`.
