@@ -127,6 +127,9 @@ fn a_session_answers_like_predict_and_refuses_the_same_inputs() {
         assert_eq!(got["output"].as_slice::<f32>().unwrap()[0], want["output"].as_slice::<f32>().unwrap()[0]);
         assert_eq!(got["output"].shape(), &[2, 1]);
         assert!(got.get("nope").is_none());
+        let at = got.at(p.output_position("output").unwrap()).unwrap();
+        assert_eq!(at, &got["output"]);
+        assert!(got.at(9).is_none());
     }
     let err = session.run(&number(array![[1i64]].into())).err().unwrap();
     assert!(matches!(err, Error::InputDType { .. }), "{err}");

@@ -53,6 +53,15 @@ fn predict_toy(c: &mut Criterion) {
     group.bench_function("predictor: session.run", |bench| {
         bench.iter(|| black_box(session.run(black_box(&inputs)).unwrap()["output"].len()))
     });
+    group.bench_function("predictor: session.run, the call alone", |bench| {
+        bench.iter(|| {
+            black_box(session.run(black_box(&inputs)).unwrap());
+        })
+    });
+    let output = predict_fn.output_position("output").unwrap();
+    group.bench_function("predictor: session.run, output by position", |bench| {
+        bench.iter(|| black_box(session.run(black_box(&inputs)).unwrap().at(output).unwrap().len()))
+    });
     group.bench_function("naive: estimator.predict (restores from disk)", |bench| {
         bench.iter(|| black_box(naive_predict(&estimator, black_box(101.0)).unwrap()))
     });

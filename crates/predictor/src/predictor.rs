@@ -139,6 +139,12 @@ impl Predictor {
         &self.plan.inputs
     }
 
+    /// The position of output `key` among the signature's sorted output
+    /// keys, for [`SessionOutputs::at`].
+    pub fn output_position(&self, key: &str) -> Option<usize> {
+        self.plan.output_keys.iter().position(|o| o == key)
+    }
+
     /// The number of steps the plan runs per call (after folding and fusion).
     pub fn plan_len(&self) -> usize {
         self.plan.steps.len()
@@ -195,9 +201,13 @@ impl Predictor {
     /// ```no_run
     /// # let predict_fn = predictor::Predictor::from_export_base("saved_model")?;
     /// let mut session = predict_fn.session();
+    /// let output = predict_fn.output_position("output").ok_or("no output")?;
     /// for nb in 100..110 {
-    ///     let out = session.run(&[("number", ndarray::array![[nb as f32]].into())])?;
+    ///     let inputs = [("number", ndarray::array![[nb as f32]].into())];
+    ///     let out = session.run(&inputs)?;
     ///     println!("{}", out["output"].as_f32()?[[0, 0]]);
+    ///     // or, the key looked up once out of the loop:
+    ///     println!("{:?}", out.at(output));
     /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -345,9 +355,15 @@ pub struct SessionOutputs<'s> {
 impl SessionOutputs<'_> {
     /// The output `key`, if the signature has it.
     pub fn get(&self, key: &str) -> Option<&Tensor> {
-        let k = self.plan.output_keys.iter().position(|o| same_key(o, key))?;
-        Some(match self.plan.outputs[k] {
-            Value::Input(_) => &self.passed_through[k],
+        self.at(self.plan.output_keys.iter().position(|o| same_key(o, key))?)
+    }
+
+    /// The output at `position` among the signature's sorted output keys
+    /// (see [`Predictor::output_position`]): a lookup resolved once, out of
+    /// the loop.
+    pub fn at(&self, position: usize) -> Option<&Tensor> {
+        Some(match *self.plan.outputs.get(position)? {
+            Value::Input(_) => self.passed_through.get(position)?,
             v => self.plan.get(v, &[], self.slots),
         })
     }
