@@ -49,6 +49,7 @@ mod outputs;
 mod plan;
 #[allow(clippy::module_inception)]
 mod predictor;
+mod session;
 
 pub use error::{Error, Result};
 pub use export::{
@@ -58,4 +59,5 @@ pub use export::{
 pub use model::{LoadOptions, Model};
 pub use outputs::Outputs;
 pub use plan::InputSpec;
-pub use predictor::{Predictor, Session, SessionOutputs};
+pub use predictor::Predictor;
+pub use session::{Session, SessionOutputs};

@@ -11,7 +11,8 @@ use thread_local::ThreadLocal;
 
 use crate::model::{LoadOptions, Model};
 use crate::outputs::Outputs;
-use crate::plan::{InputSpec, Plan, State, Value};
+use crate::plan::{InputSpec, Plan, State};
+use crate::session::Session;
 use crate::{Error, Result};
 
 /// A loaded model answering calls from memory. `Send + Sync`: share one
@@ -28,8 +29,8 @@ use crate::{Error, Result};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Predictor {
-    model: Arc<Model>,
-    plan: Arc<Plan>,
+    pub(crate) model: Arc<Model>,
+    pub(crate) plan: Arc<Plan>,
     states: ThreadLocal<RefCell<State>>,
 }
 
@@ -212,8 +213,7 @@ impl Predictor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn session(&self) -> Session<'_> {
-        let passed_through = self.new_outputs().tensors;
-        Session { predictor: self, state: self.plan.new_state(self.model.graph()), passed_through }
+        Session::new(self, self.plan.new_state(self.model.graph()), self.new_outputs().tensors)
     }
 
     /// Runs the plan with `state` on inputs already bound, the steps that
@@ -259,7 +259,7 @@ impl Predictor {
     }
 
     /// Orders `inputs` as the plan expects, checking each against the signature.
-    fn bind<'a>(&self, inputs: &'a [(&str, Tensor)], bound: &mut SmallVec<[&'a Tensor; 4]>) -> Result<()> {
+    pub(crate) fn bind<'a>(&self, inputs: &'a [(&str, Tensor)], bound: &mut SmallVec<[&'a Tensor; 4]>) -> Result<()> {
         let specs = &self.plan.inputs;
         // The common case: every key given once, in the signature's order.
         let in_order =
@@ -306,81 +306,6 @@ impl Predictor {
                 self.plan.run(self.model.graph(), &mut state, inputs)?;
                 read(&self.plan, &state)
             }
-        }
-    }
-}
-
-/// A [`Predictor`] with its own scratch buffers, for calls in a loop on
-/// one thread (see [`Predictor::session`]).
-pub struct Session<'p> {
-    predictor: &'p Predictor,
-    state: State,
-    /// Outputs that are inputs passed through, copied (they are not the
-    /// session's to lend out past the call).
-    passed_through: Vec<Tensor>,
-}
-
-impl Session<'_> {
-    /// Answers one call, as [`Predictor::predict`], the outputs read in
-    /// place from the session's buffers (valid until the next call).
-    ///
-    /// # Errors
-    /// As [`Predictor::predict`].
-    pub fn run(&mut self, inputs: &[(&str, Tensor)]) -> Result<SessionOutputs<'_>> {
-        let mut bound = SmallVec::new();
-        self.predictor.bind(inputs, &mut bound)?;
-        let plan = &self.predictor.plan;
-        plan.run(self.predictor.model.graph(), &mut self.state, &bound)?;
-        for (k, &v) in plan.outputs.iter().enumerate() {
-            if let Value::Input(i) = v {
-                Op::Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|reason| export::Error::Node {
-                    node: plan.output_keys[k].clone(),
-                    op: "Identity".into(),
-                    reason,
-                })?;
-            }
-        }
-        Ok(SessionOutputs { plan, slots: &self.state.slots, passed_through: &self.passed_through })
-    }
-}
-
-/// The outputs of a [`Session::run`], by signature key, borrowed from the
-/// session's buffers.
-pub struct SessionOutputs<'s> {
-    plan: &'s Plan,
-    slots: &'s [Tensor],
-    passed_through: &'s [Tensor],
-}
-
-impl SessionOutputs<'_> {
-    /// The output `key`, if the signature has it.
-    pub fn get(&self, key: &str) -> Option<&Tensor> {
-        self.at(self.plan.output_keys.iter().position(|o| same_key(o, key))?)
-    }
-
-    /// The output at `position` among the signature's sorted output keys
-    /// (see [`Predictor::output_position`]): a lookup resolved once, out of
-    /// the loop.
-    pub fn at(&self, position: usize) -> Option<&Tensor> {
-        Some(match *self.plan.outputs.get(position)? {
-            Value::Input(_) => self.passed_through.get(position)?,
-            v => self.plan.get(v, &[], self.slots),
-        })
-    }
-}
-
-impl std::ops::Index<&str> for SessionOutputs<'_> {
-    type Output = Tensor;
-
-    /// The output `key`.
-    ///
-    /// # Panics
-    /// If the signature has no output `key`, as indexing a map does; use
-    /// [`SessionOutputs::get`] to handle that case.
-    fn index(&self, key: &str) -> &Tensor {
-        match self.get(key) {
-            Some(t) => t,
-            None => panic!("no output {key:?}; the outputs are {:?}", self.plan.output_keys),
         }
     }
 }
