@@ -141,7 +141,7 @@ impl Predictor {
     }
 
     /// The position of output `key` among the signature's sorted output
-    /// keys, for [`SessionOutputs::at`].
+    /// keys, for [`crate::SessionOutputs::at`].
     pub fn output_position(&self, key: &str) -> Option<usize> {
         self.plan.output_keys.iter().position(|o| o == key)
     }
