@@ -56,7 +56,7 @@ pub fn import(dir: &Path, bytes: &[u8]) -> Result<(SavedModel, BTreeMap<String, 
     let mut variables = BTreeMap::new();
     for meta in &proto.meta_graphs {
         let graph = meta.graph_def.as_ref().ok_or_else(|| Error::malformed(&path, "a meta graph has no graph"))?;
-        let (meta_graph, vars) = import::Importer::new(graph, &bundle).import(meta)?;
+        let (meta_graph, vars) = import::Importer::new(graph, &bundle, dir.join(crate::ASSETS_DIR)).import(meta)?;
         meta_graphs.push(meta_graph);
         variables.extend(vars);
     }

@@ -39,6 +39,9 @@ pub(crate) struct Importer<'a> {
     /// Tensors being translated: meeting one again means a cycle.
     visiting: HashSet<(usize, &'a str, usize)>,
     variables: BTreeMap<String, Tensor>,
+    /// The version's `assets/` directory, and the files the graph reads from it.
+    assets_dir: std::path::PathBuf,
+    assets: std::collections::BTreeSet<String>,
 }
 
 /// How deep the importer follows inputs (recursively) before refusing the
@@ -51,7 +54,7 @@ fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {
 }
 
 impl<'a> Importer<'a> {
-    pub fn new(graph: &'a pb::GraphDef, bundle: &'a TfBundle) -> Importer<'a> {
+    pub fn new(graph: &'a pb::GraphDef, bundle: &'a TfBundle, assets_dir: std::path::PathBuf) -> Importer<'a> {
         let functions = graph
             .library
             .iter()
@@ -74,6 +77,8 @@ impl<'a> Importer<'a> {
             memo: HashMap::new(),
             visiting: HashSet::new(),
             variables: BTreeMap::new(),
+            assets_dir,
+            assets: std::collections::BTreeSet::new(),
         }
     }
 
@@ -103,8 +108,9 @@ impl<'a> Importer<'a> {
         }
         // Output shapes come from the graph once it is typed (TensorFlow
         // often leaves them unknown in the signature).
+        let assets = self.asset_paths()?;
         let graph = Graph { nodes: self.nodes };
-        if let Ok(typed) = crate::TypedGraph::new(&graph, &crate::Assets::new()) {
+        if let Ok(typed) = crate::TypedGraph::new(&graph, &assets) {
             for sig in signatures.values_mut() {
                 for info in sig.outputs.values_mut() {
                     if let Ok(i) = typed.resolve(&info.name) {
@@ -114,7 +120,13 @@ impl<'a> Importer<'a> {
             }
         }
         let tags = meta.meta_info_def.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
-        Ok((MetaGraph { tags, graph, signatures, assets: Vec::new() }, self.variables))
+        let assets = self.assets.into_iter().collect();
+        Ok((MetaGraph { tags, graph, signatures, assets }, self.variables))
+    }
+
+    /// Where the assets the graph reads so far are.
+    fn asset_paths(&self) -> Result<crate::Assets> {
+        crate::Assets::in_dir(&self.assets_dir, self.assets.iter().map(String::as_str))
     }
 
     /// A signature input: a `Placeholder` (or `PlaceholderWithDefault`) of the top-level graph.

@@ -57,7 +57,7 @@ impl<'a> Importer<'a> {
             "Shape" => {
                 let x = self.input(scope, node, 0)?;
                 let graph = Graph { nodes: self.nodes.clone() };
-                let typed = crate::TypedGraph::new(&graph, &crate::Assets::new())?;
+                let typed = crate::TypedGraph::new(&graph, &self.asset_paths()?)?;
                 let ty = &typed.nodes()[typed.resolve(&x)?].ty;
                 Ok(ty.shape.0.iter().map(|d| d.and_then(|d| i64::try_from(d).ok())).collect())
             }

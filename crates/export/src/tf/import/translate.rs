@@ -227,8 +227,57 @@ impl<'a> Importer<'a> {
                 self.emit(scope, node, "Gather", &[params, indices], vec![("axis", Attr::Int(axis))])
             }
             "StatefulPartitionedCall" | "PartitionedCall" => self.call(scope, node, index)?,
+            "LookupTableFindV2" | "LookupTableFind" => self.vocabulary_lookup(scope, node)?,
             other => return Err(node_error(node, format!("TensorFlow op {other:?} is not supported by the importer"))),
         })
+    }
+
+    /// A lookup in a table initialised from a vocabulary file (one token per
+    /// line, id = line number, as `TextFileInitializer` with WHOLE_LINE keys
+    /// and LINE_NUMBER values builds it): our `VocabLookup` on the asset.
+    pub(super) fn vocabulary_lookup(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
+        let inputs = Self::data_inputs(node);
+        let (table_scope, table_ref) = self.outer(scope, inputs.first().copied().unwrap_or_default());
+        let table = self.node(table_scope, table_ref)?;
+        if !matches!(table.op.as_str(), "HashTableV2" | "HashTable") {
+            return Err(node_error(node, format!("lookups in a {} table are not supported", table.op)));
+        }
+        let init = self.scopes[table_scope]
+            .nodes
+            .values()
+            .find(|n| {
+                matches!(n.op.as_str(), "InitializeTableFromTextFileV2" | "InitializeTableFromTextFile")
+                    && n.input.first().map(|i| super::node_name(i)) == Some(table.name.as_str())
+            })
+            .copied()
+            .ok_or_else(|| node_error(table, "the table has no text-file initializer"))?;
+        let int = |key: &str| match init.attr.get(key).and_then(|a| a.value.as_ref()) {
+            Some(AttrV::I(v)) => *v,
+            _ => 0,
+        };
+        if int("key_index") != -2 || int("value_index") != -1 || int("vocab_size") != -1 || int("offset") != 0 {
+            return Err(node_error(
+                init,
+                "only whole-line keys with line-number values over the whole file are supported",
+            ));
+        }
+        let path_ref = Self::data_inputs(init).get(1).copied().ok_or_else(|| node_error(init, "no file name input"))?;
+        let path = self.node(table_scope, path_ref)?;
+        let path = self.constant_node(path)?;
+        let path = path.as_slice::<String>()?.first().cloned().unwrap_or_default();
+        // The file travels in the SavedModel's assets/, under its base name.
+        let asset = std::path::Path::new(&path)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .ok_or_else(|| node_error(init, format!("asset path {path:?} has no file name")))?
+            .to_owned();
+        self.assets.insert(asset.clone());
+        let keys = self.input(scope, node, 1)?;
+        let default = self.int(scope, node, 2)?;
+        let attrs =
+            vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", Attr::Int(default))];
+        let ids = self.emit(scope, node, "VocabLookup", &[keys], attrs);
+        Ok(ids)
     }
 
     /// Inference-time batch normalisation, `x * inv + (offset - mean * inv)`
