@@ -144,21 +144,12 @@ fn version_dir(dir: &Path) -> Result<PathBuf> {
 
 fn load(dir: &Path, tag_set: &str, signature: Option<&str>) -> Result<Predictor> {
     let dir = version_dir(dir)?;
-    let mut options =
+    let options =
         LoadOptions { tags: tag_set.split(',').map(|t| t.trim().to_owned()).collect(), ..LoadOptions::default() };
-    if let Some(signature) = signature {
-        options.signature = signature.to_owned();
-        return Predictor::load(&dir, &options);
-    }
+    let model = std::sync::Arc::new(crate::Model::load(&dir, &options)?);
     // `show` must work whatever the signatures are called.
-    let model = crate::Model::load(&dir, &options)?;
-    let first = model.signatures().keys().next().cloned();
-    options.signature = if model.signatures().contains_key(export::DEFAULT_SIGNATURE) {
-        export::DEFAULT_SIGNATURE.to_owned()
-    } else {
-        first.unwrap_or_default()
-    };
-    Predictor::load(&dir, &options)
+    let signature = signature.or(model.default_signature()).unwrap_or_default().to_owned();
+    Predictor::from_model(model, &signature)
 }
 
 fn show(predictor: &Predictor, only: Option<&str>, all: bool) -> Result<String> {

@@ -104,6 +104,15 @@ impl Model {
         &self.meta_graph.signatures
     }
 
+    /// The signature served when none is named: `serving_default` if the
+    /// model has it, else the first by key.
+    pub fn default_signature(&self) -> Option<&str> {
+        match self.meta_graph.signatures.get_key_value(export::DEFAULT_SIGNATURE) {
+            Some((key, _)) => Some(key),
+            None => self.meta_graph.signatures.keys().next().map(String::as_str),
+        }
+    }
+
     /// The meta graph's tags.
     pub fn tags(&self) -> &[String] {
         &self.meta_graph.tags

@@ -93,10 +93,14 @@ impl Predictor {
     /// As [`Predictor::from_saved_model`].
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Predictor> {
         let model = Arc::new(Model::load(dir, options)?);
-        Predictor::for_signature(model, &options.signature)
+        Predictor::from_model(model, &options.signature)
     }
 
-    fn for_signature(model: Arc<Model>, signature: &str) -> Result<Predictor> {
+    /// A predictor for `signature` of a model already loaded (no reload).
+    ///
+    /// # Errors
+    /// [`Error::NoSignature`], or an error naming the node the plan cannot compile.
+    pub fn from_model(model: Arc<Model>, signature: &str) -> Result<Predictor> {
         let plan = Arc::new(Plan::compile(&model, signature)?);
         Ok(Predictor { model, plan, states: ThreadLocal::new() })
     }
@@ -106,7 +110,7 @@ impl Predictor {
     /// # Errors
     /// [`Error::NoSignature`].
     pub fn with_signature(&self, signature: &str) -> Result<Predictor> {
-        Predictor::for_signature(Arc::clone(&self.model), signature)
+        Predictor::from_model(Arc::clone(&self.model), signature)
     }
 
     /// The loaded model: its directory, version, signatures.

@@ -25,23 +25,14 @@ impl Loaded {
     /// # Errors
     /// Whatever the predictor reports for the directory or a signature.
     pub fn load(version: u64, dir: &Path) -> Result<Loaded, predictor::Error> {
-        let model = predictor::Model::load(dir, &predictor::LoadOptions::default())?;
-        let keys: Vec<String> = model.signatures().keys().cloned().collect();
-        let default_signature = if keys.iter().any(|k| k == predictor::DEFAULT_SIGNATURE) {
-            predictor::DEFAULT_SIGNATURE.to_owned()
-        } else {
-            keys.first().cloned().unwrap_or_default()
-        };
-        let first = Predictor::load(
-            dir,
-            &predictor::LoadOptions { signature: default_signature.clone(), ..Default::default() },
-        )?;
-        let mut predictors = BTreeMap::new();
-        for key in keys {
-            let p = if key == default_signature { continue } else { first.with_signature(&key)? };
-            predictors.insert(key, p);
-        }
-        predictors.insert(default_signature.clone(), first);
+        // Read and checked once; each signature compiles its own plan.
+        let model = Arc::new(predictor::Model::load(dir, &predictor::LoadOptions::default())?);
+        let default_signature = model.default_signature().unwrap_or_default().to_owned();
+        let predictors = model
+            .signatures()
+            .keys()
+            .map(|key| Ok((key.clone(), Predictor::from_model(Arc::clone(&model), key)?)))
+            .collect::<Result<_, predictor::Error>>()?;
         Ok(Loaded { version, default_signature, predictors })
     }
 
