@@ -25,53 +25,25 @@ pub fn tensor_from_json(value: &Value, dtype: DataType, key: &str) -> Result<Ten
     }
     let mut leaves = Vec::with_capacity(shape.iter().product());
     collect(value, &shape, &mut leaves).map_err(fail)?;
-    let element = |i: usize, v: &Value| format!("element {i} is {v}, not a {dtype}");
+    // Each leaf read as the dtype's element, or an error naming its index.
+    fn read<T>(leaves: &[&Value], dtype: DataType, f: impl Fn(&Value) -> Option<T>) -> Result<Vec<T>, String> {
+        leaves
+            .iter()
+            .enumerate()
+            .map(|(i, v)| f(v).ok_or_else(|| format!("element {i} is {v}, not a {dtype}")))
+            .collect()
+    }
     let tensor = match dtype {
-        DataType::F32 => Tensor::from_vec(
-            shape,
-            leaves
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.as_f64().map(|f| f as f32).ok_or_else(|| element(i, v)))
-                .collect::<Result<_, _>>()
-                .map_err(fail)?,
-        ),
-        DataType::I64 => Tensor::from_vec(
-            shape,
-            leaves
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.as_i64().ok_or_else(|| element(i, v)))
-                .collect::<Result<_, _>>()
-                .map_err(fail)?,
-        ),
+        DataType::F32 => Tensor::from_vec(shape, read(&leaves, dtype, |v| v.as_f64().map(|f| f as f32)).map_err(fail)?),
+        DataType::I64 => Tensor::from_vec(shape, read(&leaves, dtype, Value::as_i64).map_err(fail)?),
         DataType::I32 => Tensor::from_vec(
             shape,
-            leaves
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(|| element(i, v)))
-                .collect::<Result<_, _>>()
-                .map_err(fail)?,
+            read(&leaves, dtype, |v| v.as_i64().and_then(|x| i32::try_from(x).ok())).map_err(fail)?,
         ),
-        DataType::Bool => Tensor::from_vec(
-            shape,
-            leaves
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.as_bool().ok_or_else(|| element(i, v)))
-                .collect::<Result<_, _>>()
-                .map_err(fail)?,
-        ),
-        DataType::String => Tensor::from_vec(
-            shape,
-            leaves
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.as_str().map(str::to_owned).ok_or_else(|| element(i, v)))
-                .collect::<Result<_, _>>()
-                .map_err(fail)?,
-        ),
+        DataType::Bool => Tensor::from_vec(shape, read(&leaves, dtype, Value::as_bool).map_err(fail)?),
+        DataType::String => {
+            Tensor::from_vec(shape, read(&leaves, dtype, |v| v.as_str().map(str::to_owned)).map_err(fail)?)
+        }
     };
     Ok(tensor?)
 }
