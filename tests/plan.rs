@@ -31,10 +31,17 @@ fn mlp_matches_the_reference_at_batch_1_7_and_256() {
     let p = Predictor::from_saved_model(&version).unwrap();
     // Three fused dense layers (the last without activation) and the softmax.
     assert_eq!(p.plan_len(), 4);
-    // Rows split between threads give the same answers.
-    let threaded = Predictor::load(&version, &predictor::LoadOptions { threads: 2, ..Default::default() }).unwrap();
-    let x = [("x", mlp_input(256, 784))];
-    assert_eq!(threaded.predict(&x).unwrap(), p.predict(&x).unwrap());
+    // Columns split between threads (evenly, or 176 + 176 + 160 of 512)
+    // give the same answers as one thread.
+    let load = |threads| Predictor::load(&version, &predictor::LoadOptions { threads, ..Default::default() }).unwrap();
+    let (alone, split) = (load(1), [load(2), load(3)]);
+    for batch in [1, 7, 256] {
+        let x = [("x", mlp_input(batch, 784))];
+        let want = alone.predict(&x).unwrap();
+        for p in &split {
+            assert_eq!(p.predict(&x).unwrap(), want, "batch {batch}");
+        }
+    }
 }
 
 /// Rewrites the MLP's graph with `edit`, writes it, and returns the version.

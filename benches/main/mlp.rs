@@ -25,12 +25,10 @@ fn predict_mlp(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("predictor", batch), &batch, |bench, _| {
             bench.iter(|| predict_fn.predict_into(black_box(&inputs), &mut outputs).unwrap())
         });
-        if batch > 1 {
-            let mut outputs = predict_fn_2.new_outputs();
-            group.bench_with_input(BenchmarkId::new("predictor, 2 threads", batch), &batch, |bench, _| {
-                bench.iter(|| predict_fn_2.predict_into(black_box(&inputs), &mut outputs).unwrap())
-            });
-        }
+        let mut outputs = predict_fn_2.new_outputs();
+        group.bench_with_input(BenchmarkId::new("predictor, 2 threads", batch), &batch, |bench, _| {
+            bench.iter(|| predict_fn_2.predict_into(black_box(&inputs), &mut outputs).unwrap())
+        });
         let x = x.into_array::<f32>().unwrap().into_dimensionality().unwrap();
         group.bench_with_input(BenchmarkId::new("ndarray by hand", batch), &batch, |bench, _| {
             bench.iter(|| black_box(by_hand(black_box(&x), &layers)))

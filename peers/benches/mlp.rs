@@ -90,8 +90,8 @@ fn peers_mlp(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let version = write_mlp(dir.path(), &SIZES, 1).unwrap();
     let predict_fn = Predictor::from_saved_model(&version).unwrap();
-    let two = predictor::LoadOptions { threads: 2, ..Default::default() };
-    let predict_fn_2 = Predictor::load(&version, &two).unwrap();
+    let two_threads = predictor::LoadOptions { threads: 2, ..Default::default() };
+    let predict_fn_2 = Predictor::load(&version, &two_threads).unwrap();
     let layers = by_hand_layers(&SIZES, 1);
     let mut group = c.benchmark_group("peers_mlp");
     for batch in [1usize, 256] {
@@ -121,12 +121,10 @@ fn peers_mlp(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("predictor", batch), &batch, |bench, _| {
             bench.iter(|| predict_fn.predict_into(black_box(&inputs), &mut outputs).unwrap())
         });
-        if batch > 1 {
-            let mut outputs = predict_fn_2.new_outputs();
-            group.bench_with_input(BenchmarkId::new("predictor, 2 threads", batch), &batch, |bench, _| {
-                bench.iter(|| predict_fn_2.predict_into(black_box(&inputs), &mut outputs).unwrap())
-            });
-        }
+        let mut outputs = predict_fn_2.new_outputs();
+        group.bench_with_input(BenchmarkId::new("predictor, 2 threads", batch), &batch, |bench, _| {
+            bench.iter(|| predict_fn_2.predict_into(black_box(&inputs), &mut outputs).unwrap())
+        });
         group.bench_with_input(BenchmarkId::new("ndarray by hand", batch), &batch, |bench, _| {
             bench.iter(|| black_box(by_hand(black_box(&array), &layers)))
         });

@@ -47,6 +47,7 @@ mod kernel;
 mod model;
 mod outputs;
 mod plan;
+mod pool;
 #[allow(clippy::module_inception)]
 mod predictor;
 mod session;

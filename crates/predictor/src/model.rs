@@ -16,10 +16,14 @@ pub struct LoadOptions {
     /// Verify every variable's crc32c at load (default: yes). Skipping it
     /// saves one pass over the weights' bytes; corruption then goes unnoticed.
     pub verify_checksums: bool,
-    /// The most threads one call may use (default 1: the caller's thread
-    /// only). Above 1, dense layers of at least ~16M multiply-adds (e.g. the
-    /// 784-512-512-10 MLP from batch 64) split their rows between scoped
-    /// threads; small calls never do, as spawning would cost more than it saves.
+    /// The most threads one call may use (default 1: the caller's only).
+    /// Above 1, dense layers of at least 128K multiply-adds (the 784-512
+    /// layer of an MLP from batch 1) split their columns between the caller
+    /// and helper threads started once per process (at most one fewer than
+    /// the cores); smaller layers, and calls made while another call holds
+    /// the helpers, run on the caller's thread alone. Opt-in because a
+    /// server answering requests on every core gains nothing from it, and
+    /// an idle helper spins ~50 us before it parks.
     pub threads: usize,
 }
 
