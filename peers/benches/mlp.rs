@@ -14,6 +14,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use estimator_rs::mlp::{by_hand, by_hand_layers, mlp, mlp_input, write_mlp};
 use predictor::Predictor;
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
@@ -92,6 +93,7 @@ fn peers_mlp(c: &mut Criterion) {
     let predict_fn = Predictor::from_saved_model(&version).unwrap();
     let two_threads = predictor::LoadOptions { threads: 2, ..Default::default() };
     let predict_fn_2 = Predictor::load(&version, &two_threads).unwrap();
+    let tract_two_threads = Executor::multithread(2);
     let layers = by_hand_layers(&SIZES, 1);
     let mut group = c.benchmark_group("peers_mlp");
     for batch in [1usize, 256] {
@@ -115,6 +117,11 @@ fn peers_mlp(c: &mut Criterion) {
 
         group.bench_with_input(BenchmarkId::new("tract 0.23 (reused SimpleState)", batch), &batch, |bench, _| {
             bench.iter(|| black_box(state.run(tvec!(input.clone())).unwrap()))
+        });
+        group.bench_with_input(BenchmarkId::new("tract 0.23, 2 threads", batch), &batch, |bench, _| {
+            bench.iter(|| {
+                multithread_tract_scope(tract_two_threads.clone(), || black_box(state.run(tvec!(input.clone())).unwrap()))
+            })
         });
         let inputs = [("x", x)];
         let mut outputs = predict_fn.new_outputs();

@@ -97,16 +97,18 @@ pub(crate) struct Dense {
 }
 
 impl Kernel {
-    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), String> {
+    /// Computes the step into `out`; `scratch` is the calling thread's
+    /// spare buffer (for partial sums), kept between calls.
+    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Vec<f32>) -> Result<(), String> {
         match self {
             Kernel::Op(op) => op.eval(inputs, out),
-            Kernel::Dense(dense) => dense.run(inputs[0], out),
+            Kernel::Dense(dense) => dense.run(inputs[0], out, scratch),
         }
     }
 }
 
 impl Dense {
-    fn run(&self, x: &Tensor, out: &mut Tensor) -> Result<(), String> {
+    fn run(&self, x: &Tensor, out: &mut Tensor, scratch: &mut Vec<f32>) -> Result<(), String> {
         let (&[m, k], &[wk, n]) = (x.shape(), self.weights.shape()) else {
             return Err(format!("expected a matrix input, got shape {:?}", x.shape()));
         };
@@ -120,19 +122,19 @@ impl Dense {
         if xs.len() != m * k || w.len() != k * n || dst.len() != m * n || bias.is_some_and(|b| b.len() != n) {
             return Err(format!("buffers do not match [{m}, {k}] @ [{k}, {n}]"));
         }
-        let out = Columns::new(dst, n);
-        let chunks = if self.threads > 1 && m * k * n >= PARALLEL_MIN_MACS {
-            n.div_ceil(n.div_ceil(self.threads).next_multiple_of(COLUMN_ALIGN))
-        } else {
-            1
-        };
-        if chunks == 1 {
+        let threads = if self.threads > 1 && m * k * n >= PARALLEL_MIN_MACS { self.threads } else { 1 };
+        if threads > 1 && m < GEMM_MIN_ROWS {
+            return self.split_depth(xs, w, [m, k, n], bias, dst, scratch, threads);
+        }
+        let chunks = n.div_ceil(n.div_ceil(threads).next_multiple_of(COLUMN_ALIGN));
+        let width = n.div_ceil(chunks.max(1));
+        let out = Disjoint::new(dst);
+        if chunks <= 1 {
             // SAFETY: the only writer, of every column.
             return unsafe { self.columns(xs, w, [m, k, n], 0..n, bias, &out) };
         }
-        // Each thread computes a block of columns: the weights it reads are
-        // its own, so two cores stream half the weights each.
-        let width = n.div_ceil(chunks);
+        // A matrix product: each thread computes a block of columns (packing
+        // its block of the weights itself).
         let failed = std::sync::OnceLock::new();
         crate::pool::for_each_chunk(chunks, &|c| {
             let cols = c * width..n.min((c + 1) * width);
@@ -143,6 +145,50 @@ impl Dense {
         })
         .map_err(|e| e.to_string())?;
         failed.into_inner().map_or(Ok(()), Err)
+    }
+
+    /// A few rows (matrix-vector products) on `threads` threads: each
+    /// streams its own contiguous block of the weights' rows (a slice of
+    /// the sum over `k`), the sums of the first block landing in `dst` and
+    /// the others' in `scratch`, all added up at the end. Two cores read
+    /// half the weights each, in order, which is what batch 1 is bound by.
+    #[allow(clippy::too_many_arguments)] // the shapes and buffers of one call
+    fn split_depth(
+        &self,
+        xs: &[f32],
+        w: &[f32],
+        [m, k, n]: [usize; 3],
+        bias: Option<&[f32]>,
+        dst: &mut [f32],
+        scratch: &mut Vec<f32>,
+        threads: usize,
+    ) -> Result<(), String> {
+        let depth = k.div_ceil(threads).next_multiple_of(4);
+        let chunks = k.div_ceil(depth);
+        let size = m * n;
+        scratch.clear();
+        scratch.resize(chunks.saturating_sub(1) * size, 0.0);
+        for row in dst.chunks_exact_mut(n) {
+            match bias {
+                Some(b) => row.copy_from_slice(b),
+                None => row.fill(0.0),
+            }
+        }
+        let (first, rest) = (Disjoint::new(dst), Disjoint::new(scratch));
+        crate::pool::for_each_chunk(chunks, &|c| {
+            let rows = c * depth..k.min((c + 1) * depth);
+            // SAFETY: chunk 0 alone writes `dst`, chunk c > 0 alone block c - 1 of `scratch`.
+            let sums = unsafe { if c == 0 { first.slice(0..size) } else { rest.slice((c - 1) * size..c * size) } };
+            for (r, sum) in sums.chunks_exact_mut(n).enumerate() {
+                gemv::accumulate(&xs[r * k + rows.start..r * k + rows.end], &w[rows.start * n..], n, sum);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        for part in scratch.chunks_exact(size) {
+            dst.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+        }
+        dst.chunks_exact_mut(n).for_each(|row| self.finish(row, None));
+        Ok(())
     }
 
     /// `out[.., cols] = activation(xs @ w[.., cols] + bias[cols])` on this
@@ -157,14 +203,14 @@ impl Dense {
         [m, k, n]: [usize; 3],
         cols: Range<usize>,
         bias: Option<&[f32]>,
-        out: &Columns<'_>,
+        out: &Disjoint<'_>,
     ) -> Result<(), String> {
         let bias = bias.map(|b| &b[cols.clone()]);
         // SAFETY (every `out` access below): columns `cols` are ours.
         if k * n <= TINY {
             // A few weights (a linear model): plain loops beat any dispatch.
             for r in 0..m {
-                let row = unsafe { out.row(r, &cols) };
+                let row = unsafe { out.slice(r * n + cols.start..r * n + cols.end) };
                 for (o, j) in row.iter_mut().zip(cols.clone()) {
                     let mut acc = 0.0;
                     for i in 0..k {
@@ -178,7 +224,7 @@ impl Dense {
             // Matrix-vector per row, streaming the weights once; index
             // arithmetic rather than `chunks_exact` (no division per call).
             for r in 0..m {
-                let row = unsafe { out.row(r, &cols) };
+                let row = unsafe { out.slice(r * n + cols.start..r * n + cols.end) };
                 match bias {
                     Some(b) => row.copy_from_slice(b),
                     None => row.fill(0.0),
@@ -192,9 +238,9 @@ impl Dense {
             let a = ArrayView2::from_shape((m, k), xs).map_err(|e| e.to_string())?;
             let b = ArrayView2::from_shape((k, n), w).map_err(|e| e.to_string())?;
             let b = b.slice(ndarray::s![.., cols.clone()]);
-            ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut unsafe { out.view(m, &cols) });
+            ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut unsafe { out.columns(m, n, &cols) });
             for r in 0..m {
-                self.finish(unsafe { out.row(r, &cols) }, bias);
+                self.finish(unsafe { out.slice(r * n + cols.start..r * n + cols.end) }, bias);
             }
         }
         Ok(())
@@ -213,39 +259,42 @@ impl Dense {
     }
 }
 
-/// A row-major `[_, n]` output whose blocks of columns threads write
-/// side by side; it holds the exclusive borrow of the whole buffer.
-struct Columns<'a> {
+/// A buffer that threads write side by side, each in a part no other
+/// touches; it holds the exclusive borrow of the whole.
+struct Disjoint<'a> {
     ptr: *mut f32,
-    n: usize,
+    len: usize,
     _borrow: PhantomData<&'a mut [f32]>,
 }
 
-// SAFETY: a shared `Columns` hands out only the columns each caller of its
+// SAFETY: a shared `Disjoint` hands out only the parts each caller of its
 // unsafe methods promises are its own.
-unsafe impl Sync for Columns<'_> {}
+unsafe impl Sync for Disjoint<'_> {}
 
-impl<'a> Columns<'a> {
-    fn new(dst: &'a mut [f32], n: usize) -> Columns<'a> {
-        Columns { ptr: dst.as_mut_ptr(), n, _borrow: PhantomData }
+impl<'a> Disjoint<'a> {
+    fn new(buffer: &'a mut [f32]) -> Disjoint<'a> {
+        Disjoint { ptr: buffer.as_mut_ptr(), len: buffer.len(), _borrow: PhantomData }
     }
 
-    /// Columns `cols` of row `r`.
+    /// The elements in `range`.
     ///
     /// # Safety
-    /// Row `r` exists, `cols` lies within `0..n`, and no other live
-    /// reference covers these elements.
+    /// No other live reference covers them.
     #[allow(clippy::mut_from_ref)] // the contract above is what makes it sound
-    unsafe fn row(&self, r: usize, cols: &Range<usize>) -> &mut [f32] {
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(r * self.n + cols.start), cols.len()) }
+    unsafe fn slice(&self, range: Range<usize>) -> &mut [f32] {
+        debug_assert!(range.start <= range.end && range.end <= self.len);
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
     }
 
-    /// Columns `cols` of the first `m` rows, as a strided matrix view.
+    /// Columns `cols` of the buffer seen as a row-major `[m, n]` matrix, as
+    /// a strided view.
     ///
     /// # Safety
-    /// As for [`Columns::row`], for every row below `m`.
-    unsafe fn view(&self, m: usize, cols: &Range<usize>) -> ArrayViewMut2<'_, f32> {
-        let shape = (m, cols.len()).strides((self.n, 1));
+    /// As for [`Disjoint::slice`], for each row's `cols`; `m * n` is at
+    /// most the length.
+    unsafe fn columns(&self, m: usize, n: usize, cols: &Range<usize>) -> ArrayViewMut2<'_, f32> {
+        debug_assert!(m * n <= self.len && cols.end <= n);
+        let shape = (m, cols.len()).strides((n, 1));
         unsafe { ArrayViewMut2::from_shape_ptr(shape, self.ptr.add(cols.start)) }
     }
 }

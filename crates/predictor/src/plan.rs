@@ -61,6 +61,8 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) struct State {
     pub slots: Vec<Tensor>,
+    /// Spare room a step may use during its run (partial sums).
+    pub scratch: Vec<f32>,
 }
 
 impl Plan {
@@ -229,7 +231,10 @@ impl Plan {
 
     /// Fresh scratch for one thread.
     pub fn new_state(&self, graph: &TypedGraph) -> State {
-        State { slots: self.steps.iter().map(|s| Tensor::empty(graph.nodes()[s.node].ty.dtype)).collect() }
+        State {
+            slots: self.steps.iter().map(|s| Tensor::empty(graph.nodes()[s.node].ty.dtype)).collect(),
+            scratch: Vec::new(),
+        }
     }
 
     /// Runs every step on `inputs` (ordered as [`Plan::inputs`], already checked).
@@ -241,7 +246,7 @@ impl Plan {
             for &v in &step.inputs {
                 args.push(self.get(v, inputs, done));
             }
-            step.kernel.run(&args, out).map_err(|reason| graph.nodes()[step.node].error(reason))?;
+            step.kernel.run(&args, out, &mut state.scratch).map_err(|reason| graph.nodes()[step.node].error(reason))?;
         }
         Ok(())
     }
