@@ -25,7 +25,9 @@ fn assert_close(version: &Path, inputs: &[(&str, Tensor)], tolerance: f32) {
 fn mlp_matches_the_reference_at_batch_1_7_and_256() {
     let base = tempfile::tempdir().unwrap();
     let version = write_mlp(base.path(), &[784, 512, 512, 10], 1).unwrap();
-    for batch in [1, 7, 256] {
+    // 1, 7 and 256 as asked; 2, 3 and 39 for every block of rows the
+    // streamed kernel has; 40, the first packed product.
+    for batch in [1, 2, 3, 7, 39, 40, 256] {
         assert_close(&version, &[("x", mlp_input(batch, 784))], 1e-5);
     }
     let p = Predictor::from_saved_model(&version).unwrap();
@@ -36,7 +38,7 @@ fn mlp_matches_the_reference_at_batch_1_7_and_256() {
     // thread, up to the order of the additions.
     let load = |threads| Predictor::load(&version, &predictor::LoadOptions { threads, ..Default::default() }).unwrap();
     let (alone, split) = (load(1), [load(2), load(3)]);
-    for batch in [1, 7, 256] {
+    for batch in [1, 7, 39, 256] {
         let x = [("x", mlp_input(batch, 784))];
         let want = alone.predict(&x).unwrap();
         for p in &split {
