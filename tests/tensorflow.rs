@@ -143,4 +143,7 @@ fn hostile_tensorflow_graphs_name_the_node() {
     assert!(e.contains("no meta graph tagged [\"serve\"]") && e.contains("train"), "{e}");
     let e = err("dangling_input");
     assert!(e.contains("dense/BiasAdd") && e.contains("nowhere"), "{e}");
+    // 10,050 ops along one path: refused by depth, not by a stack overflow.
+    let e = err("deep_chain");
+    assert!(e.contains("deeper than 10000 nodes along one path"), "{e}");
 }

@@ -463,4 +463,24 @@ impl GraphBuilder {
             ],
         )
     }
+
+    /// The bucket of each string of `x` among `num_buckets`, as TensorFlow's
+    /// `tf.strings.to_hash_bucket_fast` (FarmHash `Fingerprint64` modulo
+    /// `num_buckets`): a categorical feature without a vocabulary.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `num_buckets` is 0 or `x` is not a string tensor.
+    pub fn hash_bucket(&mut self, x: Output, num_buckets: u64) -> Result<Output> {
+        let n = i64::try_from(num_buckets).unwrap_or(i64::MAX);
+        self.op("HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
+    }
+
+    /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `cond` is not bool, `a` and `b` differ in dtype,
+    /// or the shapes do not broadcast.
+    pub fn select(&mut self, cond: Output, a: Output, b: Output) -> Result<Output> {
+        self.op("Select", &[cond, a, b], Vec::new())
+    }
 }

@@ -96,8 +96,16 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(reshape(g.clone(), x[0].shape())?)]
         }
         Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
-        Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } => vec![None],
+        Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } | Op::HashBucket { .. } => vec![None],
         Op::Equal { .. } => vec![None, None],
+        Op::Select if x[1].dtype() == DataType::F32 => {
+            // The gradient goes to the input each element was taken from.
+            let zero = Tensor::scalar(0.0f32);
+            let da = kernel(&Op::Select, &[x[0], g, &zero])?;
+            let db = kernel(&Op::Select, &[x[0], &zero, g])?;
+            vec![None, Some(unbroadcast(da, x[1].shape())?), Some(unbroadcast(db, x[2].shape())?)]
+        }
+        Op::Select => vec![None, None, None],
         Op::StridedSlice(spec) => {
             // Scatter the gradient back through the slice's index map.
             let shape = x[0].shape();

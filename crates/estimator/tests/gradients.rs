@@ -70,6 +70,20 @@ fn matmul_all_transposes() {
 }
 
 #[test]
+fn select_sends_each_gradient_where_its_element_went() {
+    let mask = |shape: Vec<usize>, bits: &[bool]| Tensor::from_vec(shape, bits.to_vec()).unwrap();
+    check(&[&[2, 3], &[2, 3]], |g, v| {
+        let cond = g.constant(mask(vec![2, 3], &[true, false, true, false, false, true]))?;
+        g.select(cond, v[0], v[1])
+    });
+    // Broadcasting: a row of conditions, a column of `a`, a scalar `b`.
+    check(&[&[2, 1], &[]], |g, v| {
+        let cond = g.constant(mask(vec![3], &[false, true, true]))?;
+        g.select(cond, v[0], v[1])
+    });
+}
+
+#[test]
 fn bias_add_and_broadcasting_arithmetic() {
     check(&[&[3, 2], &[2]], |g, v| g.bias_add(v[0], v[1]));
     check(&[&[2, 3], &[3]], |g, v| g.add(v[0], v[1]));

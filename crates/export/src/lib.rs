@@ -82,7 +82,7 @@ pub use signature::{DEFAULT_SIGNATURE, PREDICT_METHOD, SERVE_TAG, Signature, Ten
 pub use tensor::{Element, Tensor};
 pub use typed::{TypedGraph, TypedNode};
 pub use version::{latest_version, list_versions, write_version};
-pub use vocab::{Vocabulary, fnv1a64};
+pub use vocab::{Vocabulary, fnv1a64, hash_bucket};
 
 /// The version of the artifact format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;

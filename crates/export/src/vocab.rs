@@ -56,18 +56,28 @@ impl Vocabulary {
     }
 
     /// The id of `token`: its line, else an out-of-vocabulary bucket
-    /// `len + fnv1a64(token) % num_oov_buckets`, else `default_value`.
+    /// `len + hash_bucket(token, num_oov_buckets)` (as TensorFlow's
+    /// `StaticVocabularyTable`), else `default_value`.
     pub fn lookup(&self, token: &str, num_oov_buckets: u64, default_value: i64) -> i64 {
         match self.ids.get(token) {
             Some(&id) => id,
-            None if num_oov_buckets > 0 => self.ids.len() as i64 + (fnv1a64(token.as_bytes()) % num_oov_buckets) as i64,
+            None if num_oov_buckets > 0 => self.ids.len() as i64 + hash_bucket(token, num_oov_buckets),
             None => default_value,
         }
     }
 }
 
-/// The 64-bit FNV-1a hash: stable across platforms and releases, so a token
-/// lands in the same bucket when training and when serving.
+/// TensorFlow's `StringToHashBucketFast`: FarmHash's `Fingerprint64` of the
+/// bytes, modulo `buckets` (which must not be 0). Stable across platforms
+/// and releases, and equal to TensorFlow's, so a token lands in the same
+/// bucket when training, when serving, and in TensorFlow.
+pub fn hash_bucket(token: &str, buckets: u64) -> i64 {
+    // The remainder is below `buckets` <= i64::MAX (checked when parsed).
+    (farmhash::fingerprint64(token.as_bytes()) % buckets.max(1)) as i64
+}
+
+/// The 64-bit FNV-1a hash: stable across platforms and releases (a cheap
+/// seed mixer; vocabulary buckets use [`hash_bucket`], as TensorFlow does).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }

@@ -186,11 +186,47 @@ fn vocab_lookup_with_oov_buckets() {
     let mut out = Tensor::empty(DataType::I64);
     with_buckets.eval(&[&words], &mut out).unwrap();
     let ids = out.as_slice::<i64>().unwrap().to_vec();
-    assert_eq!(&ids[..2], [2, 0]);
-    assert_eq!(ids[2], 3 + (export::fnv1a64(b"zzz") % 4) as i64);
+    // "zzz" hashes to bucket 0 of 4 in TensorFlow 2.15
+    // (`tf.strings.to_hash_bucket_fast(["zzz"], 4)`).
+    assert_eq!(ids, [2, 0, 3]);
     let no_buckets = Op::parse(&node(0), &assets).unwrap();
     no_buckets.eval(&[&words], &mut out).unwrap();
     assert_eq!(out.as_slice::<i64>().unwrap(), [2, 0, -1]);
+}
+
+#[test]
+fn hash_buckets_are_tensorflows() {
+    // What TensorFlow 2.15 answers for `tf.strings.to_hash_bucket_fast(words, n)`.
+    let words = ["zzz", "", "hello", "héllo wörld", "news", "sport", "weather report, long tag"];
+    let x = Tensor::from(ArrayD::from_shape_vec(IxDyn(&[7]), words.map(str::to_owned).to_vec()).unwrap());
+    let four = run(&op("HashBucket", 1, &[("num_buckets", Attr::Int(4))]), &[x.clone()]).unwrap();
+    assert_eq!(four.as_slice::<i64>().unwrap(), [0, 3, 0, 3, 1, 1, 2]);
+    let wide = run(&op("HashBucket", 1, &[("num_buckets", Attr::Int(1 << 62))]), &[x]).unwrap();
+    assert_eq!(
+        &wide.as_slice::<i64>().unwrap()[..4],
+        [4187299889015133476, 1936946117179621455, 3786372426573024488, 4390285103997208723]
+    );
+    for bad in [0, -3] {
+        let node = Node::new("h", "HashBucket", &["w"]).with("num_buckets", Attr::Int(bad));
+        let err = Op::parse(&node, &Assets::new()).unwrap_err();
+        assert!(err.to_string().contains(">= 1"), "{err}");
+    }
+}
+
+#[test]
+fn select_broadcasts_all_three() {
+    let cond = Tensor::from(array![true, false, true]);
+    let a = f32s(&[2, 1], &[1., 2.]);
+    let b = Tensor::scalar(-1.0f32);
+    let out = run(&op("Select", 3, &[]), &[cond.clone(), a, b]).unwrap();
+    assert_eq!(out, f32s(&[2, 3], &[1., -1., 1., 2., -1., 2.]));
+    let words = |w: &[&str]| {
+        Tensor::from(ArrayD::from_shape_vec(IxDyn(&[3]), w.iter().map(|s| s.to_string()).collect()).unwrap())
+    };
+    let picked = run(&op("Select", 3, &[]), &[cond.clone(), words(&["a", "b", "c"]), words(&["x", "y", "z"])]).unwrap();
+    assert_eq!(picked, words(&["a", "y", "c"]));
+    let err = run(&op("Select", 3, &[]), &[cond, f32s(&[2], &[1., 2.]), Tensor::scalar(0.0f32)]).unwrap_err();
+    assert!(err.contains("broadcast"), "{err}");
 }
 
 #[test]

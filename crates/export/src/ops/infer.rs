@@ -191,9 +191,19 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = p[..axis].iter().chain(dims(1)).chain(&p[axis + 1..]).copied().collect();
             ty(inputs[0].dtype, out)
         }
-        Op::VocabLookup { .. } => {
+        Op::VocabLookup { .. } | Op::HashBucket { .. } => {
             expect_dtype(inputs, 0, DataType::String)?;
             ty(DataType::I64, dims(0).clone())
+        }
+        Op::Select => {
+            expect_dtype(inputs, 0, DataType::Bool)?;
+            if inputs[2].dtype != inputs[1].dtype {
+                return Err(format!("input 2 is {}, input 1 is {}", inputs[2].dtype, inputs[1].dtype));
+            }
+            let out = broadcast_dims(dims(0), dims(1)).and_then(|d| broadcast_dims(&d, dims(2))).ok_or_else(|| {
+                format!("shapes {}, {} and {} do not broadcast", inputs[0].shape, inputs[1].shape, inputs[2].shape)
+            })?;
+            ty(inputs[1].dtype, out)
         }
         Op::L2Loss => {
             expect_dtype(inputs, 0, DataType::F32)?;

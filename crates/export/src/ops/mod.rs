@@ -29,7 +29,9 @@
 //! | `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean / max / min over `axes`; integer mean truncates; max and min of an empty axis are the dtype's lowest / highest value |
 //! | `Cast` | x (numeric or bool) | `to` (dtype, not string) | float to int truncates toward zero; to bool is `x != 0`; bool to number is 0 or 1 |
 //! | `Gather` | params, indices (i32 or i64) | `axis` (optional, default 0) | `params.shape[..axis] ++ indices.shape ++ params.shape[axis+1..]`; an index outside `[0, params.shape[axis])` is an error |
-//! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + fnv1a64(token) % num_oov_buckets`, or `default_value` when there are no buckets |
+//! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + HashBucket(token)` over `num_oov_buckets` buckets, or `default_value` when there are no buckets (TensorFlow's `StaticVocabularyTable`) |
+//! | `HashBucket` | x (string) | `num_buckets` (>= 1) | i64 `Fingerprint64(x) % num_buckets` for each string: FarmHash's fingerprint of the bytes, as TensorFlow's `StringToHashBucketFast` |
+//! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
 //! | `L2Loss` | x (f32) | - | scalar `sum(x^2) / 2` |
 //! | `SoftmaxCrossEntropy` | logits `[n, k]`, labels `[n, k]` (f32) | - | `[n]`: `-sum(labels * log_softmax(logits))` per row |
 //!
@@ -57,7 +59,7 @@ pub use slice::{DimSlice, SliceSpec, slice_offsets};
 pub const MAX_ELEMENTS: usize = 1 << 32;
 
 /// The version of the op set this build implements.
-pub const OP_SET_VERSION: u32 = 1;
+pub const OP_SET_VERSION: u32 = 2;
 
 /// The name of every op of the set.
 pub const OP_NAMES: &[&str] = &[
@@ -102,6 +104,8 @@ pub const OP_NAMES: &[&str] = &[
     "Cast",
     "Gather",
     "VocabLookup",
+    "HashBucket",
+    "Select",
     "L2Loss",
     "SoftmaxCrossEntropy",
 ];
@@ -250,6 +254,10 @@ pub enum Op {
         num_oov_buckets: u64,
         default_value: i64,
     },
+    HashBucket {
+        num_buckets: u64,
+    },
+    Select,
     L2Loss,
     SoftmaxCrossEntropy,
 }
@@ -368,6 +376,14 @@ impl Op {
                     default_value: node.attr_int("default_value")?,
                 }
             }
+            "HashBucket" => {
+                let n = node.attr_int("num_buckets")?;
+                match u64::try_from(n) {
+                    Ok(num_buckets) if num_buckets >= 1 => Op::HashBucket { num_buckets },
+                    _ => return Err(node.error(format!("num_buckets {n} must be >= 1"))),
+                }
+            }
+            "Select" => Op::Select,
             "L2Loss" => Op::L2Loss,
             "SoftmaxCrossEntropy" => Op::SoftmaxCrossEntropy,
             other => {
@@ -431,6 +447,8 @@ impl Op {
             Op::Cast { .. } => "Cast",
             Op::Gather { .. } => "Gather",
             Op::VocabLookup { .. } => "VocabLookup",
+            Op::HashBucket { .. } => "HashBucket",
+            Op::Select => "Select",
             Op::L2Loss => "L2Loss",
             Op::SoftmaxCrossEntropy => "SoftmaxCrossEntropy",
         }
@@ -441,6 +459,7 @@ impl Op {
         match self {
             Op::Placeholder { .. } | Op::Const { .. } | Op::Variable { .. } => (0, 0),
             Op::Concat { .. } => (1, usize::MAX),
+            Op::Select => (3, 3),
             Op::MatMul { .. }
             | Op::BiasAdd
             | Op::Binary(_)
@@ -460,6 +479,7 @@ impl Op {
             | Op::Reduce { .. }
             | Op::Cast { .. }
             | Op::VocabLookup { .. }
+            | Op::HashBucket { .. }
             | Op::L2Loss => (1, 1),
         }
     }

@@ -92,6 +92,31 @@ pub(super) fn broadcast_zip<T: Element, U: Element>(
     Ok(())
 }
 
+/// `cond ? a : b` elementwise, the three broadcast together, into `out`.
+pub(super) fn select<T: Element>(cond: &Tensor, a: &Tensor, b: &Tensor, out: &mut Tensor) -> KResult {
+    let (cv, av, bv) = (slice::<bool>(cond)?, slice::<T>(a)?, slice::<T>(b)?);
+    let shape = broadcast_shape(&broadcast_shape(cond.shape(), a.shape())?, b.shape())?;
+    let pick = |(&c, (x, y)): (&bool, (&T, &T))| if c { x.clone() } else { y.clone() };
+    let dst = out.output_vec::<T>(&shape);
+    if cond.shape() == a.shape() && a.shape() == b.shape() {
+        dst.extend(cv.iter().zip(av.iter().zip(bv)).map(pick));
+    } else {
+        let (vc, va, vb) = (
+            cond.view::<bool>().map_err(|e| e.to_string())?,
+            a.view::<T>().map_err(|e| e.to_string())?,
+            b.view::<T>().map_err(|e| e.to_string())?,
+        );
+        let at = IxDyn(&shape);
+        let (vc, va, vb) = (
+            vc.broadcast(at.clone()).ok_or("broadcast failed")?,
+            va.broadcast(at.clone()).ok_or("broadcast failed")?,
+            vb.broadcast(at).ok_or("broadcast failed")?,
+        );
+        dst.extend(vc.iter().zip(va.iter().zip(vb.iter())).map(pick));
+    }
+    Ok(())
+}
+
 pub(super) fn unary(op: UnaryOp, x: &Tensor, out: &mut Tensor) -> KResult {
     let src = slice::<f32>(x)?;
     out.output_vec::<f32>(x.shape()).extend(src.iter().map(|&v| op.apply(v)));

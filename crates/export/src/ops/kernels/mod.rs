@@ -94,6 +94,16 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             ids.extend(words.iter().map(|w| vocab.lookup(w, *num_oov_buckets, *default_value)));
             Ok(())
         }
+        Op::HashBucket { num_buckets } => {
+            let words = slice::<String>(x()?)?;
+            let ids = out.output_vec::<i64>(x()?.shape());
+            ids.extend(words.iter().map(|w| crate::vocab::hash_bucket(w, *num_buckets)));
+            Ok(())
+        }
+        Op::Select => {
+            let a = inputs.get(1).copied().ok_or("missing input 1")?;
+            any!(a.dtype(), T => select::<T>(x()?, a, inputs.get(2).copied().ok_or("missing input 2")?, out))
+        }
         Op::L2Loss => {
             let sum: f32 = slice::<f32>(x()?)?.iter().map(|v| v * v).sum();
             out.output_vec::<f32>(&[]).push(sum / 2.0);

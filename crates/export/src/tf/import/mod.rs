@@ -45,8 +45,13 @@ pub(crate) struct Importer<'a> {
 }
 
 /// How deep the importer follows inputs (recursively) before refusing the
-/// graph: a hostile chain must not overflow the stack.
-const MAX_DEPTH: usize = 1_000;
+/// graph: deeper than any model's longest path (BERT-large is ~3,000 ops
+/// deep), and a hostile chain must not overflow the stack.
+const MAX_DEPTH: usize = 10_000;
+
+/// The import thread's stack: room for [`MAX_DEPTH`] levels of recursion
+/// with unoptimised frames (a few KB each).
+pub(super) const STACK_BYTES: usize = 512 << 20;
 
 /// An error about TensorFlow node `node`.
 fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {

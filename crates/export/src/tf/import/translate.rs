@@ -228,56 +228,132 @@ impl<'a> Importer<'a> {
             }
             "StatefulPartitionedCall" | "PartitionedCall" => self.call(scope, node, index)?,
             "LookupTableFindV2" | "LookupTableFind" => self.vocabulary_lookup(scope, node)?,
+            "LookupTableSizeV2" | "LookupTableSize" => {
+                // Fixed once the table is initialised: the vocabulary's size.
+                let asset = self.table_vocabulary(scope, node)?;
+                let path = self.assets_dir.join(&asset);
+                let size = crate::Vocabulary::from_file(&path).map_err(|e| node_error(node, e.to_string()))?.len();
+                let value = Tensor::scalar(i64::try_from(size).unwrap_or(i64::MAX));
+                self.emit(scope, node, "Const", &[], vec![("value", Attr::Tensor(value))])
+            }
+            "StringToHashBucketFast" => {
+                let n = match node.attr.get("num_buckets").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::I(n)) => *n,
+                    _ => return Err(node_error(node, "no num_buckets")),
+                };
+                let x = self.input(scope, node, 0)?;
+                self.emit(scope, node, "HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
+            }
+            "SelectV2" => {
+                let [c, a, b] = [0, 1, 2].map(|i| self.input(scope, node, i));
+                let (c, a, b) = (c?, a?, b?);
+                self.emit(scope, node, "Select", &[c, a, b], vec![])
+            }
             other => return Err(node_error(node, format!("TensorFlow op {other:?} is not supported by the importer"))),
         })
     }
 
-    /// A lookup in a table initialised from a vocabulary file (one token per
-    /// line, id = line number, as `TextFileInitializer` with WHOLE_LINE keys
-    /// and LINE_NUMBER values builds it): our `VocabLookup` on the asset.
+    /// A lookup in a table initialised from a vocabulary file: our
+    /// `VocabLookup` on the asset (keys missing from it get the lookup's
+    /// default value; `StaticVocabularyTable`'s out-of-vocabulary buckets
+    /// are ops around the lookup, translated one by one).
     pub(super) fn vocabulary_lookup(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
+        let asset = self.table_vocabulary(scope, node)?;
+        let keys = self.input(scope, node, 1)?;
+        let default = self.int(scope, node, 2)?;
+        let attrs =
+            vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", Attr::Int(default))];
+        Ok(self.emit(scope, node, "VocabLookup", &[keys], attrs))
+    }
+
+    /// The asset file that initialises the table `node` reads (input 0): a
+    /// `HashTableV2` filled by `InitializeTableFromTextFileV2` with one
+    /// token per line, id = line number (`TextFileInitializer` with
+    /// WHOLE_LINE keys and LINE_NUMBER values). The initialiser sits next
+    /// to the table in a TF1 graph, with the file name as a constant; in
+    /// TF2 it is a function of the object graph that receives the asset,
+    /// and the file is the asset the table's `shared_name` names
+    /// (`hash_table_<path>_<key index>_<value index>`).
+    pub(super) fn table_vocabulary(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
         let inputs = Self::data_inputs(node);
         let (table_scope, table_ref) = self.outer(scope, inputs.first().copied().unwrap_or_default());
         let table = self.node(table_scope, table_ref)?;
         if !matches!(table.op.as_str(), "HashTableV2" | "HashTable") {
             return Err(node_error(node, format!("lookups in a {} table are not supported", table.op)));
         }
-        let init = self.scopes[table_scope]
+        let is_init =
+            |n: &pb::NodeDef| matches!(n.op.as_str(), "InitializeTableFromTextFileV2" | "InitializeTableFromTextFile");
+        let beside = self.scopes[table_scope]
             .nodes
             .values()
-            .find(|n| {
-                matches!(n.op.as_str(), "InitializeTableFromTextFileV2" | "InitializeTableFromTextFile")
-                    && n.input.first().map(|i| super::node_name(i)) == Some(table.name.as_str())
-            })
-            .copied()
-            .ok_or_else(|| node_error(table, "the table has no text-file initializer"))?;
-        let int = |key: &str| match init.attr.get(key).and_then(|a| a.value.as_ref()) {
+            .find(|n| is_init(n) && n.input.first().map(|i| super::node_name(i)) == Some(table.name.as_str()))
+            .copied();
+        let in_function = || self.functions.values().flat_map(|f| &f.node_def).find(|n| is_init(n));
+        let init =
+            beside.or_else(in_function).ok_or_else(|| node_error(table, "the table has no text-file initializer"))?;
+        // An attribute left out takes the op's default (vocab_size -1: the whole file).
+        let int = |key: &str, default: i64| match init.attr.get(key).and_then(|a| a.value.as_ref()) {
             Some(AttrV::I(v)) => *v,
-            _ => 0,
+            _ => default,
         };
-        if int("key_index") != -2 || int("value_index") != -1 || int("vocab_size") != -1 || int("offset") != 0 {
+        if int("key_index", 0) != -2
+            || int("value_index", 0) != -1
+            || int("vocab_size", -1) != -1
+            || int("offset", 0) != 0
+        {
             return Err(node_error(
                 init,
                 "only whole-line keys with line-number values over the whole file are supported",
             ));
         }
-        let path_ref = Self::data_inputs(init).get(1).copied().ok_or_else(|| node_error(init, "no file name input"))?;
-        let path = self.node(table_scope, path_ref)?;
-        let path = self.constant_node(path)?;
-        let path = path.as_slice::<String>()?.first().cloned().unwrap_or_default();
-        // The file travels in the SavedModel's assets/, under its base name.
-        let asset = std::path::Path::new(&path)
-            .file_name()
-            .and_then(|f| f.to_str())
-            .ok_or_else(|| node_error(init, format!("asset path {path:?} has no file name")))?
-            .to_owned();
+        let asset = match beside {
+            Some(init) => {
+                let path_ref =
+                    Self::data_inputs(init).get(1).copied().ok_or_else(|| node_error(init, "no file name input"))?;
+                let path = self.constant_node(self.node(table_scope, path_ref)?)?;
+                let path = path.as_slice::<String>()?.first().cloned().unwrap_or_default();
+                // The file travels in the SavedModel's assets/, under its base name.
+                std::path::Path::new(&path)
+                    .file_name()
+                    .and_then(|f| f.to_str())
+                    .ok_or_else(|| node_error(init, format!("asset path {path:?} has no file name")))?
+                    .to_owned()
+            }
+            None => self.asset_named_by(table)?,
+        };
         self.assets.insert(asset.clone());
-        let keys = self.input(scope, node, 1)?;
-        let default = self.int(scope, node, 2)?;
-        let attrs =
-            vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", Attr::Int(default))];
-        let ids = self.emit(scope, node, "VocabLookup", &[keys], attrs);
-        Ok(ids)
+        Ok(asset)
+    }
+
+    /// The one file of `assets/` that the TF2 table's `shared_name` names:
+    /// `hash_table_<path>_-2_-1` for whole-line keys and line-number values
+    /// over the whole file (a vocabulary size would sit before the indices).
+    fn asset_named_by(&self, table: &pb::NodeDef) -> Result<String> {
+        let shared = match table.attr.get("shared_name").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::S(s)) => String::from_utf8_lossy(s).into_owned(),
+            _ => String::new(),
+        };
+        let path = shared.strip_prefix("hash_table_").and_then(|s| s.strip_suffix("_-2_-1")).ok_or_else(|| {
+            node_error(
+                table,
+                format!(
+                    "table {shared:?}: only whole-line keys with line-number values over a whole file are supported"
+                ),
+            )
+        })?;
+        let entries = std::fs::read_dir(&self.assets_dir)
+            .map_err(|e| node_error(table, format!("reading {}: {e}", self.assets_dir.display())))?;
+        let names: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| path == name || path.ends_with(&format!("/{name}")) || path.ends_with(&format!("\\{name}")))
+            .collect();
+        match names.as_slice() {
+            [one] => Ok(one.clone()),
+            _ => Err(node_error(
+                table,
+                format!("table {shared:?}: {} files of assets/ match its file, expected one", names.len()),
+            )),
+        }
     }
 
     /// Inference-time batch normalisation, `x * inv + (offset - mean * inv)`
