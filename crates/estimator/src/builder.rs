@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use export::ops::Sliding;
 use export::{Assets, Attr, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
 
 use crate::init::Initializer;
@@ -475,6 +476,40 @@ impl GraphBuilder {
         self.op("HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
     }
 
+    /// The 2-D convolution of the NHWC image `x` by the `[kh, kw, c, f]`
+    /// `filter` (`tf.nn.conv2d`), windows placed by `sliding`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the shapes are not an image and a filter of its
+    /// channels, or a stride or dilation is 0.
+    pub fn conv2d(&mut self, x: Output, filter: Output, sliding: Sliding) -> Result<Output> {
+        self.op("Conv2D", &[x, filter], window_attrs(&sliding, true))
+    }
+
+    /// The largest element of each `ksize` window of the NHWC image `x`, per
+    /// channel (`tf.nn.max_pool2d`).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `x` is not an f32 image or a size or stride is 0.
+    pub fn max_pool(&mut self, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
+        self.pool("MaxPool", x, ksize, sliding)
+    }
+
+    /// The mean of each `ksize` window of the NHWC image `x`, per channel,
+    /// over the elements it covers (`tf.nn.avg_pool2d`).
+    ///
+    /// # Errors
+    /// As [`GraphBuilder::max_pool`].
+    pub fn avg_pool(&mut self, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
+        self.pool("AvgPool", x, ksize, sliding)
+    }
+
+    fn pool(&mut self, op: &str, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
+        let mut attrs = window_attrs(&sliding, false);
+        attrs.push(("ksize", Attr::Ints(ksize.iter().map(|&k| k as i64).collect())));
+        self.op(op, &[x], attrs)
+    }
+
     /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).
     ///
     /// # Errors
@@ -483,4 +518,15 @@ impl GraphBuilder {
     pub fn select(&mut self, cond: Output, a: Output, b: Output) -> Result<Output> {
         self.op("Select", &[cond, a, b], Vec::new())
     }
+}
+
+/// The attributes of a window op placed by `sliding`.
+fn window_attrs(sliding: &Sliding, dilated: bool) -> Vec<(&'static str, Attr)> {
+    let ints = |v: [usize; 2]| Attr::Ints(v.iter().map(|&k| i64::try_from(k).unwrap_or(i64::MAX)).collect());
+    let padding = if sliding.same { "SAME" } else { "VALID" };
+    let mut attrs = vec![("strides", ints(sliding.strides)), ("padding", Attr::Str(padding.into()))];
+    if dilated {
+        attrs.push(("dilations", ints(sliding.dilations)));
+    }
+    attrs
 }

@@ -70,6 +70,7 @@ pub use builder::{GraphBuilder, Output, VariableDef};
 pub use dataset::{Dataset, Example, Stack};
 pub use error::{Error, Result};
 pub use estimator::{Estimator, Metrics, Predictions, RunConfig, Steps, TrainSummary};
+pub use export::ops::Sliding;
 pub use grad::gradients;
 pub use init::Initializer;
 pub use mode::Mode;

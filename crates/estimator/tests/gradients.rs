@@ -1,18 +1,21 @@
 //! Every differentiable op's gradient against central finite differences.
 
-use estimator::{GraphBuilder, Initializer, Output, Result, gradients};
+use estimator::{GraphBuilder, Initializer, Output, Result, Sliding, gradients};
 use export::{DataType, Tensor, TypedGraph};
 
 /// Builds `loss = sum(f(vars) * probe)` where `probe` is a fixed random
 /// tensor (so that every output element matters differently), and checks
 /// d loss / d var against central differences.
 fn check(shapes: &[&[usize]], f: impl Fn(&mut GraphBuilder, &[Output]) -> Result<Output>) {
+    let uniform = || Initializer::Uniform { min: -1.0, max: 1.0 };
+    check_from(&shapes.iter().map(|&s| (s, uniform())).collect::<Vec<_>>(), f);
+}
+
+/// [`check`] with the variables' initial values given.
+fn check_from(vars: &[(&[usize], Initializer)], f: impl Fn(&mut GraphBuilder, &[Output]) -> Result<Output>) {
     let mut g = GraphBuilder::new();
-    let vars: Vec<Output> = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| g.variable(&format!("v{i}"), s, Initializer::Uniform { min: -1.0, max: 1.0 }).unwrap())
-        .collect();
+    let vars: Vec<Output> =
+        vars.iter().enumerate().map(|(i, (s, init))| g.variable(&format!("v{i}"), s, init.clone()).unwrap()).collect();
     let y = f(&mut g, &vars).unwrap();
     let y_len = match g.ty(y).shape.as_known() {
         Some(dims) => dims,
@@ -81,6 +84,21 @@ fn select_sends_each_gradient_where_its_element_went() {
         let cond = g.constant(mask(vec![3], &[false, true, true]))?;
         g.select(cond, v[0], v[1])
     });
+}
+
+#[test]
+fn convolutions_and_pools() {
+    let slide = |strides, dilations, same| Sliding { strides, dilations, same };
+    // SAME, stride 1, two channels in, three out.
+    check(&[&[1, 4, 5, 2], &[3, 3, 2, 3]], |g, v| g.conv2d(v[0], v[1], slide([1, 1], [1, 1], true)));
+    // VALID, strides 2 x 1, dilated rows, a batch of two.
+    check(&[&[2, 6, 4, 1], &[2, 2, 1, 2]], |g, v| g.conv2d(v[0], v[1], slide([2, 1], [2, 1], false)));
+    // Edge windows of SAME pools cover fewer elements. Max pooling's inputs
+    // are 0.1 apart, so that no nudge of a finite difference changes a max.
+    let spread = Initializer::Values((0..50).map(|i| ((i * 37) % 50) as f32 * 0.1 - 2.5).collect());
+    check_from(&[(&[1, 5, 5, 2], spread)], |g, v| g.max_pool(v[0], [2, 2], slide([2, 2], [1, 1], true)));
+    check(&[&[1, 5, 5, 2]], |g, v| g.avg_pool(v[0], [3, 3], slide([2, 2], [1, 1], true)));
+    check(&[&[2, 4, 4, 1]], |g, v| g.avg_pool(v[0], [2, 2], slide([1, 1], [1, 1], false)));
 }
 
 #[test]

@@ -230,6 +230,44 @@ fn select_broadcasts_all_three() {
 }
 
 #[test]
+fn convolutions_and_pools_by_hand() {
+    let window = |op_name: &str, n: usize, padding: &str, extra: &[(&str, Attr)]| {
+        let mut attrs = vec![("strides", ints(&[1, 1])), ("padding", Attr::Str(padding.into()))];
+        attrs.extend(extra.iter().cloned());
+        op(op_name, n, &attrs)
+    };
+    // A 3x3 image, one channel: 1..9.
+    let x = f32s(&[1, 3, 3, 1], &[1., 2., 3., 4., 5., 6., 7., 8., 9.]);
+    // A 2x2 filter summing its window, two output channels (x1, x10).
+    let f = f32s(&[2, 2, 1, 2], &[1., 10., 1., 10., 1., 10., 1., 10.]);
+    let valid = run(&window("Conv2D", 2, "VALID", &[]), &[x.clone(), f.clone()]).unwrap();
+    assert_eq!(valid, f32s(&[1, 2, 2, 2], &[12., 120., 16., 160., 24., 240., 28., 280.]));
+    // SAME with an even filter pads after: the last row and column see zeros.
+    let same = run(&window("Conv2D", 2, "SAME", &[]), &[x.clone(), f]).unwrap();
+    assert_eq!(same.shape(), &[1, 3, 3, 2]);
+    let firsts: Vec<f32> = same.as_slice::<f32>().unwrap().iter().step_by(2).copied().collect();
+    assert_eq!(firsts, [12., 16., 9., 24., 28., 15., 15., 17., 9.]);
+    // SAME pools: a 2x2 max, and a 3x3 mean over what each window covers.
+    let max = run(&window("MaxPool", 1, "SAME", &[("ksize", ints(&[2, 2]))]), &[x.clone()]).unwrap();
+    assert_eq!(max, f32s(&[1, 3, 3, 1], &[5., 6., 6., 8., 9., 9., 8., 9., 9.]));
+    let avg = run(&window("AvgPool", 1, "SAME", &[("ksize", ints(&[3, 3]))]), &[x]).unwrap();
+    assert_eq!(avg.as_slice::<f32>().unwrap()[..2], [3., 3.5]);
+    // Refused attributes, naming what was expected.
+    for (key, value, says) in [
+        ("padding", Attr::Str("EXPLICIT".into()), "SAME"),
+        ("strides", ints(&[0, 1]), "expected 2 ints"),
+        ("strides", ints(&[1, 1, 1, 1]), "expected 2 ints"),
+    ] {
+        let mut node = Node::new("c", "Conv2D", &["x", "f"])
+            .with("strides", ints(&[1, 1]))
+            .with("padding", Attr::Str("VALID".into()));
+        node.attrs.insert(key.into(), value);
+        let err = Op::parse(&node, &Assets::new()).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+#[test]
 fn bad_vocabularies_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::new("lookup", "VocabLookup", &["w"])

@@ -205,6 +205,28 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             })?;
             ty(inputs[1].dtype, out)
         }
+        Op::Conv2D(sliding) => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            expect_dtype(inputs, 1, DataType::F32)?;
+            let (x, f) = (dims(0), dims(1));
+            if x.len() != 4 || f.len() != 4 || unify(x[3], f[2]).is_none() {
+                return Err(format!(
+                    "expected an image [n, h, w, c] and a filter [kh, kw, c, f], got {} and {}",
+                    inputs[0].shape, inputs[1].shape
+                ));
+            }
+            let spatial = |d: usize| Some(sliding.output(d, x[1 + d]?, f[d]?).0);
+            ty(DataType::F32, vec![x[0], spatial(0), spatial(1), f[3]])
+        }
+        Op::Pool { ksize, sliding, .. } => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            let x = dims(0);
+            if x.len() != 4 {
+                return Err(format!("expected an image [n, h, w, c], got {}", inputs[0].shape));
+            }
+            let spatial = |d: usize| x[1 + d].map(|n| sliding.output(d, n, ksize[d]).0);
+            ty(DataType::F32, vec![x[0], spatial(0), spatial(1), x[3]])
+        }
         Op::L2Loss => {
             expect_dtype(inputs, 0, DataType::F32)?;
             ty(DataType::F32, Vec::new())

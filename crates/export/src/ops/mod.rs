@@ -32,6 +32,8 @@
 //! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + HashBucket(token)` over `num_oov_buckets` buckets, or `default_value` when there are no buckets (TensorFlow's `StaticVocabularyTable`) |
 //! | `HashBucket` | x (string) | `num_buckets` (>= 1) | i64 `Fingerprint64(x) % num_buckets` for each string: FarmHash's fingerprint of the bytes, as TensorFlow's `StringToHashBucketFast` |
 //! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
+//! | `Conv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, f]` (f32) | `strides`, `dilations` (2 ints each, height then width, >= 1; dilations optional), `padding` (`"SAME"` or `"VALID"`) | `[n, oh, ow, f]`: TensorFlow's NHWC `Conv2D` (a cross-correlation); `VALID` keeps windows inside the input, `SAME` gives `ceil(h / stride)` rows, padding with zeros evenly (the odd one after) |
+//! | `MaxPool`, `AvgPool` | x `[n, h, w, c]` (f32) | `ksize`, `strides` (2 ints each, >= 1), `padding` | `[n, oh, ow, c]`: the largest / mean element of each window, per channel; padding is never counted (a `SAME` window at the edge averages only what it covers) |
 //! | `L2Loss` | x (f32) | - | scalar `sum(x^2) / 2` |
 //! | `SoftmaxCrossEntropy` | logits `[n, k]`, labels `[n, k]` (f32) | - | `[n]`: `-sum(labels * log_softmax(logits))` per row |
 //!
@@ -43,6 +45,7 @@ mod infer;
 mod kernels;
 pub use kernels::{around, indices};
 mod slice;
+mod window;
 
 use std::sync::Arc;
 
@@ -52,6 +55,7 @@ use crate::{Assets, DataType, Result, Shape, Tensor};
 
 pub use infer::{TensorType, reduce_axes};
 pub use slice::{DimSlice, SliceSpec, slice_offsets};
+pub use window::Sliding;
 
 /// The most elements a tensor the graph computes may declare: a node whose
 /// known output dims multiply past this is refused at load, and a kernel
@@ -106,6 +110,9 @@ pub const OP_NAMES: &[&str] = &[
     "VocabLookup",
     "HashBucket",
     "Select",
+    "Conv2D",
+    "MaxPool",
+    "AvgPool",
     "L2Loss",
     "SoftmaxCrossEntropy",
 ];
@@ -258,6 +265,13 @@ pub enum Op {
         num_buckets: u64,
     },
     Select,
+    Conv2D(Sliding),
+    /// `MaxPool` (`max: true`) or `AvgPool`.
+    Pool {
+        max: bool,
+        ksize: [usize; 2],
+        sliding: Sliding,
+    },
     L2Loss,
     SoftmaxCrossEntropy,
 }
@@ -384,6 +398,10 @@ impl Op {
                 }
             }
             "Select" => Op::Select,
+            "Conv2D" => Op::Conv2D(sliding(node, true)?),
+            "MaxPool" | "AvgPool" => {
+                Op::Pool { max: node.op == "MaxPool", ksize: pair(node, "ksize")?, sliding: sliding(node, false)? }
+            }
             "L2Loss" => Op::L2Loss,
             "SoftmaxCrossEntropy" => Op::SoftmaxCrossEntropy,
             other => {
@@ -449,6 +467,9 @@ impl Op {
             Op::VocabLookup { .. } => "VocabLookup",
             Op::HashBucket { .. } => "HashBucket",
             Op::Select => "Select",
+            Op::Conv2D(_) => "Conv2D",
+            Op::Pool { max: true, .. } => "MaxPool",
+            Op::Pool { max: false, .. } => "AvgPool",
             Op::L2Loss => "L2Loss",
             Op::SoftmaxCrossEntropy => "SoftmaxCrossEntropy",
         }
@@ -465,6 +486,7 @@ impl Op {
             | Op::Binary(_)
             | Op::Equal { .. }
             | Op::Gather { .. }
+            | Op::Conv2D(_)
             | Op::SoftmaxCrossEntropy => (2, 2),
             Op::Identity
             | Op::Reshape { .. }
@@ -480,6 +502,7 @@ impl Op {
             | Op::Cast { .. }
             | Op::VocabLookup { .. }
             | Op::HashBucket { .. }
+            | Op::Pool { .. }
             | Op::L2Loss => (1, 1),
         }
     }
@@ -512,4 +535,24 @@ pub fn normalize_axis(axis: i64, rank: usize) -> std::result::Result<usize, Stri
     let r = i64::try_from(rank).map_err(|_| "rank too large".to_owned())?;
     let a = if axis < 0 { axis + r } else { axis };
     if (0..r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }
+}
+
+/// Two positive ints (height, width) of attribute `key`, each at most
+/// [`window::MAX_STEP`].
+fn pair(node: &Node, key: &str) -> Result<[usize; 2]> {
+    match node.attr_ints(key)? {
+        &[a, b] if [a, b].iter().all(|&v| (1..=window::MAX_STEP as i64).contains(&v)) => Ok([a as usize, b as usize]),
+        other => Err(node.error(format!("{key} {other:?}: expected 2 ints in 1..={}", window::MAX_STEP))),
+    }
+}
+
+/// The `strides`, `padding` and (for a convolution, optionally) `dilations` of `node`.
+fn sliding(node: &Node, dilated: bool) -> Result<Sliding> {
+    let same = match node.attr_str("padding")? {
+        "SAME" => true,
+        "VALID" => false,
+        other => return Err(node.error(format!("padding {other:?}: expected \"SAME\" or \"VALID\""))),
+    };
+    let dilations = if dilated && node.attrs.contains_key("dilations") { pair(node, "dilations")? } else { [1, 1] };
+    Ok(Sliding { strides: pair(node, "strides")?, dilations, same })
 }

@@ -46,6 +46,7 @@ macro_rules! any {
     };
 }
 
+mod conv;
 mod math;
 mod shape;
 
@@ -104,6 +105,8 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             let a = inputs.get(1).copied().ok_or("missing input 1")?;
             any!(a.dtype(), T => select::<T>(x()?, a, inputs.get(2).copied().ok_or("missing input 2")?, out))
         }
+        Op::Conv2D(sliding) => conv::conv2d(x()?, inputs.get(1).copied().ok_or("missing input 1")?, sliding, out),
+        Op::Pool { max, ksize, sliding } => conv::pool(x()?, *max, *ksize, sliding, out),
         Op::L2Loss => {
             let sum: f32 = slice::<f32>(x()?)?.iter().map(|v| v * v).sum();
             out.output_vec::<f32>(&[]).push(sum / 2.0);

@@ -17,6 +17,10 @@ impl<'a> Importer<'a> {
             let x = this.input(scope, node, 0)?;
             Ok(this.emit(scope, node, ours, &[x], vec![]))
         };
+        let unary_with = |this: &mut Self, ours: &str, attrs| -> Result<String> {
+            let x = this.input(scope, node, 0)?;
+            Ok(this.emit(scope, node, ours, &[x], attrs))
+        };
         let binary = |this: &mut Self, ours: &str| -> Result<String> {
             let (a, b) = (this.input(scope, node, 0)?, this.input(scope, node, 1)?);
             Ok(this.emit(scope, node, ours, &[a, b], vec![]))
@@ -244,6 +248,17 @@ impl<'a> Importer<'a> {
                 let x = self.input(scope, node, 0)?;
                 self.emit(scope, node, "HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
             }
+            "Conv2D" => {
+                let mut attrs = Self::window_attrs(node, &["strides", "dilations"])?;
+                attrs.push(("padding", Attr::Str(Self::padding(node)?)));
+                let (x, filter) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
+                self.emit(scope, node, "Conv2D", &[x, filter], attrs)
+            }
+            "MaxPool" | "AvgPool" => {
+                let mut attrs = Self::window_attrs(node, &["ksize", "strides"])?;
+                attrs.push(("padding", Attr::Str(Self::padding(node)?)));
+                unary_with(self, op, attrs)?
+            }
             "SelectV2" => {
                 let [c, a, b] = [0, 1, 2].map(|i| self.input(scope, node, i));
                 let (c, a, b) = (c?, a?, b?);
@@ -251,6 +266,42 @@ impl<'a> Importer<'a> {
             }
             other => return Err(node_error(node, format!("TensorFlow op {other:?} is not supported by the importer"))),
         })
+    }
+
+    /// The (height, width) entries of the NHWC window attributes `keys`
+    /// (`[1, h, w, 1]`), as our ops' attributes; `dilations` may be absent.
+    fn window_attrs(node: &pb::NodeDef, keys: &[&'static str]) -> Result<Vec<(&'static str, Attr)>> {
+        if let Some(AttrV::S(f)) = node.attr.get("data_format").and_then(|a| a.value.as_ref())
+            && f.as_slice() != b"NHWC"
+        {
+            return Err(node_error(node, "only the NHWC data format is supported"));
+        }
+        let mut attrs = Vec::new();
+        for &key in keys {
+            let values = match node.attr.get(key).and_then(|a| a.value.as_ref()) {
+                Some(AttrV::List(l)) => l.i.clone(),
+                None if key == "dilations" => vec![1, 1, 1, 1],
+                _ => return Err(node_error(node, format!("no {key} list"))),
+            };
+            match values.as_slice() {
+                &[1, h, w, 1] => attrs.push((key, Attr::Ints(vec![h, w]))),
+                other => {
+                    return Err(node_error(node, format!("{key} {other:?}: expected [1, height, width, 1]")));
+                }
+            }
+        }
+        Ok(attrs)
+    }
+
+    /// `SAME` or `VALID` (explicit paddings are not supported).
+    fn padding(node: &pb::NodeDef) -> Result<String> {
+        match node.attr.get("padding").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::S(p)) if matches!(p.as_slice(), b"SAME" | b"VALID") => Ok(String::from_utf8_lossy(p).into()),
+            Some(AttrV::S(p)) => {
+                Err(node_error(node, format!("padding {:?} is not supported", String::from_utf8_lossy(p))))
+            }
+            _ => Err(node_error(node, "no padding")),
+        }
     }
 
     /// A lookup in a table initialised from a vocabulary file: our

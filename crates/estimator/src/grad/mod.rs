@@ -7,6 +7,8 @@ use export::{DataType, Op, Tensor, TypedGraph};
 
 use crate::Result;
 
+mod conv;
+
 /// The gradient of the scalar `loss` with respect to each node of `wrt`,
 /// given `values` from a forward pass that computed `loss`. A node the loss
 /// does not depend on gets zeros.
@@ -247,6 +249,8 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(d)]
         }
         Op::L2Loss => vec![Some(kernel(&Op::Binary(BinaryOp::Mul), &[x[0], g])?)],
+        Op::Conv2D(sliding) => conv::conv2d(x[0], x[1], g, sliding)?.map(Some).to_vec(),
+        Op::Pool { max, ksize, sliding } => vec![Some(conv::pool(x[0], y, g, *max, *ksize, sliding)?)],
         Op::SoftmaxCrossEntropy => {
             let (logits, labels) = (x[0], x[1]);
             let p = kernel(&Op::Softmax, &[logits])?;
