@@ -311,6 +311,12 @@ unary_ops! {
     rsqrt => "Rsqrt",
     /// `ln(1 + e^x)`.
     softplus => "Softplus",
+    /// `x > 0 ? x : e^x - 1`.
+    elu => "Elu",
+    /// TensorFlow's scaled ELU.
+    selu => "Selu",
+    /// The error function (GELU is `x / 2 * (1 + erf(x / sqrt 2))`).
+    erf => "Erf",
     /// `sum(x^2) / 2`, a scalar.
     l2_loss => "L2Loss",
 }

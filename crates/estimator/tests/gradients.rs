@@ -126,6 +126,9 @@ fn activations() {
     check(&[&[2, 3]], |g, v| g.softmax(v[0]));
     check(&[&[2, 3]], |g, v| g.abs(v[0]));
     check(&[&[2, 3]], |g, v| g.softplus(v[0]));
+    check(&[&[2, 3]], |g, v| g.elu(v[0]));
+    check(&[&[2, 3]], |g, v| g.selu(v[0]));
+    check(&[&[2, 3]], |g, v| g.erf(v[0]));
     check(&[&[2, 3], &[3]], |g, v| g.maximum(v[0], v[1]));
     check(&[&[2, 1], &[2, 3]], |g, v| g.minimum(v[0], v[1]));
     check(&[&[2, 3]], |g, v| g.exp(v[0]));

@@ -377,5 +377,16 @@ fn maximum_minimum_transpose_and_extreme_reductions() {
     let sp = sp.as_slice::<f32>().unwrap();
     assert!(
         (sp[0] - std::f32::consts::LN_2).abs() < 1e-6 && (sp[1] - 100.).abs() < 1e-4 && sp[2] >= 0. && sp[2] < 1e-30
-    );
+    ); // What TensorFlow 2.15 answers for tf.nn.elu, tf.nn.selu and tf.math.erf.
+    let x = f32s(&[5], &[-2.0, -0.5, 0.0, 0.7, 3.0]);
+    for (name, want) in [
+        ("Elu", [-0.86466473, -0.39346933, 0.0, 0.7, 3.0]),
+        ("Selu", [-1.5201665, -0.69175816, 0.0, 0.7354907, 3.152103]),
+        ("Erf", [-0.9953222, -0.5204999, 0.0, 0.67780113, 0.99997777]),
+    ] {
+        let got = run(&op(name, 1, &[]), &[x.clone()]).unwrap();
+        for (a, b) in got.as_slice::<f32>().unwrap().iter().zip(want) {
+            assert!((a - b).abs() <= 1e-6, "{name}: {a}, TensorFlow {b}");
+        }
+    }
 }

@@ -211,6 +211,15 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                 UnaryOp::Sqrt => zip3(g, x[0], y, |g, _, y| g / (2.0 * y))?,
                 UnaryOp::Rsqrt => zip3(g, x[0], y, |g, _, y| -0.5 * g * y * y * y)?,
                 UnaryOp::Softplus => zip3(g, x[0], y, |g, x, _| g * UnaryOp::Sigmoid.apply(x))?,
+                UnaryOp::Elu => zip3(g, x[0], y, |g, x, y| if x > 0.0 { g } else { g * (y + 1.0) })?,
+                UnaryOp::Selu => zip3(g, x[0], y, |g, x, y| {
+                    if x > 0.0 {
+                        g * export::ops::SELU_SCALE
+                    } else {
+                        g * (y + export::ops::SELU_SCALE * export::ops::SELU_ALPHA)
+                    }
+                })?,
+                UnaryOp::Erf => zip3(g, x[0], y, |g, x, _| g * std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp())?,
             };
             vec![Some(d)]
         }

@@ -22,7 +22,7 @@
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
 //! | `Add`, `Sub`, `Mul`, `Div`, `Maximum`, `Minimum` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero; `Maximum`/`Minimum` are NaN if either input is |
 //! | `Transpose` | x | `perm` (ints, a permutation of the dims) | output dim i is input dim `perm[i]` |
-//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt`, `Rsqrt`, `Softplus` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x`, `1 / sqrt x`, `ln(1 + e^x)` (IEEE: NaN outside the domain) |
+//! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt`, `Rsqrt`, `Softplus`, `Elu`, `Selu`, `Erf` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x`, `1 / sqrt x`, `ln(1 + e^x)`, `x > 0 ? x : e^x - 1`, `1.0507 * (x > 0 ? x : 1.6733 * (e^x - 1))` (TensorFlow's constants), the error function (IEEE: NaN outside the domain) |
 //! | `Equal`, `NotEqual` | a, b (same dtype, any) | - | bool, elementwise `a == b` / `a != b`, broadcasting (strings compare bytewise; NaN is unequal to everything) |
 //! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
 //! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
@@ -94,6 +94,9 @@ pub const OP_NAMES: &[&str] = &[
     "Sqrt",
     "Rsqrt",
     "Softplus",
+    "Elu",
+    "Selu",
+    "Erf",
     "Maximum",
     "Minimum",
     "ReduceMax",
@@ -159,7 +162,18 @@ pub enum UnaryOp {
     Rsqrt,
     /// `ln(1 + e^x)`, computed without overflow
     Softplus,
+    /// `x` above 0, `e^x - 1` below
+    Elu,
+    /// `SELU_SCALE * x` above 0, `SELU_SCALE * SELU_ALPHA * (e^x - 1)` below
+    Selu,
+    /// the error function, `2 / sqrt(pi) * integral of e^(-t^2) from 0 to x`
+    Erf,
 }
+
+/// SELU's `alpha`, as TensorFlow has it.
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+/// SELU's `scale`, as TensorFlow has it.
+pub const SELU_SCALE: f32 = 1.050_701;
 
 impl UnaryOp {
     /// The function on one element.
@@ -177,6 +191,15 @@ impl UnaryOp {
             UnaryOp::Sqrt => v.sqrt(),
             UnaryOp::Rsqrt => 1.0 / v.sqrt(),
             UnaryOp::Softplus => v.max(0.0) + (-v.abs()).exp().ln_1p(),
+            UnaryOp::Elu => {
+                if v > 0.0 {
+                    v
+                } else {
+                    v.exp_m1()
+                }
+            }
+            UnaryOp::Selu => SELU_SCALE * if v > 0.0 { v } else { SELU_ALPHA * v.exp_m1() },
+            UnaryOp::Erf => libm::erff(v),
         }
     }
 }
@@ -347,6 +370,9 @@ impl Op {
             "Sqrt" => Op::Unary(UnaryOp::Sqrt),
             "Rsqrt" => Op::Unary(UnaryOp::Rsqrt),
             "Softplus" => Op::Unary(UnaryOp::Softplus),
+            "Elu" => Op::Unary(UnaryOp::Elu),
+            "Selu" => Op::Unary(UnaryOp::Selu),
+            "Erf" => Op::Unary(UnaryOp::Erf),
             "Transpose" => {
                 let perm = node.attr_ints("perm")?;
                 let mut sorted: Vec<i64> = perm.to_vec();
@@ -453,6 +479,9 @@ impl Op {
             Op::Unary(UnaryOp::Sqrt) => "Sqrt",
             Op::Unary(UnaryOp::Rsqrt) => "Rsqrt",
             Op::Unary(UnaryOp::Softplus) => "Softplus",
+            Op::Unary(UnaryOp::Elu) => "Elu",
+            Op::Unary(UnaryOp::Selu) => "Selu",
+            Op::Unary(UnaryOp::Erf) => "Erf",
             Op::Transpose { .. } => "Transpose",
             Op::Equal { negate: false } => "Equal",
             Op::Equal { negate: true } => "NotEqual",

@@ -110,7 +110,7 @@ impl<'a> Importer<'a> {
             }
             "FusedBatchNorm" | "FusedBatchNormV2" | "FusedBatchNormV3" => self.batch_norm(scope, node)?,
             "Relu" | "Tanh" | "Sigmoid" | "Softmax" | "Square" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Rsqrt"
-            | "Softplus" => unary(self, op)?,
+            | "Softplus" | "Elu" | "Selu" | "Erf" => unary(self, op)?,
             "Tile" => {
                 let x = self.input(scope, node, 0)?;
                 let multiples = self.ints(scope, node, 1)?;
@@ -407,25 +407,67 @@ impl<'a> Importer<'a> {
         }
     }
 
-    /// Inference-time batch normalisation, `x * inv + (offset - mean * inv)`
-    /// with `inv = scale / sqrt(variance + epsilon)`, over the last (channel)
-    /// dim; everything but the two ops on `x` folds at load.
+    /// Batch normalisation of a 4-D input, `x * inv + (offset - mean * inv)`
+    /// with `inv = scale / sqrt(variance + epsilon)` per channel (the last
+    /// dim in NHWC, dim 1 in NCHW). In inference the statistics are inputs
+    /// and everything but the two ops on `x` folds at load; in training mode
+    /// (`is_training`, TensorFlow's default) they are the batch's own, over
+    /// every other dim: that is how Keras's `LayerNormalization` runs, with
+    /// scale and offset filled with ones and zeros.
     pub(super) fn batch_norm(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
-        if Self::flag(node, "is_training") {
-            return Err(node_error(node, "training-mode batch normalisation is not supported"));
-        }
-        if let Some(AttrV::S(f)) = node.attr.get("data_format").and_then(|a| a.value.as_ref())
-            && f.as_slice() != b"NHWC"
-        {
-            return Err(node_error(node, "only the NHWC data format is supported"));
-        }
+        let training = !matches!(node.attr.get("is_training").and_then(|a| a.value.as_ref()), Some(AttrV::B(false)));
+        let nchw = match node.attr.get("data_format").and_then(|a| a.value.as_ref()) {
+            Some(AttrV::S(f)) if f.as_slice() == b"NCHW" => true,
+            Some(AttrV::S(f)) if f.as_slice() != b"NHWC" => {
+                return Err(node_error(node, "only the NHWC and NCHW data formats are supported"));
+            }
+            _ => false,
+        };
         let epsilon = match node.attr.get("epsilon").and_then(|a| a.value.as_ref()) {
             Some(AttrV::F(e)) => *e,
             _ => 1e-4,
         };
-        let [x, scale, offset, mean, variance] = [0, 1, 2, 3, 4].map(|i| self.input(scope, node, i));
-        let (x, scale, offset, mean, variance) = (x?, scale?, offset?, mean?, variance?);
         let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+        let x = self.input(scope, node, 0)?;
+        // A per-channel vector, laid along the channel dim.
+        let channels = |this: &mut Self, i: usize, name: &str| -> Result<String> {
+            let t = this.input(scope, node, i)?;
+            Ok(if nchw {
+                let shape = vec![("shape", Attr::Ints(vec![1, -1, 1, 1]))];
+                this.emit_named(format!("{base}/{name}_nchw"), "Reshape", &[t], shape)
+            } else {
+                t
+            })
+        };
+        let (mean, variance) = if training {
+            let over_all_but_channels = || {
+                let axes = if nchw { vec![0, 2, 3] } else { vec![0, 1, 2] };
+                vec![("axes", Attr::Ints(axes)), ("keep_dims", Attr::Bool(true))]
+            };
+            let mean = self.emit_named(
+                format!("{base}/mean"),
+                "ReduceMean",
+                std::slice::from_ref(&x),
+                over_all_but_channels(),
+            );
+            let centered = self.emit_named(format!("{base}/centered"), "Sub", &[x.clone(), mean.clone()], vec![]);
+            let squares = self.emit_named(format!("{base}/squares"), "Square", &[centered], vec![]);
+            let variance =
+                self.emit_named(format!("{base}/variance"), "ReduceMean", &[squares], over_all_but_channels());
+            (mean, variance)
+        } else {
+            (channels(self, 3, "mean")?, channels(self, 4, "variance")?)
+        };
+        // Keras fills scale and offset to the channel count at run time:
+        // their one value broadcasts the same.
+        let scale = match self.filled_value(scope, node, 1)? {
+            Some(v) => v,
+            None => channels(self, 1, "scale")?,
+        };
+        let offset = match self.filled_value(scope, node, 2)? {
+            Some(v) => v,
+            None => channels(self, 2, "offset")?,
+        };
         let eps = self.emit_named(
             format!("{base}/epsilon"),
             "Const",
@@ -439,6 +481,18 @@ impl<'a> Importer<'a> {
         let bias = self.emit_named(format!("{base}/bias"), "Sub", &[offset, shift], vec![]);
         let scaled = self.emit_named(format!("{base}/scaled"), "Mul", &[x, inv], vec![]);
         Ok(self.emit(scope, node, "Add", &[scaled, bias], vec![]))
+    }
+
+    /// If input `i` of `node` is a `Fill`, the value it fills with (translated).
+    fn filled_value(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<Option<String>> {
+        let reference =
+            Self::data_inputs(node).get(i).copied().ok_or_else(|| node_error(node, format!("no input {i}")))?;
+        let (at, reference) = self.outer(scope, reference);
+        let producer = self.node(at, reference)?;
+        if producer.op != "Fill" {
+            return Ok(None);
+        }
+        Ok(Some(self.input(at, producer, 1)?))
     }
 
     pub(super) fn constant_node(&self, node: &pb::NodeDef) -> Result<Tensor> {
