@@ -21,12 +21,14 @@ struct Server {
 
 impl Server {
     fn start(base: &Path, max_body_bytes: usize) -> Server {
-        let config = serving::Config {
-            model_name: "toy".into(),
-            model_base_path: base.to_owned(),
-            poll_interval: Duration::from_millis(50),
+        Server::start_models(
+            vec![serving::ModelConfig { name: "toy".into(), base_path: base.to_owned() }],
             max_body_bytes,
-        };
+        )
+    }
+
+    fn start_models(models: Vec<serving::ModelConfig>, max_body_bytes: usize) -> Server {
+        let config = serving::Config { models, poll_interval: Duration::from_millis(50), max_body_bytes };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, bound) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -124,6 +126,43 @@ fn endpoints_answer_as_tensorflow_serving_does() {
     assert_eq!(sig["outputs"]["output"]["name"], "dense/BiasAdd:0");
     assert_eq!(server.request("GET", "/readyz", "").0, 200);
     assert_eq!(server.request("GET", "/healthz", "").0, 200);
+    server.shutdown();
+}
+
+#[test]
+fn a_model_config_file_serves_several_models() {
+    let dir = tempfile::tempdir().unwrap();
+    export(dir.path(), None);
+    let early = dir.path().join("early");
+    export(&early, Some(3));
+    let config = dir.path().join("models.config");
+    std::fs::write(
+        &config,
+        format!(
+            "model_config_list {{\n  config {{ name: 'toy' base_path: '{}' model_platform: 'tensorflow' }}\n  \
+             config {{ name: 'early' base_path: 'early/saved_model' }}\n}}\n",
+            dir.path().join("saved_model").display()
+        ),
+    )
+    .unwrap();
+    let models = serving::read_model_config(&config).unwrap();
+    assert_eq!(models[1].base_path, dir.path().join("early/saved_model"), "relative to the config file");
+    let server = Server::start_models(models, 1 << 20);
+
+    let (status, trained) = server.predict(json!({"instances": [[10.0]]}));
+    assert_eq!(status, 200, "{trained}");
+    assert!((y(&trained) - 20.0).abs() < 0.1, "{trained}");
+    let (status, barely) = server.request("POST", "/v1/models/early:predict", r#"{"instances": [[10.0]]}"#);
+    assert_eq!(status, 200, "{barely}");
+    assert!((y(&barely) - 20.0).abs() > 1.0, "3 steps of training should not fit: {barely}");
+    let (status, body) = server.request("GET", "/v1/models/early/metadata", "");
+    assert_eq!((status, &body["model_spec"]["name"]), (200, &json!("early")));
+    let (status, body) = server.request("POST", "/v1/models/late:predict", r#"{"instances": [[1.0]]}"#);
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().unwrap().contains("early, toy"), "{body}");
+    let (status, body) = server.request("GET", "/readyz", "");
+    assert_eq!(status, 200);
+    assert!(body.as_str().unwrap().contains("early version") && body.as_str().unwrap().contains("toy version"));
     server.shutdown();
 }
 

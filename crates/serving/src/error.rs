@@ -14,7 +14,7 @@ pub enum Error {
     UnknownModel {
         /// The name asked for.
         name: String,
-        /// The model served.
+        /// The models served, comma-separated.
         served: String,
     },
     /// The version asked for is not the one loaded.

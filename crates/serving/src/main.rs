@@ -9,11 +9,15 @@ use clap::Parser;
 #[command(name = "serving", version, about)]
 struct Args {
     /// The name clients use in URLs: /v1/models/<name>:predict.
-    #[arg(long = "model_name")]
-    model_name: String,
+    #[arg(long = "model_name", requires = "model_base_path", required_unless_present = "model_config_file")]
+    model_name: Option<String>,
     /// The export base holding numeric version directories.
-    #[arg(long = "model_base_path")]
-    model_base_path: std::path::PathBuf,
+    #[arg(long = "model_base_path", requires = "model_name")]
+    model_base_path: Option<std::path::PathBuf>,
+    /// Several models: TensorFlow Serving's config file (a text-format
+    /// `ModelServerConfig` with a `model_config_list`).
+    #[arg(long = "model_config_file", conflicts_with_all = ["model_name", "model_base_path"])]
+    model_config_file: Option<std::path::PathBuf>,
     /// The port of the REST API.
     #[arg(long, alias = "rest_api_port", default_value_t = 8501)]
     port: u16,
@@ -35,9 +39,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let models = match (args.model_config_file, args.model_name, args.model_base_path) {
+        (Some(file), _, _) => serving::read_model_config(&file).map_err(anyhow::Error::msg)?,
+        (None, Some(name), Some(base_path)) => vec![serving::ModelConfig { name, base_path }],
+        _ => anyhow::bail!("give --model_name and --model_base_path, or --model_config_file"),
+    };
     let config = serving::Config {
-        model_name: args.model_name,
-        model_base_path: args.model_base_path,
+        models,
         poll_interval: Duration::from_secs_f64(args.poll_seconds.max(0.01)),
         max_body_bytes: args.max_body_bytes,
     };

@@ -7,6 +7,7 @@
 //! plus `GET /healthz` (the process answers) and `GET /readyz` (a version
 //! is loaded). Errors are `{"error": "..."}`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
@@ -23,8 +24,8 @@ use crate::model::{Loaded, ServedModel};
 
 /// What the handlers share.
 pub struct AppState {
-    /// The model served.
-    pub model: Arc<ServedModel>,
+    /// The models served, by name.
+    pub models: BTreeMap<String, Arc<ServedModel>>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
 }
@@ -44,13 +45,19 @@ impl IntoResponse for Error {
     }
 }
 
+/// Ready once every model has a version loaded.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.model.current() {
-        Some(loaded) => {
-            (StatusCode::OK, format!("ready: {} version {}", state.model.name, loaded.version)).into_response()
+    let mut lines = Vec::new();
+    for model in state.models.values() {
+        match model.current() {
+            Some(loaded) => lines.push(format!("ready: {} version {}", model.name, loaded.version)),
+            None => {
+                let message = format!("model {:?} has no version loaded yet", model.name);
+                return (StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+            }
         }
-        None => (StatusCode::SERVICE_UNAVAILABLE, "no version loaded yet").into_response(),
     }
+    (StatusCode::OK, lines.join("\n")).into_response()
 }
 
 /// What a `/v1/models/...` path asks for.
@@ -110,10 +117,10 @@ async fn handle(state: &AppState, method: &Method, rest: &str, body: Body) -> Re
     if *method != expected {
         return Err(no_route());
     }
-    let model = &state.model;
-    if target.name != model.name {
-        return Err(Error::UnknownModel { name: target.name.to_owned(), served: model.name.clone() });
-    }
+    let model = state.models.get(target.name).ok_or_else(|| Error::UnknownModel {
+        name: target.name.to_owned(),
+        served: state.models.keys().cloned().collect::<Vec<_>>().join(", "),
+    })?;
     let loaded = model
         .current()
         .ok_or_else(|| Error::NotReady { name: model.name.clone(), base: model.base.display().to_string() })?;

@@ -1,0 +1,326 @@
+//! TensorFlow Serving's model config file (`--model_config_file`): a
+//! `ModelServerConfig` in protobuf text format, of which the server reads
+//! the model list:
+//!
+//! ```text
+//! model_config_list {
+//!   config { name: "toy" base_path: "/models/toy" model_platform: "tensorflow" }
+//!   config { name: "mlp" base_path: "/models/mlp" }
+//! }
+//! ```
+//!
+//! Other fields of a `config` (a version policy, labels...) are skipped
+//! with a log line: the newest version is served, as by default. Relative
+//! base paths are taken from the config file's directory.
+
+use std::path::{Path, PathBuf};
+
+/// A model to serve: its name in URLs and its export base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelConfig {
+    /// The name clients use in URLs.
+    pub name: String,
+    /// The export base holding the versions.
+    pub base_path: PathBuf,
+}
+
+/// Reads the model list of the config file at `path`.
+///
+/// # Errors
+/// A message naming the file, and the line for a syntax error, a model
+/// without a name or base path, or a name given twice.
+pub fn read_model_config(path: &Path) -> Result<Vec<ModelConfig>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut models = parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for model in &mut models {
+        if model.base_path.is_relative() {
+            model.base_path = dir.join(&model.base_path);
+        }
+    }
+    Ok(models)
+}
+
+/// Parses the text of a config file.
+///
+/// # Errors
+/// A message with the line of the first problem.
+pub fn parse(text: &str) -> Result<Vec<ModelConfig>, String> {
+    let mut tokens = Tokens::new(text);
+    let mut models: Vec<ModelConfig> = Vec::new();
+    while let Some((line, token)) = tokens.next()? {
+        match token {
+            Token::Name("model_config_list") => {
+                tokens.open(line)?;
+                while !tokens.close_next()? {
+                    let (line, field) = tokens.name()?;
+                    if field != "config" {
+                        tracing::warn!(line, field, "model config: field skipped");
+                        tokens.skip_value()?;
+                        continue;
+                    }
+                    let model = config(&mut tokens, line)?;
+                    if models.iter().any(|m| m.name == model.name) {
+                        return Err(format!("line {line}: model {:?} is configured twice", model.name));
+                    }
+                    models.push(model);
+                }
+            }
+            Token::Name(n) => {
+                tracing::warn!(line, field = n, "model config: field skipped");
+                tokens.skip_value()?;
+            }
+            other => return Err(format!("line {line}: expected a field name, got {other}")),
+        }
+    }
+    if models.is_empty() {
+        return Err("no model_config_list with a config in it".into());
+    }
+    Ok(models)
+}
+
+/// One `config { ... }` block (its name already read at `line`).
+fn config(tokens: &mut Tokens<'_>, line: usize) -> Result<ModelConfig, String> {
+    tokens.open(line)?;
+    let (mut name, mut base_path) = (None, None);
+    while !tokens.close_next()? {
+        let (line, field) = tokens.name()?;
+        match field {
+            "name" => name = Some(tokens.string_field(line)?),
+            "base_path" => base_path = Some(tokens.string_field(line)?),
+            "model_platform" => {
+                let platform = tokens.string_field(line)?;
+                if platform != "tensorflow" {
+                    return Err(format!("line {line}: model_platform {platform:?}: only \"tensorflow\" is served"));
+                }
+            }
+            other => {
+                tracing::warn!(line, field = other, "model config: field skipped");
+                tokens.skip_value()?;
+            }
+        }
+    }
+    match (name, base_path) {
+        (Some(name), Some(base)) if !name.is_empty() && !name.contains('/') => {
+            Ok(ModelConfig { name, base_path: PathBuf::from(base) })
+        }
+        (Some(name), Some(_)) => Err(format!("line {line}: model name {name:?} must be non-empty, without '/'")),
+        _ => Err(format!("line {line}: a config needs a name and a base_path")),
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    Name(&'a str),
+    Str(String),
+    Scalar(&'a str),
+    Colon,
+    Open,
+    Close,
+}
+
+impl std::fmt::Display for Token<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Token::Name(n) | Token::Scalar(n) => write!(f, "{n:?}"),
+            Token::Str(s) => write!(f, "the string {s:?}"),
+            Token::Colon => f.write_str("':'"),
+            Token::Open => f.write_str("'{'"),
+            Token::Close => f.write_str("'}'"),
+        }
+    }
+}
+
+/// The tokens of the text format, with their line numbers.
+struct Tokens<'a> {
+    rest: &'a str,
+    line: usize,
+    peeked: Option<(usize, Token<'a>)>,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str) -> Tokens<'a> {
+        Tokens { rest: text, line: 1, peeked: None }
+    }
+
+    fn next(&mut self) -> Result<Option<(usize, Token<'a>)>, String> {
+        if let Some(t) = self.peeked.take() {
+            return Ok(Some(t));
+        }
+        loop {
+            let trimmed = self.rest.trim_start_matches([' ', '\t', '\r', ',', ';']);
+            self.rest = trimmed;
+            if let Some(after) = trimmed.strip_prefix('\n') {
+                self.line += 1;
+                self.rest = after;
+            } else if trimmed.starts_with('#') {
+                self.rest = trimmed.find('\n').map_or("", |i| &trimmed[i..]);
+            } else {
+                break;
+            }
+        }
+        let line = self.line;
+        let Some(c) = self.rest.chars().next() else { return Ok(None) };
+        let token = match c {
+            ':' => self.take(1, Token::Colon),
+            '{' | '<' => self.take(1, Token::Open),
+            '}' | '>' => self.take(1, Token::Close),
+            '"' | '\'' => Token::Str(self.string(c)?),
+            c if c.is_ascii_alphabetic() || c == '_' => Token::Name(self.word()),
+            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => Token::Scalar(self.word()),
+            other => return Err(format!("line {line}: unexpected character {other:?}")),
+        };
+        Ok(Some((line, token)))
+    }
+
+    fn take(&mut self, n: usize, token: Token<'a>) -> Token<'a> {
+        self.rest = &self.rest[n..];
+        token
+    }
+
+    fn word(&mut self) -> &'a str {
+        let end =
+            self.rest.find(|c: char| !(c.is_ascii_alphanumeric() || "_.-+".contains(c))).unwrap_or(self.rest.len());
+        let (word, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        word
+    }
+
+    /// A quoted string (C escapes for quotes, backslash, n, t).
+    fn string(&mut self, quote: char) -> Result<String, String> {
+        let mut out = String::new();
+        let mut chars = self.rest[1..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                c if c == quote => {
+                    self.rest = &self.rest[1 + i + 1..];
+                    return Ok(out);
+                }
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => out.push('\n'),
+                    Some((_, 't')) => out.push('\t'),
+                    Some((_, c)) => out.push(c),
+                    None => break,
+                },
+                '\n' => break,
+                c => out.push(c),
+            }
+        }
+        Err(format!("line {}: unterminated string", self.line))
+    }
+
+    fn expect_next(&mut self, what: &str) -> Result<(usize, Token<'a>), String> {
+        self.next()?.ok_or_else(|| format!("line {}: expected {what}, got the end of the file", self.line))
+    }
+
+    fn name(&mut self) -> Result<(usize, &'a str), String> {
+        match self.expect_next("a field name")? {
+            (line, Token::Name(n)) => Ok((line, n)),
+            (line, other) => Err(format!("line {line}: expected a field name, got {other}")),
+        }
+    }
+
+    /// `{`, optionally after a `:`.
+    fn open(&mut self, line: usize) -> Result<(), String> {
+        match self.expect_next("'{'")? {
+            (_, Token::Open) => Ok(()),
+            (_, Token::Colon) => self.open(line),
+            (at, other) => Err(format!("line {at}: expected '{{' after the field of line {line}, got {other}")),
+        }
+    }
+
+    /// Whether the next token closes the current message (consumed if so).
+    fn close_next(&mut self) -> Result<bool, String> {
+        let token = self.expect_next("'}'")?;
+        if token.1 == Token::Close {
+            return Ok(true);
+        }
+        self.peeked = Some(token);
+        Ok(false)
+    }
+
+    /// `: "value"`.
+    fn string_field(&mut self, line: usize) -> Result<String, String> {
+        match (self.expect_next("':'")?, self.expect_next("a string")?) {
+            ((_, Token::Colon), (_, Token::Str(s))) => Ok(s),
+            (_, (at, other)) => {
+                Err(format!("line {at}: expected a quoted string for the field of line {line}, got {other}"))
+            }
+        }
+    }
+
+    /// A field's value: `: scalar`, `: "string"`, or a message `{ ... }`.
+    fn skip_value(&mut self) -> Result<(), String> {
+        let (line, token) = self.expect_next("a value")?;
+        let token = if token == Token::Colon { self.expect_next("a value")?.1 } else { token };
+        match token {
+            Token::Str(_) | Token::Scalar(_) | Token::Name(_) => Ok(()),
+            Token::Open => {
+                let mut depth = 1;
+                while depth > 0 {
+                    match self.expect_next("'}'")?.1 {
+                        Token::Open => depth += 1,
+                        Token::Close => depth -= 1,
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
+            other => Err(format!("line {line}: expected a value, got {other}")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tensorflow_servings_model_list() {
+        let text = r#"
+            # Two models, one with a version policy we do not apply.
+            model_config_list {
+              config {
+                name: 'toy'
+                base_path: "/models/toy"
+                model_platform: "tensorflow"
+                model_version_policy { specific { versions: 1 versions: 2 } }
+              }
+              config: { name: "mlp", base_path: "models/mlp" }
+            }
+        "#;
+        let models = parse(text).unwrap();
+        assert_eq!(
+            models,
+            [
+                ModelConfig { name: "toy".into(), base_path: "/models/toy".into() },
+                ModelConfig { name: "mlp".into(), base_path: "models/mlp".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_configs_say_where() {
+        for (text, says) in [
+            ("model_config_list { config { name: \"a\" } }", "line 1: a config needs a name and a base_path"),
+            (
+                "model_config_list {\n config { name: \"a\" base_path: \"/x\" }\n config { name: \"a\" base_path: \"/y\" } }",
+                "line 3: model \"a\" is configured twice",
+            ),
+            ("model_config_list {\n config { name: \"a\n\" } }", "line 2: unterminated string"),
+            (
+                "model_config_list { config { name: \"a\" base_path: \"/x\" model_platform: \"onnx\" } }",
+                "only \"tensorflow\"",
+            ),
+            ("model_config_list { config { name: 5 } }", "expected a quoted string"),
+            ("model_config_list { config { name: \"a\" base_path: \"/x\" }", "got the end of the file"),
+            ("model_config_list { }", "no model_config_list with a config"),
+            ("model_config_list { config { name: \"a/b\" base_path: \"/x\" } }", "without '/'"),
+            ("@", "unexpected character '@'"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(says), "{text:?}: {err}");
+        }
+    }
+}
