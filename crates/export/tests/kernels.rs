@@ -268,6 +268,25 @@ fn convolutions_and_pools_by_hand() {
 }
 
 #[test]
+fn run_time_shapes_tiles_and_strings() {
+    let x = Tensor::from(array![[1i64, -2, 3]]);
+    let shape = run(&op("Shape", 1, &[]), &[x.clone()]).unwrap();
+    assert_eq!(shape, Tensor::from(array![1i64, 3]));
+    let tiled = run(&op("TileBy", 2, &[]), &[x.clone(), Tensor::from(array![2i32, 1])]).unwrap();
+    assert_eq!(tiled, Tensor::from(array![[1i64, -2, 3], [1, -2, 3]]));
+    let err = run(&op("TileBy", 2, &[]), &[x.clone(), Tensor::from(array![-1i64, 1])]).unwrap_err();
+    assert!(err.contains(">= 0"), "{err}");
+    // As TensorFlow's tf.strings.as_string writes them.
+    let text = |t: Tensor| run(&op("AsString", 1, &[]), &[t]).unwrap().as_slice::<String>().unwrap().to_vec();
+    assert_eq!(text(x), ["1", "-2", "3"]);
+    assert_eq!(
+        text(f32s(&[5], &[1.5, -0.25, 1e10, f32::NAN, f32::INFINITY])),
+        ["1.500000", "-0.250000", "10000000000.000000", "nan", "inf"]
+    );
+    assert_eq!(text(Tensor::from(array![true, false])), ["true", "false"]);
+}
+
+#[test]
 fn bad_vocabularies_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::new("lookup", "VocabLookup", &["w"])

@@ -11,7 +11,9 @@ use crate::{Error, Result};
 pub struct LoadOptions {
     /// The tag set of the meta graph to serve (default `["serve"]`).
     pub tags: Vec<String>,
-    /// The signature to serve (default `serving_default`).
+    /// The signature to serve (default `serving_default`; a model without
+    /// one, such as a canned estimator exported with a raw receiver, serves
+    /// its first signature by key: [`Model::default_signature`]).
     pub signature: String,
     /// Verify every variable's crc32c at load (default: yes). Skipping it
     /// saves one pass over the weights' bytes; corruption then goes unnoticed.

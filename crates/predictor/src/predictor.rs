@@ -93,7 +93,13 @@ impl Predictor {
     /// As [`Predictor::from_saved_model`].
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Predictor> {
         let model = Arc::new(Model::load(dir, options)?);
-        Predictor::from_model(model, &options.signature)
+        let signature = match options.signature.as_str() {
+            export::DEFAULT_SIGNATURE if !model.signatures().contains_key(export::DEFAULT_SIGNATURE) => {
+                model.default_signature().unwrap_or(export::DEFAULT_SIGNATURE).to_owned()
+            }
+            named => named.to_owned(),
+        };
+        Predictor::from_model(model, &signature)
     }
 
     /// A predictor for `signature` of a model already loaded (no reload).

@@ -91,6 +91,16 @@ fn unbroadcast(g: Tensor, shape: &[usize]) -> std::result::Result<Tensor, String
     reshape(summed, shape)
 }
 
+/// Sums the gradient of a tile back onto the tiled input of shape `s`:
+/// output dim d is (t, i) with t < m_d, i < s_d, so reshape to
+/// [m0, s0, m1, s1, ...] and sum the m axes.
+fn untile(s: &[usize], multiples: &[usize], g: &Tensor) -> std::result::Result<Tensor, String> {
+    let interleaved: Vec<usize> = s.iter().zip(multiples).flat_map(|(&s, &m)| [m, s]).collect();
+    let axes = (0..s.len()).map(|d| 2 * d as i64).collect();
+    let g = reshape(g.clone(), &interleaved)?;
+    kernel(&Op::Reduce { op: ReduceOp::Sum, axes, keep_dims: false }, &[&g])
+}
+
 fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
     Ok(match op {
         Op::Placeholder { .. } | Op::Const { .. } | Op::Variable { .. } => vec![],
@@ -126,15 +136,12 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             }
             vec![Some(kernel(&Op::Transpose { perm: inverse }, &[g])?)]
         }
-        Op::Tile { multiples } => {
-            // Output dim d is (t, i) with t < m_d, i < s_d: reshape to
-            // [m0, s0, m1, s1, ...] and sum the m axes.
-            let s = x[0].shape();
-            let interleaved: Vec<usize> = s.iter().zip(multiples).flat_map(|(&s, &m)| [m, s]).collect();
-            let axes = (0..s.len()).map(|d| 2 * d as i64).collect();
-            let g = reshape(g.clone(), &interleaved)?;
-            vec![Some(kernel(&Op::Reduce { op: ReduceOp::Sum, axes, keep_dims: false }, &[&g])?)]
+        Op::Tile { multiples } => vec![Some(untile(x[0].shape(), multiples, g)?)],
+        Op::TileBy => {
+            let multiples: Vec<usize> = export::ops::indices(x[1])?.iter().map(|&m| m.max(0) as usize).collect();
+            vec![Some(untile(x[0].shape(), &multiples, g)?), None]
         }
+        Op::Shape | Op::AsString => vec![None],
         Op::Concat { axis } => {
             let axis_n = export::ops::normalize_axis(*axis, g.shape().len())?;
             let mut start = 0i64;

@@ -54,6 +54,25 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = dims(0).iter().zip(multiples).map(|(d, &m)| d.and_then(|d| d.checked_mul(m))).collect();
             ty(inputs[0].dtype, out)
         }
+        Op::TileBy => {
+            if !matches!(inputs[1].dtype, DataType::I32 | DataType::I64) || dims(1).len() != 1 {
+                return Err(format!(
+                    "multiples must be an i32 or i64 vector, got {} {}",
+                    inputs[1].dtype, inputs[1].shape
+                ));
+            }
+            if dims(1)[0].is_some_and(|r| r != dims(0).len()) {
+                return Err(format!("multiples {} for an input of rank {}", inputs[1].shape, dims(0).len()));
+            }
+            ty(inputs[0].dtype, vec![None; dims(0).len()])
+        }
+        Op::Shape => ty(DataType::I64, vec![Some(dims(0).len())]),
+        Op::AsString => {
+            if inputs[0].dtype == DataType::String {
+                return Err("the input is already a string".into());
+            }
+            ty(DataType::String, dims(0).clone())
+        }
         Op::Concat { axis } => {
             let rank = dims(0).len();
             let axis = normalize_axis(*axis, rank)?;

@@ -14,6 +14,8 @@
 //! | `Identity` | x | - | x |
 //! | `Reshape` | x | `shape` (ints, at most one `-1` inferred) | x's elements, row-major, in `shape` |
 //! | `Tile` | x | `multiples` (ints, one per dim, >= 0) | x repeated `multiples[i]` times along dim i |
+//! | `TileBy` | x, multiples (i32 or i64 `[rank]`, >= 0) | - | `Tile` with the multiples computed at run time (dims unknown until then) |
+//! | `Shape` | x (any) | - | i64 `[rank]`: x's dims at run time |
 //! | `ConcatV2` | x0, x1, ... (>= 1, same dtype and rank) | `axis` | the inputs joined along `axis`; other dims must be equal |
 //! | `ExpandDims` | x | `axis` in `[-rank-1, rank]` | x with a dim of size 1 inserted at `axis` |
 //! | `Squeeze` | x | `axes` (ints; empty: every dim of size 1) | x without those dims, which must be 1 |
@@ -34,6 +36,7 @@
 //! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
 //! | `Conv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, f]` (f32) | `strides`, `dilations` (2 ints each, height then width, >= 1; dilations optional), `padding` (`"SAME"` or `"VALID"`) | `[n, oh, ow, f]`: TensorFlow's NHWC `Conv2D` (a cross-correlation); `VALID` keeps windows inside the input, `SAME` gives `ceil(h / stride)` rows, padding with zeros evenly (the odd one after) |
 //! | `MaxPool`, `AvgPool` | x `[n, h, w, c]` (f32) | `ksize`, `strides` (2 ints each, >= 1), `padding` | `[n, oh, ow, c]`: the largest / mean element of each window, per channel; padding is never counted (a `SAME` window at the edge averages only what it covers) |
+//! | `AsString` | x (numeric or bool) | - | string of each element as TensorFlow's `AsString` writes it by default: integers in decimal, floats with 6 decimals (`1.500000`, `nan`, `inf`), bools `true`/`false` |
 //! | `L2Loss` | x (f32) | - | scalar `sum(x^2) / 2` |
 //! | `SoftmaxCrossEntropy` | logits `[n, k]`, labels `[n, k]` (f32) | - | `[n]`: `-sum(labels * log_softmax(logits))` per row |
 //!
@@ -73,6 +76,9 @@ pub const OP_NAMES: &[&str] = &[
     "Identity",
     "Reshape",
     "Tile",
+    "TileBy",
+    "Shape",
+    "AsString",
     "ConcatV2",
     "ExpandDims",
     "Squeeze",
@@ -240,6 +246,9 @@ pub enum Op {
     Tile {
         multiples: Vec<usize>,
     },
+    TileBy,
+    Shape,
+    AsString,
     Concat {
         axis: i64,
     },
@@ -335,6 +344,9 @@ impl Op {
                     .map_err(|_| node.error(format!("multiples {multiples:?} must be >= 0")))?;
                 Op::Tile { multiples }
             }
+            "TileBy" => Op::TileBy,
+            "Shape" => Op::Shape,
+            "AsString" => Op::AsString,
             "ConcatV2" => Op::Concat { axis: node.attr_int("axis")? },
             "ExpandDims" => Op::ExpandDims { axis: node.attr_int("axis")? },
             "Squeeze" => Op::Squeeze { axes: node.attr_ints("axes")?.to_vec() },
@@ -456,6 +468,9 @@ impl Op {
             Op::Identity => "Identity",
             Op::Reshape { .. } => "Reshape",
             Op::Tile { .. } => "Tile",
+            Op::TileBy => "TileBy",
+            Op::Shape => "Shape",
+            Op::AsString => "AsString",
             Op::Concat { .. } => "ConcatV2",
             Op::ExpandDims { .. } => "ExpandDims",
             Op::Squeeze { .. } => "Squeeze",
@@ -515,11 +530,14 @@ impl Op {
             | Op::Binary(_)
             | Op::Equal { .. }
             | Op::Gather { .. }
+            | Op::TileBy
             | Op::Conv2D(_)
             | Op::SoftmaxCrossEntropy => (2, 2),
             Op::Identity
             | Op::Reshape { .. }
             | Op::Tile { .. }
+            | Op::Shape
+            | Op::AsString
             | Op::ExpandDims { .. }
             | Op::Squeeze { .. }
             | Op::Transpose { .. }

@@ -117,6 +117,24 @@ pub(super) fn select<T: Element>(cond: &Tensor, a: &Tensor, b: &Tensor, out: &mu
     Ok(())
 }
 
+/// Each element as TensorFlow's `AsString` writes it with its default
+/// attributes (C's `%d`, `%f`, and `true`/`false`).
+pub(super) fn as_string(x: &Tensor, out: &mut Tensor) -> KResult {
+    fn float(v: f32) -> String {
+        if v.is_nan() { "nan".to_owned() } else { format!("{v:.6}") }
+    }
+    let shape = x.shape().to_vec();
+    let strings: Vec<String> = match x.dtype() {
+        DataType::F32 => slice::<f32>(x)?.iter().map(|&v| float(v)).collect(),
+        DataType::I64 => slice::<i64>(x)?.iter().map(i64::to_string).collect(),
+        DataType::I32 => slice::<i32>(x)?.iter().map(i32::to_string).collect(),
+        DataType::Bool => slice::<bool>(x)?.iter().map(bool::to_string).collect(),
+        DataType::String => return Err("the input is already a string".into()),
+    };
+    out.output_vec::<String>(&shape).extend(strings);
+    Ok(())
+}
+
 pub(super) fn unary(op: UnaryOp, x: &Tensor, out: &mut Tensor) -> KResult {
     let src = slice::<f32>(x)?;
     out.output_vec::<f32>(x.shape()).extend(src.iter().map(|&v| op.apply(v)));

@@ -73,6 +73,18 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         Op::StridedSlice(spec) => any!(x()?.dtype(), T => strided_slice::<T>(x()?, spec, out)),
         Op::Transpose { perm } => any!(x()?.dtype(), T => transpose::<T>(x()?, perm, out)),
         Op::Tile { multiples } => any!(x()?.dtype(), T => tile::<T>(x()?, multiples, out)),
+        Op::TileBy => {
+            let multiples = shape::indices(inputs.get(1).copied().ok_or("missing input 1")?)?;
+            let multiples = multiples.iter().map(|&m| usize::try_from(m)).collect::<Result<Vec<_>, _>>();
+            let multiples = multiples.map_err(|_| "multiples must be >= 0".to_owned())?;
+            any!(x()?.dtype(), T => tile::<T>(x()?, &multiples, out))
+        }
+        Op::Shape => {
+            let dims = out.output_vec::<i64>(&[x()?.shape().len()]);
+            dims.extend(x()?.shape().iter().map(|&d| d as i64));
+            Ok(())
+        }
+        Op::AsString => as_string(x()?, out),
         Op::Concat { axis } => any!(x()?.dtype(), T => concat::<T>(inputs, *axis, out)),
         Op::MatMul { transpose_a, transpose_b } => matmul(inputs[0], inputs[1], *transpose_a, *transpose_b, out),
         Op::BiasAdd => numeric!(x()?.dtype(), T => bias_add::<T>(inputs[0], inputs[1], out)),

@@ -59,6 +59,37 @@ impl<'a> Importer<'a> {
                 binary(self, "BiasAdd")?
             }
             "Add" | "AddV2" => binary(self, "Add")?,
+            "ZerosLike" | "OnesLike" => {
+                // A constant broadcast to x's shape by a select that takes
+                // it either way (Equal(x, x) is false for NaN).
+                let x = self.input(scope, node, 0)?;
+                let one = op == "OnesLike";
+                let value = match self.dtype_attr(node, "T")? {
+                    crate::DataType::F32 => Tensor::scalar(if one { 1.0f32 } else { 0.0 }),
+                    crate::DataType::I64 => Tensor::scalar(i64::from(one)),
+                    crate::DataType::I32 => Tensor::scalar(i32::from(one)),
+                    crate::DataType::Bool => Tensor::scalar(one),
+                    other => return Err(node_error(node, format!("{op} of {other} is not supported"))),
+                };
+                let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+                let c = self.emit_named(format!("{base}/value"), "Const", &[], vec![("value", Attr::Tensor(value))]);
+                let all = self.emit_named(format!("{base}/everywhere"), "Equal", &[x.clone(), x], vec![]);
+                self.emit(scope, node, "Select", &[all, c.clone(), c], vec![])
+            }
+            "AddN" => {
+                let n = Self::data_inputs(node).len();
+                let mut sum = self.input(scope, node, 0)?;
+                for i in 1..n {
+                    let x = self.input(scope, node, i)?;
+                    let name = format!("{}{}/add_{i}", self.scopes[scope].prefix, node.name);
+                    sum = if i + 1 == n {
+                        self.emit(scope, node, "Add", &[sum, x], vec![])
+                    } else {
+                        self.emit_named(name, "Add", &[sum, x], vec![])
+                    };
+                }
+                if n == 1 { self.emit(scope, node, "Identity", &[sum], vec![]) } else { sum }
+            }
             "Sub" => binary(self, "Sub")?,
             "Mul" => binary(self, "Mul")?,
             "RealDiv" | "Div" => binary(self, "Div")?,
@@ -113,8 +144,64 @@ impl<'a> Importer<'a> {
             | "Softplus" | "Elu" | "Selu" | "Erf" => unary(self, op)?,
             "Tile" => {
                 let x = self.input(scope, node, 0)?;
-                let multiples = self.ints(scope, node, 1)?;
-                self.emit(scope, node, "Tile", &[x], vec![("multiples", Attr::Ints(multiples))])
+                match self.ints(scope, node, 1) {
+                    Ok(multiples) => self.emit(scope, node, "Tile", &[x], vec![("multiples", Attr::Ints(multiples))]),
+                    // Multiples known only at run time (a batch size).
+                    Err(_) => {
+                        let multiples = self.input(scope, node, 1)?;
+                        self.emit(scope, node, "TileBy", &[x, multiples], vec![])
+                    }
+                }
+            }
+            "Shape" => {
+                // Reached only when a shape is needed at run time (folded otherwise).
+                let x = self.input(scope, node, 0)?;
+                let shape = self.emit(scope, node, "Shape", &[x], vec![]);
+                match self.dtype_attr(node, "out_type").unwrap_or(crate::DataType::I32) {
+                    crate::DataType::I64 => shape,
+                    to => self.emit_named(format!("{shape}/cast"), "Cast", &[shape], vec![("to", Attr::Type(to))]),
+                }
+            }
+            "Range" => {
+                // Bounds fixed in the graph (a class count): a constant.
+                let [start, limit, delta] = [0, 1, 2].map(|i| self.int(scope, node, i));
+                let (start, limit, delta) = (start?, limit?, delta?);
+                if delta == 0 || (limit - start).signum() * delta.signum() < 0 || (limit - start) / delta > 1 << 24 {
+                    return Err(node_error(
+                        node,
+                        format!("range({start}, {limit}, {delta}) is empty, endless or too long"),
+                    ));
+                }
+                let values: Vec<i64> = (0..)
+                    .map(|i| start + i * delta)
+                    .take_while(|&v| if delta > 0 { v < limit } else { v > limit })
+                    .collect();
+                let value = match self.dtype_attr(node, "Tidx").unwrap_or(crate::DataType::I32) {
+                    crate::DataType::I64 => Tensor::from_vec(vec![values.len()], values)?,
+                    crate::DataType::I32 => {
+                        let values: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+                        Tensor::from_vec(vec![values.len()], values)?
+                    }
+                    other => return Err(node_error(node, format!("a range of {other} is not supported"))),
+                };
+                self.emit(scope, node, "Const", &[], vec![("value", Attr::Tensor(value))])
+            }
+            "AsString" => {
+                let int = |key: &str, default: i64| match node.attr.get(key).and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::I(v)) => *v,
+                    _ => default,
+                };
+                let fill =
+                    matches!(node.attr.get("fill").and_then(|a| a.value.as_ref()), Some(AttrV::S(f)) if !f.is_empty());
+                if int("precision", -1) != -1
+                    || int("width", -1) != -1
+                    || fill
+                    || Self::flag(node, "scientific")
+                    || Self::flag(node, "shortest")
+                {
+                    return Err(node_error(node, "only AsString's default formatting is supported"));
+                }
+                unary(self, "AsString")?
             }
             "Reshape" => {
                 let x = self.input(scope, node, 0)?;
