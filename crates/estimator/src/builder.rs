@@ -311,6 +311,8 @@ unary_ops! {
     rsqrt => "Rsqrt",
     /// `ln(1 + e^x)`.
     softplus => "Softplus",
+    /// `!x` for bools.
+    logical_not => "LogicalNot",
     /// `x > 0 ? x : e^x - 1`.
     elu => "Elu",
     /// TensorFlow's scaled ELU.
@@ -344,6 +346,18 @@ binary_ops! {
     equal => "Equal",
     /// `a != b` elementwise, as bools (e.g. the mask of non-padding words).
     not_equal => "NotEqual",
+    /// `a < b` elementwise, as bools.
+    less => "Less",
+    /// `a <= b` elementwise, as bools.
+    less_equal => "LessEqual",
+    /// `a > b` elementwise, as bools (e.g. a decision threshold).
+    greater => "Greater",
+    /// `a >= b` elementwise, as bools.
+    greater_equal => "GreaterEqual",
+    /// `a && b` elementwise, for bools.
+    logical_and => "LogicalAnd",
+    /// `a || b` elementwise, for bools.
+    logical_or => "LogicalOr",
     /// Per-row `-sum(labels * log_softmax(logits))`, arguments (logits, labels).
     softmax_cross_entropy_with_logits => "SoftmaxCrossEntropy",
 }

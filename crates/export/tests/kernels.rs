@@ -268,6 +268,25 @@ fn convolutions_and_pools_by_hand() {
 }
 
 #[test]
+fn comparisons_and_logic() {
+    let a = f32s(&[2, 2], &[1., 2., f32::NAN, 4.]);
+    let b = Tensor::scalar(2.0f32);
+    let bools = |t: Tensor| t.as_slice::<bool>().unwrap().to_vec();
+    let cmp = |name: &str| bools(run(&op(name, 2, &[]), &[a.clone(), b.clone()]).unwrap());
+    assert_eq!(cmp("Less"), [true, false, false, false]);
+    assert_eq!(cmp("LessEqual"), [true, true, false, false]);
+    assert_eq!(cmp("Greater"), [false, false, false, true]);
+    assert_eq!(cmp("GreaterEqual"), [false, true, false, true]);
+    let p = Tensor::from(array![[true, false], [true, true]]);
+    let q = Tensor::from(array![true, false]);
+    assert_eq!(bools(run(&op("LogicalAnd", 2, &[]), &[p.clone(), q.clone()]).unwrap()), [true, false, true, false]);
+    assert_eq!(bools(run(&op("LogicalOr", 2, &[]), &[p.clone(), q]).unwrap()), [true, false, true, true]);
+    assert_eq!(bools(run(&op("LogicalNot", 1, &[]), &[p]).unwrap()), [false, true, false, false]);
+    let err = run(&op("Less", 2, &[]), &[Tensor::from(array![true]), Tensor::from(array![false])]).unwrap_err();
+    assert!(err.contains("numeric"), "{err}");
+}
+
+#[test]
 fn run_time_shapes_tiles_and_strings() {
     let x = Tensor::from(array![[1i64, -2, 3]]);
     let shape = run(&op("Shape", 1, &[]), &[x.clone()]).unwrap();

@@ -109,7 +109,8 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
         Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } | Op::HashBucket { .. } => vec![None],
-        Op::Equal { .. } => vec![None, None],
+        Op::Equal { .. } | Op::Compare(_) | Op::Logical { .. } => vec![None, None],
+        Op::LogicalNot => vec![None],
         Op::Select if x[1].dtype() == DataType::F32 => {
             // The gradient goes to the input each element was taken from.
             let zero = Tensor::scalar(0.0f32);

@@ -158,6 +158,21 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 .ok_or_else(|| format!("shapes {} and {} do not broadcast", inputs[0].shape, inputs[1].shape))?;
             ty(inputs[0].dtype, out)
         }
+        Op::Compare(_) | Op::Logical { .. } => {
+            if matches!(op, Op::Logical { .. }) {
+                expect_dtype(inputs, 0, DataType::Bool)?;
+                expect_dtype(inputs, 1, DataType::Bool)?;
+            } else {
+                same_numeric(inputs)?;
+            }
+            let out = broadcast_dims(dims(0), dims(1))
+                .ok_or_else(|| format!("shapes {} and {} do not broadcast", inputs[0].shape, inputs[1].shape))?;
+            ty(DataType::Bool, out)
+        }
+        Op::LogicalNot => {
+            expect_dtype(inputs, 0, DataType::Bool)?;
+            Ok(inputs[0].clone())
+        }
         Op::Equal { .. } => {
             if inputs[1].dtype != inputs[0].dtype {
                 return Err(format!("input 1 is {}, input 0 is {}", inputs[1].dtype, inputs[0].dtype));

@@ -26,6 +26,9 @@
 //! | `Transpose` | x | `perm` (ints, a permutation of the dims) | output dim i is input dim `perm[i]` |
 //! | `Relu`, `Tanh`, `Sigmoid`, `Square`, `Neg`, `Abs`, `Exp`, `Log`, `Sqrt`, `Rsqrt`, `Softplus`, `Elu`, `Selu`, `Erf` | x (f32) | - | elementwise `max(x, 0)`, `tanh x`, `1 / (1 + e^-x)`, `x*x`, `-x`, `abs x`, `e^x`, `ln x`, `sqrt x`, `1 / sqrt x`, `ln(1 + e^x)`, `x > 0 ? x : e^x - 1`, `1.0507 * (x > 0 ? x : 1.6733 * (e^x - 1))` (TensorFlow's constants), the error function (IEEE: NaN outside the domain) |
 //! | `Equal`, `NotEqual` | a, b (same dtype, any) | - | bool, elementwise `a == b` / `a != b`, broadcasting (strings compare bytewise; NaN is unequal to everything) |
+//! | `Less`, `LessEqual`, `Greater`, `GreaterEqual` | a, b (same numeric dtype) | - | bool, elementwise `a < b`, `a <= b`, `a > b`, `a >= b`, broadcasting (false where either is NaN) |
+//! | `LogicalAnd`, `LogicalOr` | a, b (bool) | - | bool, elementwise, broadcasting |
+//! | `LogicalNot` | x (bool) | - | bool, elementwise |
 //! | `Softmax` | x (f32, rank >= 1) | - | `e^(x - max) / sum e^(x - max)` along the last dim |
 //! | `ArgMax` | x (numeric, rank >= 1) | `axis` | i64 index of the largest element along `axis` (first one on ties); the axis is removed |
 //! | `ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin` | x (numeric) | `axes` (ints; empty: all), `keep_dims` (bool, optional) | sum / mean / max / min over `axes`; integer mean truncates; max and min of an empty axis are the dtype's lowest / highest value |
@@ -110,6 +113,13 @@ pub const OP_NAMES: &[&str] = &[
     "Transpose",
     "Equal",
     "NotEqual",
+    "Less",
+    "LessEqual",
+    "Greater",
+    "GreaterEqual",
+    "LogicalAnd",
+    "LogicalOr",
+    "LogicalNot",
     "Softmax",
     "ArgMax",
     "ReduceSum",
@@ -210,6 +220,32 @@ impl UnaryOp {
     }
 }
 
+/// Elementwise order comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `a < b`
+    Less,
+    /// `a <= b`
+    LessEqual,
+    /// `a > b`
+    Greater,
+    /// `a >= b`
+    GreaterEqual,
+}
+
+impl CompareOp {
+    /// The comparison of two values (false when they are unordered: NaN).
+    #[inline]
+    pub fn apply<T: PartialOrd>(self, a: &T, b: &T) -> bool {
+        match self {
+            CompareOp::Less => a < b,
+            CompareOp::LessEqual => a <= b,
+            CompareOp::Greater => a > b,
+            CompareOp::GreaterEqual => a >= b,
+        }
+    }
+}
+
 /// Reductions over axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReduceOp {
@@ -273,6 +309,12 @@ pub enum Op {
     Equal {
         negate: bool,
     },
+    Compare(CompareOp),
+    /// `LogicalAnd` (`and: true`) or `LogicalOr`.
+    Logical {
+        and: bool,
+    },
+    LogicalNot,
     Softmax,
     ArgMax {
         axis: i64,
@@ -396,6 +438,13 @@ impl Op {
             }
             "Equal" => Op::Equal { negate: false },
             "NotEqual" => Op::Equal { negate: true },
+            "Less" => Op::Compare(CompareOp::Less),
+            "LessEqual" => Op::Compare(CompareOp::LessEqual),
+            "Greater" => Op::Compare(CompareOp::Greater),
+            "GreaterEqual" => Op::Compare(CompareOp::GreaterEqual),
+            "LogicalAnd" => Op::Logical { and: true },
+            "LogicalOr" => Op::Logical { and: false },
+            "LogicalNot" => Op::LogicalNot,
             "Softmax" => Op::Softmax,
             "ArgMax" => Op::ArgMax { axis: node.attr_int("axis")? },
             "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" => Op::Reduce {
@@ -500,6 +549,13 @@ impl Op {
             Op::Transpose { .. } => "Transpose",
             Op::Equal { negate: false } => "Equal",
             Op::Equal { negate: true } => "NotEqual",
+            Op::Compare(CompareOp::Less) => "Less",
+            Op::Compare(CompareOp::LessEqual) => "LessEqual",
+            Op::Compare(CompareOp::Greater) => "Greater",
+            Op::Compare(CompareOp::GreaterEqual) => "GreaterEqual",
+            Op::Logical { and: true } => "LogicalAnd",
+            Op::Logical { and: false } => "LogicalOr",
+            Op::LogicalNot => "LogicalNot",
             Op::Softmax => "Softmax",
             Op::ArgMax { .. } => "ArgMax",
             Op::Reduce { op: ReduceOp::Sum, .. } => "ReduceSum",
@@ -529,6 +585,8 @@ impl Op {
             | Op::BiasAdd
             | Op::Binary(_)
             | Op::Equal { .. }
+            | Op::Compare(_)
+            | Op::Logical { .. }
             | Op::Gather { .. }
             | Op::TileBy
             | Op::Conv2D(_)
@@ -538,6 +596,7 @@ impl Op {
             | Op::Tile { .. }
             | Op::Shape
             | Op::AsString
+            | Op::LogicalNot
             | Op::ExpandDims { .. }
             | Op::Squeeze { .. }
             | Op::Transpose { .. }

@@ -90,6 +90,19 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         Op::BiasAdd => numeric!(x()?.dtype(), T => bias_add::<T>(inputs[0], inputs[1], out)),
         Op::Binary(b) => numeric!(x()?.dtype(), T => binary::<T>(*b, inputs[0], inputs[1], out)),
         Op::Unary(u) => unary(*u, x()?, out),
+        Op::Compare(c) => {
+            let c = *c;
+            numeric!(x()?.dtype(), T => broadcast_zip::<T, bool>(inputs[0], inputs[1], |a, b| c.apply(a, b), out))
+        }
+        Op::Logical { and } => {
+            let and = *and;
+            broadcast_zip::<bool, bool>(inputs[0], inputs[1], |&a, &b| if and { a && b } else { a || b }, out)
+        }
+        Op::LogicalNot => {
+            let dst = out.output_vec::<bool>(x()?.shape());
+            dst.extend(slice::<bool>(x()?)?.iter().map(|b| !b));
+            Ok(())
+        }
         Op::Equal { negate } => {
             let negate = *negate;
             any!(x()?.dtype(), T => broadcast_zip::<T, bool>(inputs[0], inputs[1], |a, b| (a == b) != negate, out))

@@ -93,7 +93,9 @@ impl<'a> Importer<'a> {
             "Sub" => binary(self, "Sub")?,
             "Mul" => binary(self, "Mul")?,
             "RealDiv" | "Div" => binary(self, "Div")?,
-            "Equal" | "NotEqual" | "Maximum" | "Minimum" => binary(self, op)?,
+            "Equal" | "NotEqual" | "Maximum" | "Minimum" | "Less" | "LessEqual" | "Greater" | "GreaterEqual"
+            | "LogicalAnd" | "LogicalOr" => binary(self, op)?,
+            "LogicalNot" => unary(self, op)?,
             "SquaredDifference" => {
                 let d = binary(self, "Sub")?;
                 let base = format!("{d}/square");
