@@ -196,3 +196,64 @@ fn outputs_that_are_inputs_or_constants_come_back_from_every_call_path() {
     assert_eq!(out["echo"], x);
     assert_eq!(out["answer"], Tensor::scalar(42.0f32));
 }
+
+/// An image model of fused convolutions (SAME with dilation, VALID with
+/// uneven strides, with and without bias and ReLU) and pools, seeded.
+fn cnn(base: &Path) -> std::path::PathBuf {
+    let (mut model, _) = mlp(&[4, 2], 1);
+    let meta = &mut model.meta_graphs[0];
+    let var = |name: &str, shape: &[usize]| {
+        Node::new(name, "Variable", &[])
+            .with("dtype", Attr::Type(DataType::F32))
+            .with("shape", Attr::Shape(Shape::known(shape)))
+    };
+    let ints = |v: &[i64]| Attr::Ints(v.to_vec());
+    let conv = |name: &str, x: &str, f: &str, strides: &[i64], dilations: &[i64], padding: &str| {
+        Node::new(name, "Conv2D", &[x, f])
+            .with("strides", ints(strides))
+            .with("dilations", ints(dilations))
+            .with("padding", Attr::Str(padding.into()))
+    };
+    meta.graph.nodes = vec![
+        Node::new("image", "Placeholder", &[])
+            .with("dtype", Attr::Type(DataType::F32))
+            .with("shape", Attr::Shape(Shape(vec![None, Some(9), Some(8), Some(3)]))),
+        var("f1", &[3, 3, 3, 5]),
+        var("b1", &[5]),
+        var("f2", &[2, 3, 5, 4]),
+        conv("conv1", "image", "f1", &[1, 1], &[2, 1], "SAME"),
+        Node::new("bias1", "BiasAdd", &["conv1", "b1"]),
+        Node::new("relu1", "Relu", &["bias1"]),
+        Node::new("pool", "MaxPool", &["relu1"])
+            .with("ksize", ints(&[2, 2]))
+            .with("strides", ints(&[2, 2]))
+            .with("padding", Attr::Str("SAME".into())),
+        conv("conv2", "pool", "f2", &[2, 1], &[1, 1], "VALID"),
+        Node::new("features", "AvgPool", &["conv2"])
+            .with("ksize", ints(&[2, 2]))
+            .with("strides", ints(&[1, 1]))
+            .with("padding", Attr::Str("SAME".into())),
+    ];
+    let info = |name: &str| TensorInfo { name: name.into(), dtype: DataType::F32, shape: Shape(vec![None; 4]) };
+    let signature = meta.signatures.get_mut("serving_default").unwrap();
+    signature.inputs = [("image".to_owned(), info("image:0"))].into();
+    signature.outputs = [("features".to_owned(), info("features:0"))].into();
+    let uniform = |name: &str, shape: &[usize]| {
+        (name.to_owned(), estimator::Initializer::Uniform { min: -1.0, max: 1.0 }.value(name, DataType::F32, shape, 5))
+    };
+    let weights = [uniform("f1", &[3, 3, 3, 5]), uniform("b1", &[5]), uniform("f2", &[2, 3, 5, 4])];
+    let refs: Vec<(&str, &Tensor)> = weights.iter().map(|(n, t)| (n.as_str(), t)).collect();
+    export::write_artifact(base, &model, &refs, &Assets::new()).unwrap()
+}
+
+#[test]
+fn convolutions_match_the_reference() {
+    let base = tempfile::tempdir().unwrap();
+    let version = cnn(base.path());
+    // Conv + BiasAdd + Relu fused, the pool, the second convolution, the pool.
+    assert_eq!(Predictor::from_saved_model(&version).unwrap().plan_len(), 4);
+    for batch in [1, 3] {
+        let image: Vec<f32> = (0..batch * 9 * 8 * 3).map(|i| ((i * 7919) % 23) as f32 / 11.0 - 1.0).collect();
+        assert_close(&version, &[("image", Tensor::from_vec(vec![batch, 9, 8, 3], image).unwrap())], 1e-5);
+    }
+}

@@ -8,9 +8,10 @@
 //!
 //! The report lands in `target/criterion/report/index.html`.
 
+mod cnn;
 mod mlp;
 mod tensorflow;
 mod text;
 mod toy;
 
-criterion::criterion_main!(toy::benches, mlp::benches, text::benches, tensorflow::benches);
+criterion::criterion_main!(toy::benches, mlp::benches, cnn::benches, text::benches, tensorflow::benches);

@@ -8,7 +8,7 @@ use export::ops::{BinaryOp, UnaryOp};
 use export::{DataType, Op, Shape, Tensor, TypedGraph};
 
 use crate::Result;
-use crate::kernel::{Dense, Kernel};
+use crate::kernel::{Conv, Dense, Kernel, Scratch};
 use crate::model::Model;
 
 /// Where a value lives during a call.
@@ -61,8 +61,8 @@ pub(crate) struct Plan {
 #[derive(Debug)]
 pub(crate) struct State {
     pub slots: Vec<Tensor>,
-    /// Spare room a step may use during its run (partial sums).
-    pub scratch: Vec<f32>,
+    /// Spare room a step may use during its run.
+    pub scratch: Scratch,
 }
 
 impl Plan {
@@ -177,6 +177,8 @@ impl Plan {
         let threads = self.threads;
         let nodes = graph.nodes();
         let op = &nodes[i].op;
+        // The weights as a `[k, n]` matrix, and for a convolution its window.
+        let mut window = None;
         let weights = match (op, args.as_slice()) {
             (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)]) => {
                 let w = &self.consts[*w];
@@ -186,6 +188,14 @@ impl Plan {
                     None => w,
                 }
             }
+            (Op::Conv2D(sliding), [_, Value::Const(f)]) => match self.consts[*f].shape() {
+                // The HWIO filter is already the `[kh * kw * c, f]` matrix.
+                &[kh, kw, c, n] if self.consts[*f].dtype() == DataType::F32 => {
+                    window = Some((*sliding, [kh, kw]));
+                    self.consts[*f].clone().reshape(&[kh * kw * c, n]).ok()
+                }
+                _ => None,
+            },
             _ => None,
         };
         let Some(weights) = weights else {
@@ -217,7 +227,12 @@ impl Plan {
             activation = Some(u);
             absorbed.push(c);
         }
-        (Kernel::Dense(Dense { weights, bias, activation, threads }), SmallVec::from_slice(&args[..1]), absorbed)
+        let dense = Dense { weights, bias, activation, threads };
+        let kernel = match window {
+            Some((sliding, ksize)) => Kernel::Conv(Conv { sliding, ksize, dense }),
+            None => Kernel::Dense(dense),
+        };
+        (kernel, SmallVec::from_slice(&args[..1]), absorbed)
     }
 
     /// The tensor behind `v` during a call.
@@ -233,7 +248,7 @@ impl Plan {
     pub fn new_state(&self, graph: &TypedGraph) -> State {
         State {
             slots: self.steps.iter().map(|s| Tensor::empty(graph.nodes()[s.node].ty.dtype)).collect(),
-            scratch: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 

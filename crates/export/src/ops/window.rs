@@ -22,6 +22,7 @@ impl Sliding {
     /// The output size and the padding before the input along spatial dim
     /// `d` (0: height, 1: width) for a window of `size` taps (>= 1) over
     /// `input` elements.
+    #[inline]
     pub fn output(&self, d: usize, input: usize, size: usize) -> (usize, usize) {
         let (stride, dilation) = (self.strides[d].max(1), self.dilations[d].max(1));
         let span = (size.max(1) - 1) * dilation + 1;
@@ -38,6 +39,7 @@ impl Sliding {
 
     /// The input index of tap `k` of the window at output position `o`
     /// along dim `d`, or `None` in the padding.
+    #[inline]
     fn tap(&self, d: usize, o: usize, k: usize, pad: usize, input: usize) -> Option<usize> {
         (o * self.strides[d] + k * self.dilations[d]).checked_sub(pad).filter(|&i| i < input)
     }
@@ -52,6 +54,7 @@ impl Sliding {
     /// pixel in order: `out_pixel` indexes `[n, oh, ow]`, `tap` `[kh, kw]`
     /// and `in_pixel` `[n, h, w]`, row-major. The one walk that the kernels
     /// and their gradients share.
+    #[inline]
     pub fn for_each_tap(
         &self,
         [n, h, w]: [usize; 3],

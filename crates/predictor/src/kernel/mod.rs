@@ -1,11 +1,12 @@
-//! What a plan step runs: an op's reference kernel from `export`, or a fused
+//! What a plan step runs: an op's reference kernel from `export`, a fused
 //! dense layer (`MatMul` + `BiasAdd` + activation) whose weights were laid
-//! out once at load.
+//! out once at load, or a fused convolution: the image's patches gathered
+//! into rows, then the same dense layer over the filter seen as a matrix.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use export::ops::UnaryOp;
+use export::ops::{Sliding, UnaryOp};
 use export::{Op, Tensor};
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
@@ -37,6 +38,26 @@ pub(crate) enum Kernel {
     Op(Op),
     /// `activation(x @ weights + bias)`.
     Dense(Dense),
+    /// `activation(conv2d(x, filter) + bias)`.
+    Conv(Conv),
+}
+
+/// A thread's spare buffers, kept between calls.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Partial sums of a dense layer split over `k`.
+    partial: Vec<f32>,
+    /// A convolution's patches, one row per output pixel.
+    patches: Vec<f32>,
+}
+
+/// A fused NHWC convolution: `dense.weights` is the `[kh, kw, c, f]` filter
+/// seen as the `[kh * kw * c, f]` matrix it is in memory.
+#[derive(Debug)]
+pub(crate) struct Conv {
+    pub sliding: Sliding,
+    pub ksize: [usize; 2],
+    pub dense: Dense,
 }
 
 /// A fused dense layer. `weights` is `[k, n]` row-major f32 (transposed at
@@ -51,28 +72,66 @@ pub(crate) struct Dense {
 }
 
 impl Kernel {
-    /// Computes the step into `out`; `scratch` is the calling thread's
-    /// spare buffer (for partial sums), kept between calls.
-    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Vec<f32>) -> Result<(), String> {
+    /// Computes the step into `out`, with the calling thread's `scratch`.
+    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Scratch) -> Result<(), String> {
         match self {
             Kernel::Op(op) => op.eval(inputs, out),
-            Kernel::Dense(dense) => dense.run(inputs[0], out, scratch),
+            Kernel::Dense(dense) => {
+                let &[m, k] = inputs[0].shape() else {
+                    return Err(format!("expected a matrix input, got shape {:?}", inputs[0].shape()));
+                };
+                let xs = inputs[0].as_slice::<f32>().map_err(|e| e.to_string())?;
+                let n = dense.weights.shape().get(1).copied().unwrap_or(0);
+                dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial)
+            }
+            Kernel::Conv(conv) => conv.run(inputs[0], out, scratch),
         }
     }
 }
 
+impl Conv {
+    fn run(&self, x: &Tensor, out: &mut Tensor, scratch: &mut Scratch) -> Result<(), String> {
+        let &[n, h, w, c] = x.shape() else {
+            return Err(format!("expected an image [n, h, w, c], got shape {:?}", x.shape()));
+        };
+        let [kh, kw] = self.ksize;
+        let [oh, ow] = self.sliding.output_dims([h, w], self.ksize);
+        let f = self.dense.weights.shape().get(1).copied().unwrap_or(0);
+        let (m, k) = (n * oh * ow, kh * kw * c);
+        let len = m.checked_mul(k).filter(|&l| l <= export::ops::MAX_ELEMENTS);
+        let len = len.ok_or_else(|| format!("the patches of a {:?} image are over the element limit", x.shape()))?;
+        let xs = x.as_slice::<f32>().map_err(|e| e.to_string())?;
+        // One row of `k` per output pixel, zeros where a tap falls in the padding.
+        let patches = &mut scratch.patches;
+        patches.clear();
+        patches.resize(len, 0.0);
+        self.sliding.for_each_tap([n, h, w], self.ksize, |o, t, i| {
+            patches[o * k + t * c..][..c].copy_from_slice(&xs[i * c..][..c]);
+        });
+        self.dense.apply(patches, [m, k], out, &[n, oh, ow, f], &mut scratch.partial)
+    }
+}
+
 impl Dense {
-    fn run(&self, x: &Tensor, out: &mut Tensor, scratch: &mut Vec<f32>) -> Result<(), String> {
-        let (&[m, k], &[wk, n]) = (x.shape(), self.weights.shape()) else {
-            return Err(format!("expected a matrix input, got shape {:?}", x.shape()));
+    /// `out = activation(xs @ weights + bias)` for the `[m, k]` rows of
+    /// `xs`, `out` taking `shape` (`m * n` elements).
+    fn apply(
+        &self,
+        xs: &[f32],
+        [m, k]: [usize; 2],
+        out: &mut Tensor,
+        shape: &[usize],
+        scratch: &mut Vec<f32>,
+    ) -> Result<(), String> {
+        let &[wk, n] = self.weights.shape() else {
+            return Err(format!("expected matrix weights, got shape {:?}", self.weights.shape()));
         };
         if k != wk {
             return Err(format!("input has {k} columns, the weights {wk} rows"));
         }
-        let xs = x.as_slice::<f32>().map_err(|e| e.to_string())?;
         let w = self.weights.as_slice::<f32>().map_err(|e| e.to_string())?;
         let bias = self.bias.as_ref().map(|b| b.as_slice::<f32>()).transpose().map_err(|e| e.to_string())?;
-        let dst = out.output_slice::<f32>(&[m, n]);
+        let dst = out.output_slice::<f32>(shape);
         if xs.len() != m * k || w.len() != k * n || dst.len() != m * n || bias.is_some_and(|b| b.len() != n) {
             return Err(format!("buffers do not match [{m}, {k}] @ [{k}, {n}]"));
         }
