@@ -56,20 +56,7 @@ pub fn import(dir: &Path, bytes: &[u8]) -> Result<(SavedModel, BTreeMap<String, 
     let mut variables = BTreeMap::new();
     for meta in &proto.meta_graphs {
         let graph = meta.graph_def.as_ref().ok_or_else(|| Error::malformed(&path, "a meta graph has no graph"))?;
-        let assets = dir.join(crate::ASSETS_DIR);
-        // The importer follows inputs recursively, up to `MAX_DEPTH` nodes
-        // along one path: it runs on a thread whose stack has room for that
-        // (reserved, touched only as deep as the graph goes), whatever the
-        // caller's stack.
-        let (meta_graph, vars) = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("tensorflow-import".into())
-                .stack_size(import::STACK_BYTES)
-                .spawn_scoped(s, || import::Importer::new(graph, &bundle, assets).import(meta))
-                .map_err(Error::io("starting the import thread for", &path))?
-                .join()
-                .map_err(|_| Error::malformed(&path, "the importer panicked"))?
-        })?;
+        let (meta_graph, vars) = import::Importer::new(graph, &bundle, dir.join(crate::ASSETS_DIR)).import(meta)?;
         meta_graphs.push(meta_graph);
         variables.extend(vars);
     }

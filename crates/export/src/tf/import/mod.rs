@@ -49,9 +49,11 @@ pub(crate) struct Importer<'a> {
 /// deep), and a hostile chain must not overflow the stack.
 const MAX_DEPTH: usize = 10_000;
 
-/// The import thread's stack: room for [`MAX_DEPTH`] levels of recursion
-/// with unoptimised frames (a few KB each).
-pub(super) const STACK_BYTES: usize = 512 << 20;
+/// The importer follows inputs recursively: when the stack left is below
+/// this, the next levels run on a fresh segment of [`STACK_SEGMENT`] bytes
+/// (whatever the caller's stack, [`MAX_DEPTH`] levels fit).
+const STACK_RED_ZONE: usize = 256 << 10;
+const STACK_SEGMENT: usize = 4 << 20;
 
 /// An error about TensorFlow node `node`.
 fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {
@@ -187,7 +189,7 @@ impl<'a> Importer<'a> {
         if self.visiting.len() > MAX_DEPTH {
             return Err(node_error(node, format!("the graph is deeper than {MAX_DEPTH} nodes along one path")));
         }
-        let name = self.convert(scope, node, index);
+        let name = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.convert(scope, node, index));
         self.visiting.remove(&key);
         let name = name?;
         self.memo.insert(key, name.clone());
