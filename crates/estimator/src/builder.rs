@@ -530,6 +530,16 @@ impl GraphBuilder {
         self.op(op, &[x], attrs)
     }
 
+    /// `tf.einsum(equation, a, b)` for two operands, e.g. `"abc,cde->abde"`
+    /// (the projections and attention products of multi-head attention).
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an equation that is malformed or uses `...`, or
+    /// shapes that disagree with it.
+    pub fn einsum(&mut self, equation: &str, a: Output, b: Output) -> Result<Output> {
+        self.op("Einsum", &[a, b], vec![("equation", Attr::Str(equation.into()))])
+    }
+
     /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).
     ///
     /// # Errors

@@ -87,6 +87,16 @@ fn select_sends_each_gradient_where_its_element_went() {
 }
 
 #[test]
+fn einsums_of_multi_head_attention() {
+    // Keras MultiHeadAttention's four equations, and one with a label summed alone.
+    check(&[&[2, 3, 4], &[4, 2, 3]], |g, v| g.einsum("abc,cde->abde", v[0], v[1]));
+    check(&[&[2, 5, 2, 3], &[2, 4, 2, 3]], |g, v| g.einsum("aecd,abcd->acbe", v[0], v[1]));
+    check(&[&[2, 2, 4, 5], &[2, 5, 2, 3]], |g, v| g.einsum("acbe,aecd->abcd", v[0], v[1]));
+    check(&[&[2, 3, 2, 3], &[2, 3, 4]], |g, v| g.einsum("abcd,cde->abe", v[0], v[1]));
+    check(&[&[3, 4], &[4, 2]], |g, v| g.einsum("ij,jk->ki", v[0], v[1]));
+}
+
+#[test]
 fn convolutions_and_pools() {
     let slide = |strides, dilations, same| Sliding { strides, dilations, same };
     // SAME, stride 1, two channels in, three out.

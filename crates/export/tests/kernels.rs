@@ -268,6 +268,26 @@ fn convolutions_and_pools_by_hand() {
 }
 
 #[test]
+fn einsum_as_numpy_does() {
+    let einsum = |eq: &str, a: Tensor, b: Tensor| run(&op("Einsum", 2, &[("equation", Attr::Str(eq.into()))]), &[a, b]);
+    let a = f32s(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
+    let b = f32s(&[3, 2], &[1., 0., 0., 1., 1., 1.]);
+    // A matrix product, its transpose, and sums of labels one input has alone.
+    assert_eq!(einsum("ij,jk->ik", a.clone(), b.clone()).unwrap(), f32s(&[2, 2], &[4., 5., 10., 11.]));
+    assert_eq!(einsum("ij,jk->ki", a.clone(), b.clone()).unwrap(), f32s(&[2, 2], &[4., 10., 5., 11.]));
+    assert_eq!(einsum("ij,kl->i", a.clone(), b.clone()).unwrap(), f32s(&[2], &[24., 60.]));
+    // A batch label shared by all three: row-wise dot products.
+    assert_eq!(einsum("bi,bi->b", a.clone(), a.clone()).unwrap(), f32s(&[2], &[14., 77.]));
+    let err = einsum("ij,jk->ik", a.clone(), a.clone()).unwrap_err();
+    assert!(err.contains("label 'j' is 3") && err.contains("and 2"), "{err}");
+    for (eq, says) in [("...ij,jk->ik", "\"...\""), ("ii,jk->ik", "repeated"), ("ij,jk->iz", "no input"), ("ij->i", "two operands")] {
+        let node = Node::new("e", "Einsum", &["a", "b"]).with("equation", Attr::Str(eq.into()));
+        let err = Op::parse(&node, &Assets::new()).unwrap_err().to_string();
+        assert!(err.contains(says), "{eq}: {err}");
+    }
+}
+
+#[test]
 fn comparisons_and_logic() {
     let a = f32s(&[2, 2], &[1., 2., f32::NAN, 4.]);
     let b = Tensor::scalar(2.0f32);

@@ -266,6 +266,16 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(d)]
         }
         Op::L2Loss => vec![Some(kernel(&Op::Binary(BinaryOp::Mul), &[x[0], g])?)],
+        Op::Einsum(eq) => {
+            // d/da = einsum(out, b -> a), d/db = einsum(a, out -> b).
+            let (ga, gb) = (eq.gradient_a(), eq.gradient_b());
+            let (Some(ga), Some(gb)) = (ga, gb) else {
+                return Err(format!("no gradient for {}: an input has a label summed away alone", eq.text()));
+            };
+            let da = kernel(&Op::Einsum(std::sync::Arc::new(ga)), &[g, x[1]])?;
+            let db = kernel(&Op::Einsum(std::sync::Arc::new(gb)), &[x[0], g])?;
+            vec![Some(da), Some(db)]
+        }
         Op::Conv2D(sliding) => conv::conv2d(x[0], x[1], g, sliding)?.map(Some).to_vec(),
         Op::Pool { max, ksize, sliding } => vec![Some(conv::pool(x[0], y, g, *max, *ksize, sliding)?)],
         Op::SoftmaxCrossEntropy => {

@@ -144,6 +144,34 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 .ok_or_else(|| format!("inner dimensions disagree: {} @ {}", inputs[0].shape, inputs[1].shape))?;
             ty(DataType::F32, vec![m, n])
         }
+        Op::Einsum(eq) => {
+            expect_dtype(inputs, 0, DataType::F32)?;
+            expect_dtype(inputs, 1, DataType::F32)?;
+            let mut sizes: std::collections::BTreeMap<u8, Option<usize>> = Default::default();
+            for (i, labels) in [&eq.a, &eq.b].into_iter().enumerate() {
+                if labels.len() != dims(i).len() {
+                    return Err(format!(
+                        "input {i} is {}, the equation {} gives it {} dims",
+                        inputs[i].shape,
+                        eq.text(),
+                        labels.len()
+                    ));
+                }
+                for (&l, &d) in labels.iter().zip(dims(i)) {
+                    let known = sizes.entry(l).or_insert(d);
+                    *known = unify(*known, d).ok_or_else(|| {
+                        format!(
+                            "label {:?} of {} is {} and {}",
+                            char::from(l),
+                            eq.text(),
+                            inputs[0].shape,
+                            inputs[1].shape
+                        )
+                    })?;
+                }
+            }
+            ty(DataType::F32, eq.out.iter().map(|l| sizes.get(l).copied().flatten()).collect())
+        }
         Op::BiasAdd => {
             same_numeric(inputs)?;
             let (x, b) = (dims(0), dims(1));

@@ -21,6 +21,7 @@
 //! | `Squeeze` | x | `axes` (ints; empty: every dim of size 1) | x without those dims, which must be 1 |
 //! | `StridedSlice` | x | `begin`, `end`, `strides` (ints, one per sliced dim; later dims whole), `begin_mask`, `end_mask`, `shrink_axis_mask` (ints, optional) | Python's `x[b:e:s, ...]` with TensorFlow's masks: bit d of `begin_mask`/`end_mask` ignores `begin[d]`/`end[d]`; bit d of `shrink_axis_mask` takes index `begin[d]` and drops dim d |
 //! | `MatMul` | a `[m, k]`, b `[k, n]` (f32) | `transpose_a`, `transpose_b` (bool, optional) | `a @ b`, `[m, n]` |
+//! | `Einsum` | a, b (f32) | `equation` (`"abc,cde->abde"`: one letter per dim of each input, `->`, the output's; no `...`, no letter twice in a term) | the sum over the letters not in the output of the products of the elements the letters pick, as `np.einsum` (a letter's dims must agree) |
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
 //! | `Add`, `Sub`, `Mul`, `Div`, `Maximum`, `Minimum` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero; `Maximum`/`Minimum` are NaN if either input is |
 //! | `Transpose` | x | `perm` (ints, a permutation of the dims) | output dim i is input dim `perm[i]` |
@@ -47,6 +48,7 @@
 //! or its meaning changes; a reader refuses an artifact from a newer op set.
 
 mod broadcast;
+pub mod einsum;
 mod infer;
 mod kernels;
 pub use kernels::{around, indices};
@@ -58,6 +60,7 @@ use std::sync::Arc;
 use crate::graph::Node;
 use crate::vocab::Vocabulary;
 use crate::{Assets, DataType, Result, Shape, Tensor};
+use einsum::Equation;
 
 pub use infer::{TensorType, reduce_axes};
 pub use slice::{DimSlice, SliceSpec, slice_offsets};
@@ -87,6 +90,7 @@ pub const OP_NAMES: &[&str] = &[
     "Squeeze",
     "StridedSlice",
     "MatMul",
+    "Einsum",
     "BiasAdd",
     "Add",
     "Sub",
@@ -302,6 +306,7 @@ pub enum Op {
         transpose_a: bool,
         transpose_b: bool,
     },
+    Einsum(Arc<Equation>),
     BiasAdd,
     Binary(BinaryOp),
     Unary(UnaryOp),
@@ -406,6 +411,7 @@ impl Op {
             "MatMul" => {
                 Op::MatMul { transpose_a: node.attr_flag("transpose_a")?, transpose_b: node.attr_flag("transpose_b")? }
             }
+            "Einsum" => Op::Einsum(Arc::new(Equation::parse(node.attr_str("equation")?).map_err(|e| node.error(e))?)),
             "BiasAdd" => Op::BiasAdd,
             "Add" => Op::Binary(BinaryOp::Add),
             "Sub" => Op::Binary(BinaryOp::Sub),
@@ -525,6 +531,7 @@ impl Op {
             Op::Squeeze { .. } => "Squeeze",
             Op::StridedSlice(_) => "StridedSlice",
             Op::MatMul { .. } => "MatMul",
+            Op::Einsum(_) => "Einsum",
             Op::BiasAdd => "BiasAdd",
             Op::Binary(BinaryOp::Add) => "Add",
             Op::Binary(BinaryOp::Sub) => "Sub",
@@ -582,6 +589,7 @@ impl Op {
             Op::Concat { .. } => (1, usize::MAX),
             Op::Select => (3, 3),
             Op::MatMul { .. }
+            | Op::Einsum(_)
             | Op::BiasAdd
             | Op::Binary(_)
             | Op::Equal { .. }

@@ -47,6 +47,7 @@ macro_rules! any {
 }
 
 mod conv;
+mod einsum;
 mod math;
 mod shape;
 
@@ -87,6 +88,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         Op::AsString => as_string(x()?, out),
         Op::Concat { axis } => any!(x()?.dtype(), T => concat::<T>(inputs, *axis, out)),
         Op::MatMul { transpose_a, transpose_b } => matmul(inputs[0], inputs[1], *transpose_a, *transpose_b, out),
+        Op::Einsum(eq) => einsum::einsum(eq, x()?, inputs.get(1).copied().ok_or("missing input 1")?, out),
         Op::BiasAdd => numeric!(x()?.dtype(), T => bias_add::<T>(inputs[0], inputs[1], out)),
         Op::Binary(b) => numeric!(x()?.dtype(), T => binary::<T>(*b, inputs[0], inputs[1], out)),
         Op::Unary(u) => unary(*u, x()?, out),

@@ -348,6 +348,17 @@ impl<'a> Importer<'a> {
                 attrs.push(("padding", Attr::Str(Self::padding(node)?)));
                 unary_with(self, op, attrs)?
             }
+            "Einsum" => {
+                let equation = match node.attr.get("equation").and_then(|a| a.value.as_ref()) {
+                    Some(AttrV::S(e)) => String::from_utf8_lossy(e).into_owned(),
+                    _ => return Err(node_error(node, "no equation")),
+                };
+                if Self::data_inputs(node).len() != 2 {
+                    return Err(node_error(node, "only two-operand einsums are supported"));
+                }
+                let (a, b) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
+                self.emit(scope, node, "Einsum", &[a, b], vec![("equation", Attr::Str(equation))])
+            }
             "SelectV2" => {
                 let [c, a, b] = [0, 1, 2].map(|i| self.input(scope, node, i));
                 let (c, a, b) = (c?, a?, b?);
