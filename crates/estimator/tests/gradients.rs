@@ -87,6 +87,24 @@ fn select_sends_each_gradient_where_its_element_went() {
 }
 
 #[test]
+fn batched_matmul_all_transposes() {
+    for (ta, tb, a, b) in [
+        (false, false, [2, 3, 4], [2, 4, 5]),
+        (false, true, [2, 3, 4], [2, 5, 4]),
+        (true, false, [2, 4, 3], [2, 4, 5]),
+        (true, true, [2, 4, 3], [2, 5, 4]),
+    ] {
+        check(&[&a, &b], |g, v| {
+            g.op(
+                "MatMul",
+                &[v[0], v[1]],
+                vec![("transpose_a", export::Attr::Bool(ta)), ("transpose_b", export::Attr::Bool(tb))],
+            )
+        });
+    }
+}
+
+#[test]
 fn einsums_of_multi_head_attention() {
     // Keras MultiHeadAttention's four equations, and one with a label summed alone.
     check(&[&[2, 3, 4], &[4, 2, 3]], |g, v| g.einsum("abc,cde->abde", v[0], v[1]));

@@ -280,11 +280,25 @@ fn einsum_as_numpy_does() {
     assert_eq!(einsum("bi,bi->b", a.clone(), a.clone()).unwrap(), f32s(&[2], &[14., 77.]));
     let err = einsum("ij,jk->ik", a.clone(), a.clone()).unwrap_err();
     assert!(err.contains("label 'j' is 3") && err.contains("and 2"), "{err}");
-    for (eq, says) in [("...ij,jk->ik", "\"...\""), ("ii,jk->ik", "repeated"), ("ij,jk->iz", "no input"), ("ij->i", "two operands")] {
+    for (eq, says) in
+        [("...ij,jk->ik", "\"...\""), ("ii,jk->ik", "repeated"), ("ij,jk->iz", "no input"), ("ij->i", "two operands")]
+    {
         let node = Node::new("e", "Einsum", &["a", "b"]).with("equation", Attr::Str(eq.into()));
         let err = Op::parse(&node, &Assets::new()).unwrap_err().to_string();
         assert!(err.contains(says), "{eq}: {err}");
     }
+}
+
+#[test]
+fn batched_matmul() {
+    // Two batches: the identity, then twice it; the second input transposed.
+    let a = f32s(&[2, 2, 2], &[1., 0., 0., 1., 2., 0., 0., 2.]);
+    let b = f32s(&[2, 3, 2], &[1., 2., 3., 4., 5., 6., 1., 1., 1., 1., 1., 1.]);
+    let mm = op("MatMul", 2, &[("transpose_b", Attr::Bool(true))]);
+    let out = run(&mm, &[a, b]).unwrap();
+    assert_eq!(out, f32s(&[2, 2, 3], &[1., 3., 5., 2., 4., 6., 2., 2., 2., 2., 2., 2.]));
+    let err = run(&op("MatMul", 2, &[]), &[f32s(&[2, 2, 2], &[0.; 8]), f32s(&[3, 2, 2], &[0.; 12])]).unwrap_err();
+    assert!(err.contains("label 'A'"), "{err}");
 }
 
 #[test]

@@ -180,7 +180,9 @@ impl Plan {
         // The weights as a `[k, n]` matrix, and for a convolution its window.
         let mut window = None;
         let weights = match (op, args.as_slice()) {
-            (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)]) => {
+            (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)])
+                if self.consts[*w].shape().len() == 2 =>
+            {
                 let w = &self.consts[*w];
                 let w = if *transpose_b { transpose(w) } else { Some(w.clone()) };
                 match tiles {

@@ -43,6 +43,11 @@ impl Equation {
         Ok(Equation { a, b, out })
     }
 
+    /// An equation from its terms' labels (checked by the kernel that runs it).
+    pub fn from_labels(a: Vec<u8>, b: Vec<u8>, out: Vec<u8>) -> Equation {
+        Equation { a, b, out }
+    }
+
     /// The equation as written.
     pub fn text(&self) -> String {
         let s = |l: &[u8]| String::from_utf8_lossy(l).into_owned();

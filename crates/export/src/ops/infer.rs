@@ -135,14 +135,25 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             expect_dtype(inputs, 0, DataType::F32)?;
             expect_dtype(inputs, 1, DataType::F32)?;
             let (a, b) = (dims(0), dims(1));
-            if a.len() != 2 || b.len() != 2 {
-                return Err(format!("expected two matrices, got shapes {} and {}", inputs[0].shape, inputs[1].shape));
+            if a.len() < 2 || a.len() != b.len() {
+                return Err(format!(
+                    "expected two matrices or two batches of them of one rank, got shapes {} and {}",
+                    inputs[0].shape, inputs[1].shape
+                ));
             }
-            let (m, ka) = if *transpose_a { (a[1], a[0]) } else { (a[0], a[1]) };
-            let (kb, n) = if *transpose_b { (b[1], b[0]) } else { (b[0], b[1]) };
+            let r = a.len();
+            let (m, ka) = if *transpose_a { (a[r - 1], a[r - 2]) } else { (a[r - 2], a[r - 1]) };
+            let (kb, n) = if *transpose_b { (b[r - 1], b[r - 2]) } else { (b[r - 2], b[r - 1]) };
             unify(ka, kb)
                 .ok_or_else(|| format!("inner dimensions disagree: {} @ {}", inputs[0].shape, inputs[1].shape))?;
-            ty(DataType::F32, vec![m, n])
+            let mut out = a[..r - 2]
+                .iter()
+                .zip(&b[..r - 2])
+                .map(|(&x, &y)| unify(x, y))
+                .collect::<Option<Dims>>()
+                .ok_or_else(|| format!("batch dimensions disagree: {} @ {}", inputs[0].shape, inputs[1].shape))?;
+            out.extend([m, n]);
+            ty(DataType::F32, out)
         }
         Op::Einsum(eq) => {
             expect_dtype(inputs, 0, DataType::F32)?;

@@ -20,7 +20,7 @@
 //! | `ExpandDims` | x | `axis` in `[-rank-1, rank]` | x with a dim of size 1 inserted at `axis` |
 //! | `Squeeze` | x | `axes` (ints; empty: every dim of size 1) | x without those dims, which must be 1 |
 //! | `StridedSlice` | x | `begin`, `end`, `strides` (ints, one per sliced dim; later dims whole), `begin_mask`, `end_mask`, `shrink_axis_mask` (ints, optional) | Python's `x[b:e:s, ...]` with TensorFlow's masks: bit d of `begin_mask`/`end_mask` ignores `begin[d]`/`end[d]`; bit d of `shrink_axis_mask` takes index `begin[d]` and drops dim d |
-//! | `MatMul` | a `[m, k]`, b `[k, n]` (f32) | `transpose_a`, `transpose_b` (bool, optional) | `a @ b`, `[m, n]` |
+//! | `MatMul` | a `[m, k]`, b `[k, n]` (f32), or batches of them: `[..., m, k]` and `[..., k, n]` with the same leading dims | `transpose_a`, `transpose_b` (bool, optional: of the last two dims) | `a @ b`, `[..., m, n]` |
 //! | `Einsum` | a, b (f32) | `equation` (`"abc,cde->abde"`: one letter per dim of each input, `->`, the output's; no `...`, no letter twice in a term) | the sum over the letters not in the output of the products of the elements the letters pick, as `np.einsum` (a letter's dims must agree) |
 //! | `BiasAdd` | x `[..., c]`, bias `[c]` (numeric) | - | x + bias along the last dim |
 //! | `Add`, `Sub`, `Mul`, `Div`, `Maximum`, `Minimum` | a, b (numeric, same dtype) | - | elementwise, broadcasting; integer `Div` truncates and fails on division by zero; `Maximum`/`Minimum` are NaN if either input is |

@@ -11,7 +11,7 @@ use super::shape::transpose;
 use super::{KResult, checked_len, slice};
 use crate::Tensor;
 use crate::ops::ReduceOp;
-use crate::ops::einsum::Equation;
+pub(super) use crate::ops::einsum::Equation;
 
 pub(super) fn einsum(eq: &Equation, a: &Tensor, b: &Tensor, out: &mut Tensor) -> KResult {
     let mut sizes = [None::<usize>; 128];

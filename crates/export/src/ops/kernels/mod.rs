@@ -87,6 +87,17 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
         }
         Op::AsString => as_string(x()?, out),
         Op::Concat { axis } => any!(x()?.dtype(), T => concat::<T>(inputs, *axis, out)),
+        Op::MatMul { transpose_a, transpose_b } if x()?.shape().len() > 2 => {
+            // A batch of products: the einsum `...mk,...kn->...mn`.
+            let batch: Vec<u8> = (b'A'..=b'Z').take(x()?.shape().len() - 2).collect();
+            let term = |t: bool, [i, j]: [u8; 2]| [&batch[..], &(if t { [j, i] } else { [i, j] })].concat();
+            let eq = einsum::Equation::from_labels(
+                term(*transpose_a, *b"mk"),
+                term(*transpose_b, *b"kn"),
+                term(false, *b"mn"),
+            );
+            einsum::einsum(&eq, inputs[0], inputs[1], out)
+        }
         Op::MatMul { transpose_a, transpose_b } => matmul(inputs[0], inputs[1], *transpose_a, *transpose_b, out),
         Op::Einsum(eq) => einsum::einsum(eq, x()?, inputs.get(1).copied().ok_or("missing input 1")?, out),
         Op::BiasAdd => numeric!(x()?.dtype(), T => bias_add::<T>(inputs[0], inputs[1], out)),

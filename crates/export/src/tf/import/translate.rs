@@ -133,7 +133,7 @@ impl<'a> Importer<'a> {
                 self.emit(scope, node, "Transpose", &[x], vec![("perm", Attr::Ints(perm))])
             }
             "BatchMatMulV2" | "BatchMatMulV3" | "BatchMatMul" => {
-                // Rank-2 operands only: then it is a MatMul (checked when typed).
+                // Our MatMul batches too (equal batch dims: no broadcasting).
                 let (a, b) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
                 let attrs = vec![
                     ("transpose_a", Attr::Bool(Self::flag(node, "adj_x"))),
