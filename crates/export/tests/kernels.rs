@@ -250,6 +250,9 @@ fn convolutions_and_pools_by_hand() {
     // SAME pools: a 2x2 max, and a 3x3 mean over what each window covers.
     let max = run(&window("MaxPool", 1, "SAME", &[("ksize", ints(&[2, 2]))]), &[x.clone()]).unwrap();
     assert_eq!(max, f32s(&[1, 3, 3, 1], &[5., 6., 6., 8., 9., 9., 8., 9., 9.]));
+    // A hostile window (65536 x 65536 over 3 x 3) costs what it covers.
+    let huge = run(&window("MaxPool", 1, "SAME", &[("ksize", ints(&[65536, 65536]))]), &[x.clone()]).unwrap();
+    assert_eq!(huge, f32s(&[1, 3, 3, 1], &[9.; 9]));
     let avg = run(&window("AvgPool", 1, "SAME", &[("ksize", ints(&[3, 3]))]), &[x]).unwrap();
     assert_eq!(avg.as_slice::<f32>().unwrap()[..2], [3., 3.5]);
     // Refused attributes, naming what was expected.

@@ -37,11 +37,17 @@ impl Sliding {
         }
     }
 
-    /// The input index of tap `k` of the window at output position `o`
-    /// along dim `d`, or `None` in the padding.
+    /// The taps of the window at output position `o` along dim `d` that
+    /// fall inside the input (`k` such that `o * stride + k * dilation -
+    /// pad` is in `0..input`), among `0..size`: computed, not searched, so
+    /// that a huge window over a small input costs what it covers.
     #[inline]
-    fn tap(&self, d: usize, o: usize, k: usize, pad: usize, input: usize) -> Option<usize> {
-        (o * self.strides[d] + k * self.dilations[d]).checked_sub(pad).filter(|&i| i < input)
+    fn taps(&self, d: usize, o: usize, size: usize, pad: usize, input: usize) -> std::ops::Range<usize> {
+        let (start, dilation) = (o * self.strides[d], self.dilations[d].max(1));
+        // The first k with start + k * dilation >= pad, and the first past input + pad.
+        let first = pad.saturating_sub(start).div_ceil(dilation);
+        let end = (input + pad).saturating_sub(start).div_ceil(dilation);
+        first.min(size)..end.min(size)
     }
 
     /// The output's `[oh, ow]` for an `[h, w]` input and a `[kh, kw]` window.
@@ -66,10 +72,10 @@ impl Sliding {
             for oy in 0..oh {
                 for ox in 0..ow {
                     let out = (b * oh + oy) * ow + ox;
-                    for ky in 0..kh {
-                        let Some(iy) = self.tap(0, oy, ky, top, h) else { continue };
-                        for kx in 0..kw {
-                            let Some(ix) = self.tap(1, ox, kx, left, w) else { continue };
+                    for ky in self.taps(0, oy, kh, top, h) {
+                        let iy = oy * self.strides[0] + ky * self.dilations[0] - top;
+                        for kx in self.taps(1, ox, kw, left, w) {
+                            let ix = ox * self.strides[1] + kx * self.dilations[1] - left;
                             visit(out, ky * kw + kx, (b * h + iy) * w + ix);
                         }
                     }
