@@ -343,6 +343,26 @@ fn run_time_shapes_tiles_and_strings() {
 }
 
 #[test]
+fn key_value_tables() {
+    let strings = |w: &[&str]| {
+        Tensor::from(ArrayD::from_shape_vec(IxDyn(&[w.len()]), w.iter().map(|s| s.to_string()).collect()).unwrap())
+    };
+    let table = |keys: &[&str], values: Vec<i64>| {
+        Node::new("t", "TableLookup", &["w"])
+            .with("keys", Attr::Tensor(strings(keys)))
+            .with("values", Attr::Tensor(Tensor::from_vec(vec![values.len()], values).unwrap()))
+            .with("default_value", Attr::Int(0))
+    };
+    let lookup = Op::parse(&table(&["the", "cat"], vec![1, 2]), &Assets::new()).unwrap();
+    let ids = run(&lookup, &[strings(&["cat", "dog", "the"])]).unwrap();
+    assert_eq!(ids.as_slice::<i64>().unwrap(), [2, 0, 1]);
+    let err = Op::parse(&table(&["a", "a"], vec![1, 2]), &Assets::new()).unwrap_err().to_string();
+    assert!(err.contains("\"a\" appears twice"), "{err}");
+    let err = Op::parse(&table(&["a"], vec![1, 2]), &Assets::new()).unwrap_err().to_string();
+    assert!(err.contains("1 keys but 2 values"), "{err}");
+}
+
+#[test]
 fn bad_vocabularies_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::new("lookup", "VocabLookup", &["w"])

@@ -108,7 +108,13 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(reshape(g.clone(), x[0].shape())?)]
         }
         Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
-        Op::Cast { .. } | Op::ArgMax { .. } | Op::VocabLookup { .. } | Op::HashBucket { .. } => vec![None],
+        Op::Cast { .. }
+        | Op::ArgMax { .. }
+        | Op::VocabLookup { .. }
+        | Op::HashBucket { .. }
+        | Op::TableLookup { .. } => {
+            vec![None]
+        }
         Op::Equal { .. } | Op::Compare(_) | Op::Logical { .. } => vec![None, None],
         Op::LogicalNot => vec![None],
         Op::Select if x[1].dtype() == DataType::F32 => {

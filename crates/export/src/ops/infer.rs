@@ -264,7 +264,7 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = p[..axis].iter().chain(dims(1)).chain(&p[axis + 1..]).copied().collect();
             ty(inputs[0].dtype, out)
         }
-        Op::VocabLookup { .. } | Op::HashBucket { .. } => {
+        Op::VocabLookup { .. } | Op::HashBucket { .. } | Op::TableLookup { .. } => {
             expect_dtype(inputs, 0, DataType::String)?;
             ty(DataType::I64, dims(0).clone())
         }

@@ -36,6 +36,7 @@
 //! | `Cast` | x (numeric or bool) | `to` (dtype, not string) | float to int truncates toward zero; to bool is `x != 0`; bool to number is 0 or 1 |
 //! | `Gather` | params, indices (i32 or i64) | `axis` (optional, default 0) | `params.shape[..axis] ++ indices.shape ++ params.shape[axis+1..]`; an index outside `[0, params.shape[axis])` is an error |
 //! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + HashBucket(token)` over `num_oov_buckets` buckets, or `default_value` when there are no buckets (TensorFlow's `StaticVocabularyTable`) |
+//! | `TableLookup` | x (string) | `keys` (string tensor, distinct), `values` (i64 tensor, one per key), `default_value` (i64) | i64 value of each string's key, `default_value` for any other string (a key-value table: TensorFlow's `StaticHashTable` with a `KeyValueTensorInitializer`, as Keras's `StringLookup` builds it) |
 //! | `HashBucket` | x (string) | `num_buckets` (>= 1) | i64 `Fingerprint64(x) % num_buckets` for each string: FarmHash's fingerprint of the bytes, as TensorFlow's `StringToHashBucketFast` |
 //! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
 //! | `Conv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, f]` (f32) | `strides`, `dilations` (2 ints each, height then width, >= 1; dilations optional), `padding` (`"SAME"` or `"VALID"`) | `[n, oh, ow, f]`: TensorFlow's NHWC `Conv2D` (a cross-correlation); `VALID` keeps windows inside the input, `SAME` gives `ceil(h / stride)` rows, padding with zeros evenly (the odd one after) |
@@ -131,6 +132,7 @@ pub const OP_NAMES: &[&str] = &[
     "Cast",
     "Gather",
     "VocabLookup",
+    "TableLookup",
     "HashBucket",
     "Select",
     "Conv2D",
@@ -340,6 +342,10 @@ pub enum Op {
         num_oov_buckets: u64,
         default_value: i64,
     },
+    TableLookup {
+        table: Arc<std::collections::HashMap<String, i64>>,
+        default_value: i64,
+    },
     HashBucket {
         num_buckets: u64,
     },
@@ -483,6 +489,21 @@ impl Op {
                     default_value: node.attr_int("default_value")?,
                 }
             }
+            "TableLookup" => {
+                let (keys, values) = (node.attr_tensor("keys")?, node.attr_tensor("values")?);
+                let keys = keys.as_slice::<String>().map_err(|e| node.error(format!("keys: {e}")))?;
+                let values = values.as_slice::<i64>().map_err(|e| node.error(format!("values: {e}")))?;
+                if keys.len() != values.len() {
+                    return Err(node.error(format!("{} keys but {} values", keys.len(), values.len())));
+                }
+                let mut table = std::collections::HashMap::with_capacity(keys.len());
+                for (k, &v) in keys.iter().zip(values) {
+                    if table.insert(k.clone(), v).is_some() {
+                        return Err(node.error(format!("key {k:?} appears twice")));
+                    }
+                }
+                Op::TableLookup { table: Arc::new(table), default_value: node.attr_int("default_value")? }
+            }
             "HashBucket" => {
                 let n = node.attr_int("num_buckets")?;
                 match u64::try_from(n) {
@@ -572,6 +593,7 @@ impl Op {
             Op::Cast { .. } => "Cast",
             Op::Gather { .. } => "Gather",
             Op::VocabLookup { .. } => "VocabLookup",
+            Op::TableLookup { .. } => "TableLookup",
             Op::HashBucket { .. } => "HashBucket",
             Op::Select => "Select",
             Op::Conv2D(_) => "Conv2D",
@@ -616,6 +638,7 @@ impl Op {
             | Op::Cast { .. }
             | Op::VocabLookup { .. }
             | Op::HashBucket { .. }
+            | Op::TableLookup { .. }
             | Op::Pool { .. }
             | Op::L2Loss => (1, 1),
         }

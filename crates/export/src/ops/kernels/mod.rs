@@ -133,6 +133,12 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             ids.extend(words.iter().map(|w| vocab.lookup(w, *num_oov_buckets, *default_value)));
             Ok(())
         }
+        Op::TableLookup { table, default_value } => {
+            let words = slice::<String>(x()?)?;
+            let ids = out.output_vec::<i64>(x()?.shape());
+            ids.extend(words.iter().map(|w| table.get(w).copied().unwrap_or(*default_value)));
+            Ok(())
+        }
         Op::HashBucket { num_buckets } => {
             let words = slice::<String>(x()?)?;
             let ids = out.output_vec::<i64>(x()?.shape());

@@ -42,6 +42,10 @@ pub(crate) struct Importer<'a> {
     /// The version's `assets/` directory, and the files the graph reads from it.
     assets_dir: std::path::PathBuf,
     assets: std::collections::BTreeSet<String>,
+    /// For each function of the object graph, the top-level constant each
+    /// bound input is (`None` for other kinds): how a TF2 key-value table's
+    /// initializer gets its keys and values.
+    bound_constants: HashMap<&'a str, Vec<Option<&'a str>>>,
 }
 
 /// How deep the importer follows inputs (recursively) before refusing the
@@ -86,12 +90,24 @@ impl<'a> Importer<'a> {
             variables: BTreeMap::new(),
             assets_dir,
             assets: std::collections::BTreeSet::new(),
+            bound_constants: HashMap::new(),
         }
     }
 
     /// Imports the signatures of `meta` (TensorFlow's internal `__*` ones
     /// aside) into one graph.
     pub fn import(mut self, meta: &'a pb::MetaGraphDef) -> Result<(MetaGraph, BTreeMap<String, Tensor>)> {
+        if let Some(objects) = &meta.object_graph_def {
+            let constant = |id: &i32| {
+                let node = objects.nodes.get(usize::try_from(*id).ok()?)?;
+                node.constant.as_ref().map(|c| c.operation.as_str())
+            };
+            self.bound_constants = objects
+                .concrete_functions
+                .iter()
+                .map(|(name, f)| (name.as_str(), f.bound_inputs.iter().map(constant).collect()))
+                .collect();
+        }
         let mut signatures = BTreeMap::new();
         for (key, sig) in meta.signature_def.iter().filter(|(k, _)| !k.starts_with("__")) {
             let fail = |reason: String| Error::Signature { signature: key.clone(), reason };

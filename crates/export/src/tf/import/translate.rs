@@ -5,6 +5,14 @@ use crate::graph::Attr;
 use crate::tf::pb;
 use crate::{Result, Tensor};
 
+/// What fills a lookup table.
+enum TableSource {
+    /// A vocabulary file in `assets/` (id = line number).
+    File(String),
+    /// Keys and values given in the graph.
+    Inline { keys: Tensor, values: Tensor },
+}
+
 impl<'a> Importer<'a> {
     /// Translates one TensorFlow node (output `index`).
     pub(super) fn convert(&mut self, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
@@ -323,9 +331,13 @@ impl<'a> Importer<'a> {
             "LookupTableFindV2" | "LookupTableFind" => self.vocabulary_lookup(scope, node)?,
             "LookupTableSizeV2" | "LookupTableSize" => {
                 // Fixed once the table is initialised: the vocabulary's size.
-                let asset = self.table_vocabulary(scope, node)?;
-                let path = self.assets_dir.join(&asset);
-                let size = crate::Vocabulary::from_file(&path).map_err(|e| node_error(node, e.to_string()))?.len();
+                let size = match self.table_source(scope, node)? {
+                    TableSource::File(asset) => {
+                        let path = self.assets_dir.join(&asset);
+                        crate::Vocabulary::from_file(&path).map_err(|e| node_error(node, e.to_string()))?.len()
+                    }
+                    TableSource::Inline { keys, .. } => keys.len(),
+                };
                 let value = Tensor::scalar(i64::try_from(size).unwrap_or(i64::MAX));
                 self.emit(scope, node, "Const", &[], vec![("value", Attr::Tensor(value))])
             }
@@ -409,12 +421,71 @@ impl<'a> Importer<'a> {
     /// default value; `StaticVocabularyTable`'s out-of-vocabulary buckets
     /// are ops around the lookup, translated one by one).
     pub(super) fn vocabulary_lookup(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
-        let asset = self.table_vocabulary(scope, node)?;
-        let keys = self.input(scope, node, 1)?;
-        let default = self.int(scope, node, 2)?;
-        let attrs =
-            vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", Attr::Int(default))];
-        Ok(self.emit(scope, node, "VocabLookup", &[keys], attrs))
+        let source = self.table_source(scope, node)?;
+        let words = self.input(scope, node, 1)?;
+        let default = Attr::Int(self.int(scope, node, 2)?);
+        Ok(match source {
+            TableSource::File(asset) => {
+                let attrs =
+                    vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", default)];
+                self.emit(scope, node, "VocabLookup", &[words], attrs)
+            }
+            TableSource::Inline { keys, values } => {
+                let attrs =
+                    vec![("keys", Attr::Tensor(keys)), ("values", Attr::Tensor(values)), ("default_value", default)];
+                self.emit(scope, node, "TableLookup", &[words], attrs)
+            }
+        })
+    }
+
+    /// What fills the table `node` reads (input 0): a vocabulary file
+    /// ([`Importer::table_vocabulary`]), or keys and values given as
+    /// constants (`LookupTableImportV2`, as `KeyValueTensorInitializer` and
+    /// Keras's `StringLookup` build it: in TF2 an object-graph function whose
+    /// keys and values are bound to top-level constants).
+    fn table_source(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<TableSource> {
+        let imports: Vec<(&str, &pb::FunctionDef, &pb::NodeDef)> = self
+            .functions
+            .iter()
+            .flat_map(|(&name, &f)| {
+                f.node_def
+                    .iter()
+                    .filter(|n| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2"))
+                    .map(move |n| (name, f, n))
+            })
+            .collect();
+        // A table filled from a file says so through its initializer (or,
+        // in TF2, its shared name); otherwise a key-value import fills it.
+        let from_file = self.table_vocabulary(scope, node);
+        let (name, function, init) = match (from_file, imports.as_slice()) {
+            (Ok(asset), _) => return Ok(TableSource::File(asset)),
+            (Err(e), []) => return Err(e),
+            (Err(_), [one]) => *one,
+            (Err(_), _) => {
+                return Err(node_error(node, "several key-value tables: which one this lookup reads is not resolved"));
+            }
+        };
+        let bound = self.bound_constants.get(name).cloned().unwrap_or_default();
+        let constant = |i: usize| -> Result<Tensor> {
+            let reference = Self::data_inputs(init).get(i).copied().unwrap_or_default();
+            let arg = function
+                .signature
+                .as_ref()
+                .and_then(|s| s.input_arg.iter().position(|a| a.name == super::node_name(reference)));
+            let op = arg
+                .and_then(|a| bound.get(a).copied().flatten())
+                .ok_or_else(|| node_error(init, format!("input {i} is not bound to a constant of the object graph")))?;
+            let producer = self.node(0, op)?;
+            self.constant_node(producer)
+        };
+        let (keys, values) = (constant(1)?, constant(2)?);
+        if keys.dtype() != crate::DataType::String || values.dtype() != crate::DataType::I64 {
+            return Err(node_error(
+                init,
+                format!("a table from {} to {} is not supported", keys.dtype(), values.dtype()),
+            ));
+        }
+        Ok(TableSource::Inline { keys, values })
     }
 
     /// The asset file that initialises the table `node` reads (input 0): a
