@@ -441,9 +441,74 @@ impl<'a> Importer<'a> {
     /// What fills the table `node` reads (input 0): a vocabulary file
     /// ([`Importer::table_vocabulary`]), or keys and values given as
     /// constants (`LookupTableImportV2`, as `KeyValueTensorInitializer` and
-    /// Keras's `StringLookup` build it: in TF2 an object-graph function whose
-    /// keys and values are bound to top-level constants).
+    /// Keras's `StringLookup` build it). The import sits beside the table
+    /// (TF1), or in an initializer function that the graph calls on the
+    /// table (TF2), or, failing that, that the object graph binds to
+    /// top-level constants (then it must be the only one).
     fn table_source(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<TableSource> {
+        let from_file = self.table_vocabulary(scope, node);
+        let from_file_error = match from_file {
+            Ok(asset) => return Ok(TableSource::File(asset)),
+            Err(e) => e,
+        };
+        let inputs = Self::data_inputs(node);
+        let (table_scope, table_ref) = self.outer(scope, inputs.first().copied().unwrap_or_default());
+        let table = self.node(table_scope, table_ref)?;
+        let is_import = |n: &pb::NodeDef| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2");
+        let on_table = |n: &pb::NodeDef| {
+            n.input.iter().find(|i| !i.starts_with('^')).map(|r| super::node_name(r)) == Some(table.name.as_str())
+        };
+        let mut found = None;
+        for &n in self.scopes[table_scope].nodes.values().filter(|n| on_table(n)) {
+            let d = Self::data_inputs(n);
+            if is_import(n) && d.len() >= 3 {
+                found = Some((d[1], d[2], n));
+                break;
+            }
+            let callee = super::function_of(n).and_then(|f| self.functions.get(f)).copied();
+            let Some((f, init)) = callee.and_then(|f| Some((f, f.node_def.iter().find(|x| is_import(x))?))) else {
+                continue;
+            };
+            let args = f.signature.as_ref().map(|s| s.input_arg.as_slice()).unwrap_or_default();
+            let position = |r: &str| args.iter().position(|a| a.name == super::node_name(r));
+            let di = Self::data_inputs(init);
+            if let (Some(k), Some(v)) = (di.get(1).and_then(|r| position(r)), di.get(2).and_then(|r| position(r)))
+                && let (Some(&k), Some(&v)) = (d.get(k), d.get(v))
+            {
+                found = Some((k, v, init));
+                break;
+            }
+        }
+        let (keys, values, init) = match found {
+            Some((k, v, init)) => {
+                let keys = self.constant_node(self.node(table_scope, k)?)?;
+                (keys, self.constant_node(self.node(table_scope, v)?)?, init)
+            }
+            None => self.bound_table(node).map_err(|e| {
+                if matches!(e, crate::Error::Node { .. }) && self.no_imports() { from_file_error } else { e }
+            })?,
+        };
+        if keys.dtype() != crate::DataType::String || values.dtype() != crate::DataType::I64 {
+            return Err(node_error(
+                init,
+                format!("a table from {} to {} is not supported", keys.dtype(), values.dtype()),
+            ));
+        }
+        Ok(TableSource::Inline { keys, values })
+    }
+
+    /// Whether no function of the library imports keys and values into a table.
+    fn no_imports(&self) -> bool {
+        !self
+            .functions
+            .values()
+            .flat_map(|f| &f.node_def)
+            .any(|n| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2"))
+    }
+
+    /// The keys and values of the one key-value initializer of the library,
+    /// through the constants the object graph binds to its arguments.
+    fn bound_table(&self, node: &'a pb::NodeDef) -> Result<(Tensor, Tensor, &'a pb::NodeDef)> {
         let imports: Vec<(&str, &pb::FunctionDef, &pb::NodeDef)> = self
             .functions
             .iter()
@@ -454,16 +519,11 @@ impl<'a> Importer<'a> {
                     .map(move |n| (name, f, n))
             })
             .collect();
-        // A table filled from a file says so through its initializer (or,
-        // in TF2, its shared name); otherwise a key-value import fills it.
-        let from_file = self.table_vocabulary(scope, node);
-        let (name, function, init) = match (from_file, imports.as_slice()) {
-            (Ok(asset), _) => return Ok(TableSource::File(asset)),
-            (Err(e), []) => return Err(e),
-            (Err(_), [one]) => *one,
-            (Err(_), _) => {
-                return Err(node_error(node, "several key-value tables: which one this lookup reads is not resolved"));
-            }
+        let &[(name, function, init)] = imports.as_slice() else {
+            return Err(node_error(
+                node,
+                format!("{} key-value initializers, and none called on this table", imports.len()),
+            ));
         };
         let bound = self.bound_constants.get(name).cloned().unwrap_or_default();
         let constant = |i: usize| -> Result<Tensor> {
@@ -475,17 +535,9 @@ impl<'a> Importer<'a> {
             let op = arg
                 .and_then(|a| bound.get(a).copied().flatten())
                 .ok_or_else(|| node_error(init, format!("input {i} is not bound to a constant of the object graph")))?;
-            let producer = self.node(0, op)?;
-            self.constant_node(producer)
+            self.constant_node(self.node(0, op)?)
         };
-        let (keys, values) = (constant(1)?, constant(2)?);
-        if keys.dtype() != crate::DataType::String || values.dtype() != crate::DataType::I64 {
-            return Err(node_error(
-                init,
-                format!("a table from {} to {} is not supported", keys.dtype(), values.dtype()),
-            ));
-        }
-        Ok(TableSource::Inline { keys, values })
+        Ok((constant(1)?, constant(2)?, init))
     }
 
     /// The asset file that initialises the table `node` reads (input 0): a
