@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 mod shapes;
+mod tables;
 mod translate;
 
 use super::bundle::TfBundle;
