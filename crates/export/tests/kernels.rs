@@ -356,6 +356,13 @@ fn key_value_tables() {
     let lookup = Op::parse(&table(&["the", "cat"], vec![1, 2]), &Assets::new()).unwrap();
     let ids = run(&lookup, &[strings(&["cat", "dog", "the"])]).unwrap();
     assert_eq!(ids.as_slice::<i64>().unwrap(), [2, 0, 1]);
+    // Integer keys (Keras's IntegerLookup).
+    let ints = Node::new("t", "TableLookup", &["w"])
+        .with("keys", Attr::Tensor(Tensor::from(array![10i64, 20])))
+        .with("values", Attr::Tensor(Tensor::from(array![1i64, 2])))
+        .with("default_value", Attr::Int(0));
+    let ids = run(&Op::parse(&ints, &Assets::new()).unwrap(), &[Tensor::from(array![20i64, 99])]).unwrap();
+    assert_eq!(ids.as_slice::<i64>().unwrap(), [2, 0]);
     let err = Op::parse(&table(&["a", "a"], vec![1, 2]), &Assets::new()).unwrap_err().to_string();
     assert!(err.contains("\"a\" appears twice"), "{err}");
     let err = Op::parse(&table(&["a"], vec![1, 2]), &Assets::new()).unwrap_err().to_string();

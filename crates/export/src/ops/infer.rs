@@ -264,7 +264,15 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             let out = p[..axis].iter().chain(dims(1)).chain(&p[axis + 1..]).copied().collect();
             ty(inputs[0].dtype, out)
         }
-        Op::VocabLookup { .. } | Op::HashBucket { .. } | Op::TableLookup { .. } => {
+        Op::TableLookup { table, .. } => {
+            let keys = match **table {
+                super::Table::Strings(_) => DataType::String,
+                super::Table::Ints(_) => DataType::I64,
+            };
+            expect_dtype(inputs, 0, keys)?;
+            ty(DataType::I64, dims(0).clone())
+        }
+        Op::VocabLookup { .. } | Op::HashBucket { .. } => {
             expect_dtype(inputs, 0, DataType::String)?;
             ty(DataType::I64, dims(0).clone())
         }

@@ -36,7 +36,7 @@
 //! | `Cast` | x (numeric or bool) | `to` (dtype, not string) | float to int truncates toward zero; to bool is `x != 0`; bool to number is 0 or 1 |
 //! | `Gather` | params, indices (i32 or i64) | `axis` (optional, default 0) | `params.shape[..axis] ++ indices.shape ++ params.shape[axis+1..]`; an index outside `[0, params.shape[axis])` is an error |
 //! | `VocabLookup` | x (string) | `asset` (file name under `assets/`), `num_oov_buckets` (>= 0), `default_value` (i64) | i64 id of each string: its line number in the asset file (one token per line); a token not in the file gets `vocab_size + HashBucket(token)` over `num_oov_buckets` buckets, or `default_value` when there are no buckets (TensorFlow's `StaticVocabularyTable`) |
-//! | `TableLookup` | x (string) | `keys` (string tensor, distinct), `values` (i64 tensor, one per key), `default_value` (i64) | i64 value of each string's key, `default_value` for any other string (a key-value table: TensorFlow's `StaticHashTable` with a `KeyValueTensorInitializer`, as Keras's `StringLookup` builds it) |
+//! | `TableLookup` | x (string or i64, as the keys) | `keys` (string or i64 tensor, distinct), `values` (i64 tensor, one per key), `default_value` (i64) | i64 value of each element's key, `default_value` for any other (a key-value table: TensorFlow's `StaticHashTable` with a `KeyValueTensorInitializer`, as Keras's `StringLookup` and `IntegerLookup` build it) |
 //! | `HashBucket` | x (string) | `num_buckets` (>= 1) | i64 `Fingerprint64(x) % num_buckets` for each string: FarmHash's fingerprint of the bytes, as TensorFlow's `StringToHashBucketFast` |
 //! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
 //! | `Conv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, f]` (f32) | `strides`, `dilations` (2 ints each, height then width, >= 1; dilations optional), `padding` (`"SAME"` or `"VALID"`) | `[n, oh, ow, f]`: TensorFlow's NHWC `Conv2D` (a cross-correlation); `VALID` keeps windows inside the input, `SAME` gives `ceil(h / stride)` rows, padding with zeros evenly (the odd one after) |
@@ -343,7 +343,7 @@ pub enum Op {
         default_value: i64,
     },
     TableLookup {
-        table: Arc<std::collections::HashMap<String, i64>>,
+        table: Arc<Table>,
         default_value: i64,
     },
     HashBucket {
@@ -491,17 +491,12 @@ impl Op {
             }
             "TableLookup" => {
                 let (keys, values) = (node.attr_tensor("keys")?, node.attr_tensor("values")?);
-                let keys = keys.as_slice::<String>().map_err(|e| node.error(format!("keys: {e}")))?;
                 let values = values.as_slice::<i64>().map_err(|e| node.error(format!("values: {e}")))?;
-                if keys.len() != values.len() {
-                    return Err(node.error(format!("{} keys but {} values", keys.len(), values.len())));
-                }
-                let mut table = std::collections::HashMap::with_capacity(keys.len());
-                for (k, &v) in keys.iter().zip(values) {
-                    if table.insert(k.clone(), v).is_some() {
-                        return Err(node.error(format!("key {k:?} appears twice")));
-                    }
-                }
+                let table = match keys.dtype() {
+                    DataType::String => Table::Strings(table(node, keys.as_slice::<String>()?, values)?),
+                    DataType::I64 => Table::Ints(table(node, keys.as_slice::<i64>()?, values)?),
+                    other => return Err(node.error(format!("keys of {other}: expected strings or i64"))),
+                };
                 Op::TableLookup { table: Arc::new(table), default_value: node.attr_int("default_value")? }
             }
             "HashBucket" => {
@@ -672,6 +667,33 @@ pub fn normalize_axis(axis: i64, rank: usize) -> std::result::Result<usize, Stri
     let r = i64::try_from(rank).map_err(|_| "rank too large".to_owned())?;
     let a = if axis < 0 { axis + r } else { axis };
     if (0..r).contains(&a) { Ok(a as usize) } else { Err(format!("axis {axis} is out of range for rank {rank}")) }
+}
+
+/// The entries of a `TableLookup`, by the dtype of their keys.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Table {
+    /// String keys.
+    Strings(std::collections::HashMap<String, i64>),
+    /// i64 keys.
+    Ints(std::collections::HashMap<i64, i64>),
+}
+
+/// The map of `keys` to `values`, refusing a repeated key.
+fn table<K: std::hash::Hash + Eq + Clone + std::fmt::Debug>(
+    node: &Node,
+    keys: &[K],
+    values: &[i64],
+) -> Result<std::collections::HashMap<K, i64>> {
+    if keys.len() != values.len() {
+        return Err(node.error(format!("{} keys but {} values", keys.len(), values.len())));
+    }
+    let mut table = std::collections::HashMap::with_capacity(keys.len());
+    for (k, &v) in keys.iter().zip(values) {
+        if table.insert(k.clone(), v).is_some() {
+            return Err(node.error(format!("key {k:?} appears twice")));
+        }
+    }
+    Ok(table)
 }
 
 /// Two positive ints (height, width) of attribute `key`, each at most

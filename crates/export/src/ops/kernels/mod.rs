@@ -134,9 +134,16 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             Ok(())
         }
         Op::TableLookup { table, default_value } => {
-            let words = slice::<String>(x()?)?;
-            let ids = out.output_vec::<i64>(x()?.shape());
-            ids.extend(words.iter().map(|w| table.get(w).copied().unwrap_or(*default_value)));
+            let x = x()?;
+            let ids = out.output_vec::<i64>(x.shape());
+            match &**table {
+                super::Table::Strings(t) => {
+                    ids.extend(slice::<String>(x)?.iter().map(|k| t.get(k).copied().unwrap_or(*default_value)));
+                }
+                super::Table::Ints(t) => {
+                    ids.extend(slice::<i64>(x)?.iter().map(|k| t.get(k).copied().unwrap_or(*default_value)));
+                }
+            }
             Ok(())
         }
         Op::HashBucket { num_buckets } => {

@@ -88,7 +88,9 @@ impl<'a> Importer<'a> {
                 if matches!(e, crate::Error::Node { .. }) && self.no_imports() { from_file_error } else { e }
             })?,
         };
-        if keys.dtype() != crate::DataType::String || values.dtype() != crate::DataType::I64 {
+        if !matches!(keys.dtype(), crate::DataType::String | crate::DataType::I64)
+            || values.dtype() != crate::DataType::I64
+        {
             return Err(node_error(
                 init,
                 format!("a table from {} to {} is not supported", keys.dtype(), values.dtype()),
