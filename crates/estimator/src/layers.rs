@@ -1,4 +1,6 @@
-//! Layers: `dense` and the activations, as `tf.layers` builds them.
+//! Layers: `dense`, `conv2d` and the activations, as `tf.layers` builds them.
+
+use export::ops::Sliding;
 
 use crate::builder::{GraphBuilder, Output};
 use crate::init::Initializer;
@@ -111,4 +113,86 @@ impl Dense {
 /// As [`Dense::apply`].
 pub fn dense(g: &mut GraphBuilder, x: Output, units: usize) -> Result<Output> {
     Dense::new(units).apply(g, x)
+}
+
+/// A 2-D convolution over NHWC images: `activation(conv2d(x, kernel) +
+/// bias)`, as `tf.layers.conv2d(inputs, filters, kernel_size, strides,
+/// padding)`, with TensorFlow's default initializers (Glorot-uniform kernel
+/// over the receptive field, zero bias).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv2D {
+    /// Output channels.
+    pub filters: usize,
+    /// Window height and width.
+    pub kernel_size: [usize; 2],
+    /// Strides, dilations and padding.
+    pub sliding: Sliding,
+    /// Activation after the convolution.
+    pub activation: Activation,
+    /// Whether to add a bias.
+    pub use_bias: bool,
+    /// Kernel initializer.
+    pub kernel_initializer: Initializer,
+    /// Bias initializer.
+    pub bias_initializer: Initializer,
+}
+
+impl Conv2D {
+    /// `filters` outputs from `kernel_size` windows, stride 1, `SAME`
+    /// padding (the output as large as the input), with a bias.
+    pub fn new(filters: usize, kernel_size: [usize; 2]) -> Conv2D {
+        Conv2D {
+            filters,
+            kernel_size,
+            sliding: Sliding { strides: [1, 1], dilations: [1, 1], same: true },
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
+        }
+    }
+
+    /// Sets the activation.
+    pub fn activation(mut self, activation: Activation) -> Conv2D {
+        self.activation = activation;
+        self
+    }
+
+    /// Sets the strides, dilations and padding.
+    pub fn sliding(mut self, sliding: Sliding) -> Conv2D {
+        self.sliding = sliding;
+        self
+    }
+
+    /// Builds the layer on `x` (`[batch, h, w, c]`) in a scope `conv2d`
+    /// (`conv2d_1`...): variables `conv2d/kernel` `[kh, kw, c, filters]` and
+    /// `conv2d/bias` `[filters]`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `x` is not an f32 image with known channels.
+    pub fn apply(&self, g: &mut GraphBuilder, x: Output) -> Result<Output> {
+        let ty = g.ty(x).clone();
+        let channels = match ty.shape.0.as_slice() {
+            [_, _, _, Some(c)] => *c,
+            _ => {
+                return Err(Error::Build {
+                    node: g.name(x).to_owned(),
+                    reason: format!(
+                        "conv2d needs a [batch, h, w, channels] input with known channels, got {}",
+                        ty.shape
+                    ),
+                });
+            }
+        };
+        let [kh, kw] = self.kernel_size;
+        g.scoped("conv2d", |g| {
+            let kernel = g.variable("kernel", &[kh, kw, channels, self.filters], self.kernel_initializer.clone())?;
+            let mut y = g.conv2d(x, kernel, self.sliding)?;
+            if self.use_bias {
+                let bias = g.variable("bias", &[self.filters], self.bias_initializer.clone())?;
+                y = g.bias_add(y, bias)?;
+            }
+            self.activation.apply(g, y)
+        })
+    }
 }

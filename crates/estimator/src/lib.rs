@@ -80,7 +80,7 @@ pub use spec::{EstimatorSpec, Features, ModelFn, ModelFnPointer};
 
 /// What a model file needs, in one import.
 pub mod prelude {
-    pub use crate::layers::{self, Activation, Dense};
+    pub use crate::layers::{self, Activation, Conv2D, Dense};
     pub use crate::losses;
     pub use crate::{
         Adam, Dataset, Error, Estimator, EstimatorSpec, Example, Features, GraphBuilder, Mode, Output, Result,

@@ -175,3 +175,45 @@ fn the_exported_artifact_evaluates_like_predict() {
         assert_eq!(y, predict_one(&est, n as f32), "n = {n}");
     }
 }
+
+/// A small CNN learns where the one bright pixel of a 4x4 image is (left
+/// or right half): convolution + ReLU, max pool, flatten, dense logits,
+/// softmax cross-entropy, Adam; then predicts every position right.
+#[test]
+fn a_small_cnn_learns_where_the_bright_pixel_is() {
+    fn image(position: usize) -> ndarray::Array3<f32> {
+        let mut image = ndarray::Array3::<f32>::zeros((4, 4, 1));
+        image[[position / 4, position % 4, 0]] = 1.0;
+        image
+    }
+    let label = |position: usize| if position % 4 >= 2 { array![0.0f32, 1.0] } else { array![1.0f32, 0.0] };
+    let model_fn = |g: &mut GraphBuilder, features: Features<Output>, labels: Option<Output>, mode: Mode, _: &()| {
+        let x = *features.single_or("image")?;
+        let h = Conv2D::new(4, [3, 3]).activation(Activation::Relu).apply(g, x)?;
+        let pooled = g.max_pool(h, [2, 2], estimator::Sliding { strides: [2, 2], dilations: [1, 1], same: true })?;
+        let flat = g.reshape(pooled, &[-1, 16])?;
+        let logits = Dense::new(2).apply(g, flat)?;
+        if mode == Mode::Predict {
+            return Ok(EstimatorSpec::predict(logits));
+        }
+        let labels = labels.ok_or(estimator::Error::ModelFn { mode, reason: "labels are required".into() })?;
+        let loss = losses::softmax_cross_entropy(g, labels, logits)?;
+        Ok(match mode {
+            Mode::Eval => EstimatorSpec::eval(loss),
+            _ => EstimatorSpec::train(loss, Adam::new(0.05).minimize(loss)),
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let est = Estimator::new(model_fn, dir.path().join("model"), ()).unwrap();
+    let train = move || {
+        Dataset::from_generator(move || (0..16).map(move |p| Example::new(image(p), label(p)))).batch(16).repeat(300)
+    };
+    est.train(train, Steps::Max(300)).unwrap();
+    let all = || Dataset::from_generator(|| (0..16).map(|p| Example::unlabeled(image(p)))).batch(16);
+    let predictions: Vec<_> = est.predict(all).unwrap().collect::<Result<_>>().unwrap();
+    assert_eq!(predictions.len(), 16);
+    for (p, prediction) in predictions.iter().enumerate() {
+        let logits = prediction.values().next().unwrap().as_slice::<f32>().unwrap();
+        assert_eq!(logits[1] > logits[0], p % 4 >= 2, "position {p}: logits {logits:?}");
+    }
+}
