@@ -28,7 +28,7 @@ impl Server {
     }
 
     fn start_models(models: Vec<serving::ModelConfig>, max_body_bytes: usize) -> Server {
-        let config = serving::Config { models, poll_interval: Duration::from_millis(50), max_body_bytes };
+        let config = serving::Config { models, poll_interval: Duration::from_millis(50), max_body_bytes, threads: 2 };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, bound) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

@@ -47,6 +47,11 @@ pub struct Config {
     pub poll_interval: Duration,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The most threads one request may use (TensorFlow Serving's
+    /// `--tensorflow_intra_op_parallelism`; 1, the default, keeps each
+    /// request on the thread that serves it, best when requests already
+    /// keep every core busy).
+    pub threads: usize,
 }
 
 /// Serves `config`'s models on `listener` until `shutdown` completes, then
@@ -62,7 +67,11 @@ pub async fn serve(
     let models: BTreeMap<String, Arc<ServedModel>> = config
         .models
         .iter()
-        .map(|m| (m.name.clone(), Arc::new(ServedModel::new(m.name.clone(), m.base_path.clone()))))
+        .map(|m| {
+            let mut served = ServedModel::new(m.name.clone(), m.base_path.clone());
+            served.threads = config.threads.max(1);
+            (m.name.clone(), Arc::new(served))
+        })
         .collect();
     let poll_all = |models: Vec<Arc<ServedModel>>| async move {
         // Loading reads and checks files: off the request threads.

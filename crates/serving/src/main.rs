@@ -30,6 +30,10 @@ struct Args {
     /// The largest request body accepted, in bytes.
     #[arg(long = "max_body_bytes", default_value_t = 4 << 20)]
     max_body_bytes: usize,
+    /// The most threads one request may use to split its large layers (1:
+    /// each request on its own thread, best under concurrent load).
+    #[arg(long = "tensorflow_intra_op_parallelism", default_value_t = 1)]
+    threads: usize,
 }
 
 #[tokio::main]
@@ -48,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
         models,
         poll_interval: Duration::from_secs_f64(args.poll_seconds.max(0.01)),
         max_body_bytes: args.max_body_bytes,
+        threads: args.threads,
     };
     serving::serve(config, listener, shutdown_signal()).await?;
     Ok(())

@@ -20,13 +20,15 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Loads version directory `dir`, compiling every signature.
+    /// Loads version directory `dir`, compiling every signature; a call may
+    /// use up to `threads` threads ([`predictor::LoadOptions::threads`]).
     ///
     /// # Errors
     /// Whatever the predictor reports for the directory or a signature.
-    pub fn load(version: u64, dir: &Path) -> Result<Loaded, predictor::Error> {
+    pub fn load(version: u64, dir: &Path, threads: usize) -> Result<Loaded, predictor::Error> {
         // Read and checked once; each signature compiles its own plan.
-        let model = Arc::new(predictor::Model::load(dir, &predictor::LoadOptions::default())?);
+        let options = predictor::LoadOptions { threads, ..Default::default() };
+        let model = Arc::new(predictor::Model::load(dir, &options)?);
         let default_signature = model.default_signature().unwrap_or_default().to_owned();
         let predictors = model
             .signatures()
@@ -57,6 +59,8 @@ pub struct ServedModel {
     pub name: String,
     /// The export base holding the versions.
     pub base: PathBuf,
+    /// The most threads one call may use (1: the request's own).
+    pub threads: usize,
     current: RwLock<Option<Arc<Loaded>>>,
     refused: Mutex<HashSet<u64>>,
 }
@@ -67,6 +71,7 @@ impl ServedModel {
         ServedModel {
             name: name.into(),
             base: base.into(),
+            threads: 1,
             current: RwLock::new(None),
             refused: Mutex::new(HashSet::new()),
         }
@@ -98,7 +103,7 @@ impl ServedModel {
         if refused.contains(&newest) {
             return None;
         }
-        match Loaded::load(newest, &dir) {
+        match Loaded::load(newest, &dir, self.threads) {
             Ok(loaded) => {
                 let previous = self.current.write().unwrap_or_else(|p| p.into_inner()).replace(Arc::new(loaded));
                 tracing::info!(model = %self.name, version = newest, previous = ?previous.map(|p| p.version), "serving new version");
