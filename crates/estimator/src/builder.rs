@@ -506,6 +506,15 @@ impl GraphBuilder {
         self.op("Conv2D", &[x, filter], window_attrs(&sliding, true))
     }
 
+    /// Each channel of the NHWC image `x` convolved alone by its `m` filters
+    /// of the `[kh, kw, c, m]` `filter` (`tf.nn.depthwise_conv2d`).
+    ///
+    /// # Errors
+    /// As [`GraphBuilder::conv2d`].
+    pub fn depthwise_conv2d(&mut self, x: Output, filter: Output, sliding: Sliding) -> Result<Output> {
+        self.op("DepthwiseConv2D", &[x, filter], window_attrs(&sliding, true))
+    }
+
     /// The largest element of each `ksize` window of the NHWC image `x`, per
     /// channel (`tf.nn.max_pool2d`).
     ///
@@ -538,6 +547,16 @@ impl GraphBuilder {
     /// shapes that disagree with it.
     pub fn einsum(&mut self, equation: &str, a: Output, b: Output) -> Result<Output> {
         self.op("Einsum", &[a, b], vec![("equation", Attr::Str(equation.into()))])
+    }
+
+    /// `x` padded with zeros: `paddings[i]` elements before and after it
+    /// along dim `i` (`tf.pad`).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if there is not one pair per dim.
+    pub fn pad(&mut self, x: Output, paddings: &[[usize; 2]]) -> Result<Output> {
+        let ints = paddings.iter().flatten().map(|&p| i64::try_from(p).unwrap_or(i64::MAX)).collect();
+        self.op("Pad", &[x], vec![("paddings", Attr::Ints(ints))])
     }
 
     /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).

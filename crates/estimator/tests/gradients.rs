@@ -127,6 +127,9 @@ fn convolutions_and_pools() {
     check_from(&[(&[1, 5, 5, 2], spread)], |g, v| g.max_pool(v[0], [2, 2], slide([2, 2], [1, 1], true)));
     check(&[&[1, 5, 5, 2]], |g, v| g.avg_pool(v[0], [3, 3], slide([2, 2], [1, 1], true)));
     check(&[&[2, 4, 4, 1]], |g, v| g.avg_pool(v[0], [2, 2], slide([1, 1], [1, 1], false)));
+    check(&[&[1, 3, 2, 2]], |g, v| g.pad(v[0], &[[0, 0], [1, 2], [2, 0], [0, 0]]));
+    // Depthwise: two channels, three filters each, strided SAME.
+    check(&[&[1, 5, 4, 2], &[3, 3, 2, 3]], |g, v| g.depthwise_conv2d(v[0], v[1], slide([2, 1], [1, 1], true)));
 }
 
 #[test]

@@ -305,6 +305,19 @@ fn batched_matmul() {
 }
 
 #[test]
+fn pad() {
+    let x = f32s(&[2, 2], &[1., 2., 3., 4.]);
+    let padded = run(&op("Pad", 1, &[("paddings", ints(&[1, 0, 0, 2]))]), &[x.clone()]).unwrap();
+    assert_eq!(padded, f32s(&[3, 4], &[0., 0., 0., 0., 1., 2., 0., 0., 3., 4., 0., 0.]));
+    let with = op("Pad", 1, &[("paddings", ints(&[0, 1, 1, 0])), ("value", Attr::Tensor(Tensor::scalar(-1.0f32)))]);
+    assert_eq!(run(&with, &[x]).unwrap(), f32s(&[3, 3], &[-1., 1., 2., -1., 3., 4., -1., -1., -1.]));
+    for bad in [&[1i64, 2, 3][..], &[-1, 0]] {
+        let node = Node::new("p", "Pad", &["x"]).with("paddings", ints(bad));
+        assert!(Op::parse(&node, &Assets::new()).unwrap_err().to_string().contains("pairs of sizes"));
+    }
+}
+
+#[test]
 fn comparisons_and_logic() {
     let a = f32s(&[2, 2], &[1., 2., f32::NAN, 4.]);
     let b = Tensor::scalar(2.0f32);

@@ -35,6 +35,23 @@ pub(super) fn conv2d(x: &Tensor, filter: &Tensor, g: &Tensor, sliding: &Sliding)
     Ok([tensor(x, dx)?, tensor(filter, df)?])
 }
 
+/// d/dx and d/dfilter of `DepthwiseConv2D(x, filter)` given `g`.
+pub(super) fn depthwise(x: &Tensor, filter: &Tensor, g: &Tensor, sliding: &Sliding) -> Result<[Tensor; 2]> {
+    let ([n, h, w, c], [kh, kw, _, m]) = (dims4(x)?, dims4(filter)?);
+    let (xs, fs, gs) = (f32s(x)?, f32s(filter)?, f32s(g)?);
+    let (mut dx, mut df) = (vec![0.0f32; xs.len()], vec![0.0f32; fs.len()]);
+    let cm = c * m;
+    sliding.for_each_tap([n, h, w], [kh, kw], |o, t, i| {
+        for ch in 0..c {
+            let (go, taps) = (&gs[o * cm + ch * m..][..m], t * cm + ch * m);
+            dx[i * c + ch] += go.iter().zip(&fs[taps..][..m]).map(|(a, b)| a * b).sum::<f32>();
+            let v = xs[i * c + ch];
+            df[taps..][..m].iter_mut().zip(go).for_each(|(d, &gv)| *d += v * gv);
+        }
+    });
+    Ok([tensor(x, dx)?, tensor(filter, df)?])
+}
+
 /// d/dx of `MaxPool` (to the first element that was the window's max) or
 /// `AvgPool` (shared evenly among the elements the window covered).
 pub(super) fn pool(

@@ -149,6 +149,13 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(untile(x[0].shape(), &multiples, g)?), None]
         }
         Op::Shape | Op::AsString => vec![None],
+        Op::Pad { paddings, .. } => {
+            // Each input element's gradient is the output's where it landed.
+            let (_, offsets) = export::ops::pad_offsets(x[0].shape(), paddings)?;
+            let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
+            let d = offsets.iter().map(|&o| gs[o]).collect();
+            vec![Some(Tensor::from_vec(x[0].shape().to_vec(), d).map_err(|e| e.to_string())?)]
+        }
         Op::Concat { axis } => {
             let axis_n = export::ops::normalize_axis(*axis, g.shape().len())?;
             let mut start = 0i64;
@@ -283,6 +290,7 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             vec![Some(da), Some(db)]
         }
         Op::Conv2D(sliding) => conv::conv2d(x[0], x[1], g, sliding)?.map(Some).to_vec(),
+        Op::DepthwiseConv2D(sliding) => conv::depthwise(x[0], x[1], g, sliding)?.map(Some).to_vec(),
         Op::Pool { max, ksize, sliding } => vec![Some(conv::pool(x[0], y, g, *max, *ksize, sliding)?)],
         Op::SoftmaxCrossEntropy => {
             let (logits, labels) = (x[0], x[1]);

@@ -66,6 +66,18 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             }
             ty(inputs[0].dtype, vec![None; dims(0).len()])
         }
+        Op::Pad { paddings, value } => {
+            if paddings.len() != dims(0).len() {
+                return Err(format!("{} pairs of paddings for an input of rank {}", paddings.len(), dims(0).len()));
+            }
+            if let Some(v) = value
+                && v.dtype() != inputs[0].dtype
+            {
+                return Err(format!("a {} padding value for a {} input", v.dtype(), inputs[0].dtype));
+            }
+            let out = dims(0).iter().zip(paddings).map(|(d, [b, a])| d.and_then(|d| d.checked_add(b + a))).collect();
+            ty(inputs[0].dtype, out)
+        }
         Op::Shape => ty(DataType::I64, vec![Some(dims(0).len())]),
         Op::AsString => {
             if inputs[0].dtype == DataType::String {
@@ -286,7 +298,7 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
             })?;
             ty(inputs[1].dtype, out)
         }
-        Op::Conv2D(sliding) => {
+        Op::Conv2D(sliding) | Op::DepthwiseConv2D(sliding) => {
             expect_dtype(inputs, 0, DataType::F32)?;
             expect_dtype(inputs, 1, DataType::F32)?;
             let (x, f) = (dims(0), dims(1));
@@ -297,7 +309,11 @@ pub(super) fn infer(op: &Op, inputs: &[TensorType]) -> Result<TensorType, String
                 ));
             }
             let spatial = |d: usize| Some(sliding.output(d, x[1 + d]?, f[d]?).0);
-            ty(DataType::F32, vec![x[0], spatial(0), spatial(1), f[3]])
+            let channels = match op {
+                Op::DepthwiseConv2D(_) => x[3].zip(f[3]).and_then(|(c, m)| c.checked_mul(m)),
+                _ => f[3],
+            };
+            ty(DataType::F32, vec![x[0], spatial(0), spatial(1), channels])
         }
         Op::Pool { ksize, sliding, .. } => {
             expect_dtype(inputs, 0, DataType::F32)?;

@@ -14,6 +14,7 @@
 //! | `Identity` | x | - | x |
 //! | `Reshape` | x | `shape` (ints, at most one `-1` inferred) | x's elements, row-major, in `shape` |
 //! | `Tile` | x | `multiples` (ints, one per dim, >= 0) | x repeated `multiples[i]` times along dim i |
+//! | `Pad` | x (any) | `paddings` (ints, two per dim: before, after; >= 0), `value` (a scalar tensor of x's dtype, optional: zero, `""` or false) | x with `paddings[2i]` elements before it and `paddings[2i + 1]` after it along dim i, filled with `value` |
 //! | `TileBy` | x, multiples (i32 or i64 `[rank]`, >= 0) | - | `Tile` with the multiples computed at run time (dims unknown until then) |
 //! | `Shape` | x (any) | - | i64 `[rank]`: x's dims at run time |
 //! | `ConcatV2` | x0, x1, ... (>= 1, same dtype and rank) | `axis` | the inputs joined along `axis`; other dims must be equal |
@@ -40,6 +41,7 @@
 //! | `HashBucket` | x (string) | `num_buckets` (>= 1) | i64 `Fingerprint64(x) % num_buckets` for each string: FarmHash's fingerprint of the bytes, as TensorFlow's `StringToHashBucketFast` |
 //! | `Select` | cond (bool), a, b (same dtype, any) | - | elementwise `cond ? a : b`, the three broadcasting together (TensorFlow's `SelectV2`) |
 //! | `Conv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, f]` (f32) | `strides`, `dilations` (2 ints each, height then width, >= 1; dilations optional), `padding` (`"SAME"` or `"VALID"`) | `[n, oh, ow, f]`: TensorFlow's NHWC `Conv2D` (a cross-correlation); `VALID` keeps windows inside the input, `SAME` gives `ceil(h / stride)` rows, padding with zeros evenly (the odd one after) |
+//! | `DepthwiseConv2D` | x `[n, h, w, c]`, filter `[kh, kw, c, m]` (f32) | as `Conv2D` | `[n, oh, ow, c * m]`: each channel convolved alone by its `m` filters, output channel `ch * m + j` (TensorFlow's `DepthwiseConv2dNative`) |
 //! | `MaxPool`, `AvgPool` | x `[n, h, w, c]` (f32) | `ksize`, `strides` (2 ints each, >= 1), `padding` | `[n, oh, ow, c]`: the largest / mean element of each window, per channel; padding is never counted (a `SAME` window at the edge averages only what it covers) |
 //! | `AsString` | x (numeric or bool) | - | string of each element as TensorFlow's `AsString` writes it by default: integers in decimal, floats with 6 decimals (`1.500000`, `nan`, `inf`), bools `true`/`false` |
 //! | `L2Loss` | x (f32) | - | scalar `sum(x^2) / 2` |
@@ -52,7 +54,7 @@ mod broadcast;
 pub mod einsum;
 mod infer;
 mod kernels;
-pub use kernels::{around, indices};
+pub use kernels::{around, indices, pad_offsets};
 mod slice;
 mod window;
 
@@ -84,6 +86,7 @@ pub const OP_NAMES: &[&str] = &[
     "Reshape",
     "Tile",
     "TileBy",
+    "Pad",
     "Shape",
     "AsString",
     "ConcatV2",
@@ -136,6 +139,7 @@ pub const OP_NAMES: &[&str] = &[
     "HashBucket",
     "Select",
     "Conv2D",
+    "DepthwiseConv2D",
     "MaxPool",
     "AvgPool",
     "L2Loss",
@@ -289,6 +293,10 @@ pub enum Op {
         multiples: Vec<usize>,
     },
     TileBy,
+    Pad {
+        paddings: Vec<[usize; 2]>,
+        value: Option<Tensor>,
+    },
     Shape,
     AsString,
     Concat {
@@ -351,6 +359,7 @@ pub enum Op {
     },
     Select,
     Conv2D(Sliding),
+    DepthwiseConv2D(Sliding),
     /// `MaxPool` (`max: true`) or `AvgPool`.
     Pool {
         max: bool,
@@ -398,6 +407,21 @@ impl Op {
                 Op::Tile { multiples }
             }
             "TileBy" => Op::TileBy,
+            "Pad" => {
+                let ints = node.attr_ints("paddings")?;
+                let sizes = ints.iter().map(|&p| usize::try_from(p).ok().filter(|&p| p <= MAX_ELEMENTS));
+                let sizes = sizes.collect::<Option<Vec<usize>>>().filter(|s| s.len() % 2 == 0);
+                let sizes =
+                    sizes.ok_or_else(|| node.error(format!("paddings {ints:?}: expected pairs of sizes >= 0")))?;
+                let value = match node.attrs.get("value") {
+                    Some(_) => Some(node.attr_tensor("value")?.clone()).filter(|v| v.len() == 1),
+                    None => None,
+                };
+                if node.attrs.contains_key("value") && value.is_none() {
+                    return Err(node.error("value: expected a scalar"));
+                }
+                Op::Pad { paddings: sizes.chunks_exact(2).map(|p| [p[0], p[1]]).collect(), value }
+            }
             "Shape" => Op::Shape,
             "AsString" => Op::AsString,
             "ConcatV2" => Op::Concat { axis: node.attr_int("axis")? },
@@ -508,6 +532,7 @@ impl Op {
             }
             "Select" => Op::Select,
             "Conv2D" => Op::Conv2D(sliding(node, true)?),
+            "DepthwiseConv2D" => Op::DepthwiseConv2D(sliding(node, true)?),
             "MaxPool" | "AvgPool" => {
                 Op::Pool { max: node.op == "MaxPool", ksize: pair(node, "ksize")?, sliding: sliding(node, false)? }
             }
@@ -540,6 +565,7 @@ impl Op {
             Op::Reshape { .. } => "Reshape",
             Op::Tile { .. } => "Tile",
             Op::TileBy => "TileBy",
+            Op::Pad { .. } => "Pad",
             Op::Shape => "Shape",
             Op::AsString => "AsString",
             Op::Concat { .. } => "ConcatV2",
@@ -592,6 +618,7 @@ impl Op {
             Op::HashBucket { .. } => "HashBucket",
             Op::Select => "Select",
             Op::Conv2D(_) => "Conv2D",
+            Op::DepthwiseConv2D(_) => "DepthwiseConv2D",
             Op::Pool { max: true, .. } => "MaxPool",
             Op::Pool { max: false, .. } => "AvgPool",
             Op::L2Loss => "L2Loss",
@@ -615,10 +642,12 @@ impl Op {
             | Op::Gather { .. }
             | Op::TileBy
             | Op::Conv2D(_)
+            | Op::DepthwiseConv2D(_)
             | Op::SoftmaxCrossEntropy => (2, 2),
             Op::Identity
             | Op::Reshape { .. }
             | Op::Tile { .. }
+            | Op::Pad { .. }
             | Op::Shape
             | Op::AsString
             | Op::LogicalNot

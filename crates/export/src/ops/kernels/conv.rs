@@ -30,6 +30,27 @@ pub(super) fn conv2d(x: &Tensor, filter: &Tensor, sliding: &Sliding, out: &mut T
     Ok(())
 }
 
+pub(super) fn depthwise(x: &Tensor, filter: &Tensor, sliding: &Sliding, out: &mut Tensor) -> KResult {
+    let ([n, h, w, c], [kh, kw, fc, m]) = (image(x, "an image")?, image(filter, "a filter")?);
+    if fc != c {
+        return Err(format!("the filter takes {fc} channels, the image has {c}"));
+    }
+    let (xs, fs) = (slice::<f32>(x)?, slice::<f32>(filter)?);
+    let [oh, ow] = sliding.output_dims([h, w], [kh, kw]);
+    let cm = c.checked_mul(m).ok_or("too many output channels")?;
+    let len = checked_len(&[n, oh, ow, cm])?;
+    let dst = out.output_vec::<f32>(&[n, oh, ow, cm]);
+    dst.resize(len, 0.0);
+    sliding.for_each_tap([n, h, w], [kh, kw], |o, t, i| {
+        let acc = &mut dst[o * cm..][..cm];
+        let taps = &fs[t * cm..][..cm];
+        for (ch, &v) in xs[i * c..][..c].iter().enumerate() {
+            acc[ch * m..][..m].iter_mut().zip(&taps[ch * m..][..m]).for_each(|(a, &f)| *a += v * f);
+        }
+    });
+    Ok(())
+}
+
 pub(super) fn pool(x: &Tensor, max: bool, ksize: [usize; 2], sliding: &Sliding, out: &mut Tensor) -> KResult {
     let [n, h, w, c] = image(x, "an image")?;
     let xs = slice::<f32>(x)?;

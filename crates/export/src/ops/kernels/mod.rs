@@ -52,8 +52,8 @@ mod math;
 mod shape;
 
 use math::*;
-pub use shape::indices;
 use shape::*;
+pub use shape::{indices, pad_offsets};
 
 pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
     let x = inputs.first().copied();
@@ -80,6 +80,7 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             let multiples = multiples.map_err(|_| "multiples must be >= 0".to_owned())?;
             any!(x()?.dtype(), T => tile::<T>(x()?, &multiples, out))
         }
+        Op::Pad { paddings, value } => any!(x()?.dtype(), T => pad::<T>(x()?, paddings, value.as_ref(), out)),
         Op::Shape => {
             let dims = out.output_vec::<i64>(&[x()?.shape().len()]);
             dims.extend(x()?.shape().iter().map(|&d| d as i64));
@@ -157,6 +158,9 @@ pub(super) fn eval(op: &Op, inputs: &[&Tensor], out: &mut Tensor) -> KResult {
             any!(a.dtype(), T => select::<T>(x()?, a, inputs.get(2).copied().ok_or("missing input 2")?, out))
         }
         Op::Conv2D(sliding) => conv::conv2d(x()?, inputs.get(1).copied().ok_or("missing input 1")?, sliding, out),
+        Op::DepthwiseConv2D(sliding) => {
+            conv::depthwise(x()?, inputs.get(1).copied().ok_or("missing input 1")?, sliding, out)
+        }
         Op::Pool { max, ksize, sliding } => conv::pool(x()?, *max, *ksize, sliding, out),
         Op::L2Loss => {
             let sum: f32 = slice::<f32>(x()?)?.iter().map(|v| v * v).sum();

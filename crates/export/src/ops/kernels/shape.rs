@@ -46,6 +46,55 @@ pub(super) fn transpose<T: Element>(x: &Tensor, perm: &[usize], out: &mut Tensor
     Ok(())
 }
 
+pub(super) fn pad<T: Element>(
+    x: &Tensor,
+    paddings: &[[usize; 2]],
+    value: Option<&Tensor>,
+    out: &mut Tensor,
+) -> KResult {
+    let (shape, offsets) = pad_offsets(x.shape(), paddings)?;
+    let len = super::checked_len(&shape)?;
+    let fill = match value {
+        Some(v) => slice::<T>(v)?.first().cloned().unwrap_or_default(),
+        None => T::default(),
+    };
+    let src = slice::<T>(x)?;
+    let dst = out.output_vec::<T>(&shape);
+    dst.resize(len, fill);
+    for (v, &o) in src.iter().zip(&offsets) {
+        dst[o] = v.clone();
+    }
+    Ok(())
+}
+
+/// The shape of `shape` padded by `paddings`, and where each element of
+/// the input lands in the padded output (row-major offsets): the one map
+/// `Pad` and its gradient share.
+pub fn pad_offsets(shape: &[usize], paddings: &[[usize; 2]]) -> Result<(Vec<usize>, Vec<usize>), String> {
+    if paddings.len() != shape.len() {
+        return Err(format!("{} pairs of paddings for a tensor of shape {shape:?}", paddings.len()));
+    }
+    let padded: Vec<usize> = shape
+        .iter()
+        .zip(paddings)
+        .map(|(&d, [b, a])| d.checked_add(*b).and_then(|d| d.checked_add(*a)))
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("padding {shape:?} by {paddings:?} overflows"))?;
+    super::checked_len(&padded)?;
+    let n: usize = shape.iter().product();
+    let mut offsets = Vec::with_capacity(n);
+    for flat in 0..n {
+        let (mut rest, mut offset, mut stride) = (flat, 0, 1);
+        for d in (0..shape.len()).rev() {
+            offset += (rest % shape[d] + paddings[d][0]) * stride;
+            rest /= shape[d];
+            stride *= padded[d];
+        }
+        offsets.push(offset);
+    }
+    Ok((padded, offsets))
+}
+
 pub(super) fn tile<T: Element>(x: &Tensor, multiples: &[usize], out: &mut Tensor) -> KResult {
     if multiples.len() != x.shape().len() {
         return Err(format!("{} multiples for a tensor of shape {:?}", multiples.len(), x.shape()));

@@ -156,6 +156,17 @@ impl<'a> Importer<'a> {
                     }
                 }
             }
+            "Pad" | "PadV2" => {
+                let x = self.input(scope, node, 0)?;
+                let paddings = self.ints(scope, node, 1)?;
+                let mut attrs = vec![("paddings", Attr::Ints(paddings))];
+                if op == "PadV2" {
+                    let reference = Self::data_inputs(node).get(2).copied().unwrap_or_default();
+                    let (at, reference) = self.outer(scope, reference);
+                    attrs.push(("value", Attr::Tensor(self.constant_node(self.node(at, reference)?)?)));
+                }
+                self.emit(scope, node, "Pad", &[x], attrs)
+            }
             "Shape" => {
                 // Reached only when a shape is needed at run time (folded otherwise).
                 let x = self.input(scope, node, 0)?;
@@ -342,11 +353,12 @@ impl<'a> Importer<'a> {
                 let x = self.input(scope, node, 0)?;
                 self.emit(scope, node, "HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
             }
-            "Conv2D" => {
+            "Conv2D" | "DepthwiseConv2dNative" => {
                 let mut attrs = Self::window_attrs(node, &["strides", "dilations"])?;
                 attrs.push(("padding", Attr::Str(Self::padding(node)?)));
                 let (x, filter) = (self.input(scope, node, 0)?, self.input(scope, node, 1)?);
-                self.emit(scope, node, "Conv2D", &[x, filter], attrs)
+                let ours = if op == "Conv2D" { "Conv2D" } else { "DepthwiseConv2D" };
+                self.emit(scope, node, ours, &[x, filter], attrs)
             }
             "MaxPool" | "AvgPool" => {
                 let mut attrs = Self::window_attrs(node, &["ksize", "strides"])?;
