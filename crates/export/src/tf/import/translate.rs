@@ -167,6 +167,22 @@ impl<'a> Importer<'a> {
                 }
                 self.emit(scope, node, "Pad", &[x], attrs)
             }
+            "Fill" => {
+                // The value reshaped to rank r with dims of 1, tiled by the dims
+                // (fixed multiples when the dims fold, run-time ones otherwise).
+                let rank = self.dims(scope, node, 0)?.len();
+                let value = self.input(scope, node, 1)?;
+                let base = format!("{}{}", self.scopes[scope].prefix, node.name);
+                let ones = vec![("shape", Attr::Ints(vec![1; rank]))];
+                let cell = self.emit_named(format!("{base}/cell"), "Reshape", &[value], ones);
+                match self.ints(scope, node, 0) {
+                    Ok(dims) => self.emit(scope, node, "Tile", &[cell], vec![("multiples", Attr::Ints(dims))]),
+                    Err(_) => {
+                        let dims = self.input(scope, node, 0)?;
+                        self.emit(scope, node, "TileBy", &[cell, dims], vec![])
+                    }
+                }
+            }
             "Shape" => {
                 // Reached only when a shape is needed at run time (folded otherwise).
                 let x = self.input(scope, node, 0)?;
