@@ -54,25 +54,22 @@ impl<'a> Importer<'a> {
         let inputs = Self::data_inputs(node);
         let (table_scope, table_ref) = self.outer(scope, inputs.first().copied().unwrap_or_default());
         let table = self.node(table_scope, table_ref)?;
-        let is_import = |n: &pb::NodeDef| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2");
         let on_table = |n: &pb::NodeDef| {
             n.input.iter().find(|i| !i.starts_with('^')).map(|r| super::node_name(r)) == Some(table.name.as_str())
         };
         let mut found = None;
         for &n in self.scopes[table_scope].nodes.values().filter(|n| on_table(n)) {
             let d = Self::data_inputs(n);
-            if is_import(n) && d.len() >= 3 {
+            if is_key_value_import(n) && d.len() >= 3 {
                 found = Some((d[1], d[2], n));
                 break;
             }
             let callee = super::function_of(n).and_then(|f| self.functions.get(f)).copied();
-            let Some((f, init)) = callee.and_then(|f| Some((f, f.node_def.iter().find(|x| is_import(x))?))) else {
+            let Some((f, init)) = callee.and_then(|f| Some((f, f.node_def.iter().find(|x| is_key_value_import(x))?)))
+            else {
                 continue;
             };
-            let args = f.signature.as_ref().map(|s| s.input_arg.as_slice()).unwrap_or_default();
-            let position = |r: &str| args.iter().position(|a| a.name == super::node_name(r));
-            let di = Self::data_inputs(init);
-            if let (Some(k), Some(v)) = (di.get(1).and_then(|r| position(r)), di.get(2).and_then(|r| position(r)))
+            if let (Some(k), Some(v)) = (argument(f, init, 1), argument(f, init, 2))
                 && let (Some(&k), Some(&v)) = (d.get(k), d.get(v))
             {
                 found = Some((k, v, init));
@@ -84,9 +81,7 @@ impl<'a> Importer<'a> {
                 let keys = self.constant_node(self.node(table_scope, k)?)?;
                 (keys, self.constant_node(self.node(table_scope, v)?)?, init)
             }
-            None => self.bound_table(node).map_err(|e| {
-                if matches!(e, crate::Error::Node { .. }) && self.no_imports() { from_file_error } else { e }
-            })?,
+            None => self.bound_table(node)?.ok_or(from_file_error)?,
         };
         if !matches!(keys.dtype(), crate::DataType::String | crate::DataType::I64)
             || values.dtype() != crate::DataType::I64
@@ -99,47 +94,31 @@ impl<'a> Importer<'a> {
         Ok(TableSource::Inline { keys, values })
     }
 
-    /// Whether no function of the library imports keys and values into a table.
-    fn no_imports(&self) -> bool {
-        !self
-            .functions
-            .values()
-            .flat_map(|f| &f.node_def)
-            .any(|n| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2"))
-    }
-
     /// The keys and values of the one key-value initializer of the library,
-    /// through the constants the object graph binds to its arguments.
-    fn bound_table(&self, node: &'a pb::NodeDef) -> Result<(Tensor, Tensor, &'a pb::NodeDef)> {
+    /// through the constants the object graph binds to its arguments
+    /// (`None` if the library has no such initializer).
+    fn bound_table(&self, node: &'a pb::NodeDef) -> Result<Option<(Tensor, Tensor, &'a pb::NodeDef)>> {
         let imports: Vec<(&str, &pb::FunctionDef, &pb::NodeDef)> = self
             .functions
             .iter()
-            .flat_map(|(&name, &f)| {
-                f.node_def
-                    .iter()
-                    .filter(|n| matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2"))
-                    .map(move |n| (name, f, n))
-            })
+            .flat_map(|(&name, &f)| f.node_def.iter().filter(|n| is_key_value_import(n)).map(move |n| (name, f, n)))
             .collect();
-        let &[(name, function, init)] = imports.as_slice() else {
-            return Err(node_error(
-                node,
-                format!("{} key-value initializers, and none called on this table", imports.len()),
-            ));
+        let (name, function, init) = match imports.as_slice() {
+            [] => return Ok(None),
+            &[one] => one,
+            _ => {
+                let reason = format!("{} key-value initializers, and none called on this table", imports.len());
+                return Err(node_error(node, reason));
+            }
         };
         let bound = self.bound_constants.get(name).cloned().unwrap_or_default();
         let constant = |i: usize| -> Result<Tensor> {
-            let reference = Self::data_inputs(init).get(i).copied().unwrap_or_default();
-            let arg = function
-                .signature
-                .as_ref()
-                .and_then(|s| s.input_arg.iter().position(|a| a.name == super::node_name(reference)));
-            let op = arg
+            let op = argument(function, init, i)
                 .and_then(|a| bound.get(a).copied().flatten())
                 .ok_or_else(|| node_error(init, format!("input {i} is not bound to a constant of the object graph")))?;
             self.constant_node(self.node(0, op)?)
         };
-        Ok((constant(1)?, constant(2)?, init))
+        Ok(Some((constant(1)?, constant(2)?, init)))
     }
 
     /// The asset file that initialises the table `node` reads (input 0): a
@@ -231,4 +210,15 @@ impl<'a> Importer<'a> {
             )),
         }
     }
+}
+
+/// Whether `n` fills a table with keys and values given as tensors.
+fn is_key_value_import(n: &pb::NodeDef) -> bool {
+    matches!(n.op.as_str(), "LookupTableImportV2" | "InitializeTableV2")
+}
+
+/// Which argument of `function` input `i` of its node `init` is.
+fn argument(function: &pb::FunctionDef, init: &pb::NodeDef, i: usize) -> Option<usize> {
+    let reference = init.input.iter().filter(|r| !r.starts_with('^')).nth(i)?;
+    function.signature.as_ref()?.input_arg.iter().position(|a| a.name == super::node_name(reference))
 }
