@@ -146,4 +146,7 @@ fn hostile_tensorflow_graphs_name_the_node() {
     // 10,050 ops along one path: refused by depth, not by a stack overflow.
     let e = err("deep_chain");
     assert!(e.contains("deeper than 10000 nodes along one path"), "{e}");
+    // Range bounds whose difference overflows i64.
+    let e = err("huge_range");
+    assert!(e.contains("\"range\"") && e.contains("endless or too long"), "{e}");
 }

@@ -196,7 +196,10 @@ impl<'a> Importer<'a> {
                 // Bounds fixed in the graph (a class count): a constant.
                 let [start, limit, delta] = [0, 1, 2].map(|i| self.int(scope, node, i));
                 let (start, limit, delta) = (start?, limit?, delta?);
-                if delta == 0 || (limit - start).signum() * delta.signum() < 0 || (limit - start) / delta > 1 << 24 {
+                // Checked: hostile bounds must not overflow.
+                let span = limit.checked_sub(start);
+                let backwards = span.is_some_and(|d| d.signum() * delta.signum() < 0);
+                if backwards || span.and_then(|d| d.checked_div(delta)).is_none_or(|n| n > 1 << 24) {
                     return Err(node_error(
                         node,
                         format!("range({start}, {limit}, {delta}) is empty, endless or too long"),
