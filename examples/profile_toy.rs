@@ -5,7 +5,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (_, version) = train_and_export(dir.path())?;
     let p = predictor::Predictor::from_saved_model(&version)?;
-    let inputs = [("number", export::Tensor::from(ndarray::array![[101.0f32]]))];
+    let inputs = [("number", opset::Tensor::from(ndarray::array![[101.0f32]]))];
     let n: usize = std::env::var("ITER").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000_000);
     let mut session = p.session();
     for _ in 0..n {

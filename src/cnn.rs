@@ -6,10 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use estimator::Initializer;
-use export::{
-    Assets, Attr, DEFAULT_SIGNATURE, DataType, Graph, MetaGraph, Node, PREDICT_METHOD, SavedModel, Shape, Signature,
-    Tensor, TensorInfo,
-};
+use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SavedModel, Signature, TensorInfo};
+use opset::{Assets, Attr, DataType, Graph, Node, Shape, Tensor};
 
 /// Writes the model as a new version under `base`.
 ///

@@ -5,7 +5,7 @@
 //! - [`toy`]: the write-up's model as the estimator trains and exports it.
 //! - [`mlp`]: dense models of any size written straight through `export`.
 //! - [`cnn`]: a small image model written the same way.
-//! - [`reference`]: what `export`'s reference kernels answer for a version.
+//! - [`reference`]: what `opset`'s reference kernels answer for a version.
 //! - [`topics`]: the text classifier of the estimator's `text_classifier`
 //!   example (the same source file, so the three tell one story).
 

@@ -1,11 +1,12 @@
 //! The reference answer for a version directory: its graph evaluated node
-//! by node with `export`'s kernels, no plan, no fusion. What the predictor
+//! by node with `opset`'s kernels, no plan, no fusion. What the predictor
 //! must reproduce.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use export::{Artifact, Error, Tensor, TypedGraph};
+use export::{Artifact, Error};
+use opset::{Tensor, TypedGraph};
 
 /// Evaluates signature `signature` of the `serve` meta graph of `version`
 /// on `inputs`, returning its outputs by key.

@@ -1,11 +1,12 @@
 //! The predictor's compiled plan (folding, fused dense layers, matrix-vector
-//! and matrix-matrix paths) against `export`'s reference kernels.
+//! and matrix-matrix paths) against `opset`'s reference kernels.
 
 use std::path::Path;
 
 use estimator_rs::mlp::{mlp, mlp_input, write_mlp};
 use estimator_rs::reference::reference_outputs;
-use export::{Assets, Attr, DataType, Node, Shape, Tensor, TensorInfo};
+use export::TensorInfo;
+use opset::{Assets, Attr, DataType, Node, Shape, Tensor};
 use predictor::Predictor;
 
 fn assert_close(version: &Path, inputs: &[(&str, Tensor)], tolerance: f32) {

@@ -58,7 +58,7 @@ fn the_plan_matches_the_reference_kernels() {
     let dir = tempfile::tempdir().unwrap();
     let (_, version) = train_and_export(dir.path()).unwrap();
     let predict_fn = Predictor::from_saved_model(&version).unwrap();
-    let input = export::Tensor::from(ndarray::Array2::from_shape_fn((7, 1), |(i, _)| i as f32 * 3.5 - 10.0));
+    let input = opset::Tensor::from(ndarray::Array2::from_shape_fn((7, 1), |(i, _)| i as f32 * 3.5 - 10.0));
     let inputs = [("number", input)];
     let reference = estimator_rs::reference::reference_outputs(&version, "serving_default", &inputs).unwrap();
     let got = predict_fn.predict(&inputs).unwrap();

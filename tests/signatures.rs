@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use estimator_rs::train_and_export;
-use export::Tensor;
 use ndarray::array;
+use opset::Tensor;
 use predictor::{Error, LoadOptions, Predictor};
 
 fn predictor() -> &'static Predictor {
@@ -30,7 +30,7 @@ fn introspection() {
     assert_eq!(p.signature_name(), "serving_default");
     assert!(p.signatures().contains_key("predict"));
     let sig = p.signature();
-    assert_eq!(sig.inputs["number"].dtype, export::DataType::F32);
+    assert_eq!(sig.inputs["number"].dtype, opset::DataType::F32);
     assert_eq!(sig.inputs["number"].shape.to_string(), "[?, 1]");
     assert_eq!(sig.outputs["output"].shape.to_string(), "[?, 1]");
     assert!(p.version().is_some());

@@ -36,7 +36,7 @@ fn assert_close(got: &Value, want: &Value, tolerance: f64, at: &str) {
 
 fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
     for (c, case) in expected["cases"].as_array().unwrap().iter().enumerate() {
-        let inputs: Vec<(&str, export::Tensor)> = case["inputs"]
+        let inputs: Vec<(&str, opset::Tensor)> = case["inputs"]
             .as_object()
             .unwrap()
             .iter()
@@ -68,7 +68,7 @@ fn tensorflow_exports_predict_what_tensorflow_computed() {
 
         // Converted to our format, the same answers.
         let out = tempfile::tempdir().unwrap();
-        let converted = export::Artifact::open(predictor.model().dir()).unwrap().convert(out.path()).unwrap();
+        let converted = tf_import::open(predictor.model().dir()).unwrap().write_version(out.path()).unwrap();
         let ours = Predictor::from_saved_model(&converted).unwrap();
         assert_eq!(ours.model().format(), export::Format::Native);
         check_expected(&ours, &expected, &format!("{name} (converted)"));

@@ -87,14 +87,14 @@ fn the_predictor_answers_what_the_estimator_answers() {
 fn json_strings_and_ragged_batches() {
     let p = Predictor::from_saved_model(&trained().version).unwrap();
     let value: serde_json::Value = serde_json::json!([["good", "movie", ""], ["pizza", "chef", "zzz"]]);
-    let t = predictor::json::tensor_from_json(&value, export::DataType::String, "words").unwrap();
+    let t = predictor::json::tensor_from_json(&value, opset::DataType::String, "words").unwrap();
     let out = p.predict(&[("words", t)]).unwrap();
     assert_eq!(out["classes"].as_slice::<i64>().unwrap()[1], 1);
     let ragged = serde_json::json!([["good", "movie"], ["pizza"]]);
-    let err = predictor::json::tensor_from_json(&ragged, export::DataType::String, "words").unwrap_err().to_string();
+    let err = predictor::json::tensor_from_json(&ragged, opset::DataType::String, "words").unwrap_err().to_string();
     assert!(err.contains("words") && err.contains("ragged"), "{err}");
     let numbers = serde_json::json!([[1, 2]]);
-    let err = predictor::json::tensor_from_json(&numbers, export::DataType::String, "words").unwrap_err().to_string();
+    let err = predictor::json::tensor_from_json(&numbers, opset::DataType::String, "words").unwrap_err().to_string();
     assert!(err.contains("not a string"), "{err}");
     let err = p.predict(&[("words", Tensor::from(ndarray::array![[1.0f32]]))]).unwrap_err().to_string();
     assert!(err.contains("expected dtype string, got f32"), "{err}");

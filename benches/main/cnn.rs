@@ -1,6 +1,6 @@
 //! A small MNIST-sized CNN (`estimator_rs::cnn`): the predictor's fused
 //! convolutions (patches gathered into rows, then the dense kernel) against
-//! the same graph interpreted with `export`'s reference kernels.
+//! the same graph interpreted with `opset`'s reference kernels.
 
 use std::hint::black_box;
 

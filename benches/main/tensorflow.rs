@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group};
 use estimator_rs::mlp::mlp_input;
-use export::Tensor;
 use ndarray::array;
+use opset::Tensor;
 use predictor::Predictor;
 
 fn fixture(name: &str) -> PathBuf {
@@ -26,7 +26,7 @@ fn models(out: &Path) -> Vec<Model> {
     .into_iter()
     .map(|(name, dir, input)| {
         let tf = fixture(dir);
-        let ours = export::Artifact::open(&tf).unwrap().convert(out.join(name)).unwrap();
+        let ours = tf_import::convert(&tf, out.join(name)).unwrap();
         (name, tf, ours, [input])
     })
     .collect()

@@ -9,8 +9,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group};
 use estimator::Steps;
 use estimator_rs::{naive_predict, toy_estimator, train_and_export, train_input_fn};
-use export::Tensor;
 use ndarray::{Array2, ArrayView2, array};
+use opset::Tensor;
 use predictor::Predictor;
 
 /// The model's math by hand with ndarray, as a Rust developer would write

@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use export::ops::Sliding;
-use export::{Assets, Attr, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
+use opset::ops::Sliding;
+use opset::{Assets, Attr, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
 
 use crate::init::Initializer;
 use crate::{Error, Result};
@@ -40,12 +40,12 @@ pub struct VariableDef {
     pub trainable: bool,
 }
 
-/// Builds a graph of [`export`]'s op set, the way a TensorFlow `model_fn`
+/// Builds a graph of the op set ([`opset`]), the way a TensorFlow `model_fn`
 /// builds its graph.
 ///
 /// ```
 /// use estimator::{GraphBuilder, layers};
-/// use export::{DataType, Shape};
+/// use opset::{DataType, Shape};
 ///
 /// let mut g = GraphBuilder::new();
 /// let x = g.placeholder("x", DataType::F32, Shape(vec![None, Some(2)]))?;
@@ -151,7 +151,7 @@ impl GraphBuilder {
         Ok(Output(self.nodes.len() - 1))
     }
 
-    /// Adds an op of [`export::ops`] with an automatic unique name.
+    /// Adds an op of [`opset::ops`] with an automatic unique name.
     ///
     /// # Errors
     /// [`Error::Build`] naming the node if the op is unknown, an attribute is

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use export::{Tensor, VariablesBundle};
+use export::VariablesBundle;
+use opset::Tensor;
 
 use crate::{Error, Result};
 

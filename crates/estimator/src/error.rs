@@ -11,6 +11,10 @@ pub enum Error {
     /// An artifact or checkpoint could not be read or written.
     #[error(transparent)]
     Export(#[from] export::Error),
+    /// A graph, tensor or kernel error of the op set, naming the node or
+    /// tensor (a dtype or shape that does not agree...).
+    #[error(transparent)]
+    Opset(#[from] opset::Error),
     /// The `model_fn` does not handle a mode, or returned a spec missing
     /// what the mode needs.
     #[error("model_fn in {mode} mode: {reason}")]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use export::Tensor;
+use opset::Tensor;
 
 use crate::checkpoint::{self, GLOBAL_STEP};
 use crate::dataset::{Dataset, Example};

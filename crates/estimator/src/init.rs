@@ -1,6 +1,6 @@
 //! Variable initializers, seeded and reproducible.
 
-use export::{DataType, Tensor};
+use opset::{DataType, Tensor};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -32,7 +32,7 @@ impl Initializer {
     /// The same `seed` and name always give the same value.
     pub fn value(&self, name: &str, dtype: DataType, shape: &[usize], seed: u64) -> Tensor {
         let n: usize = shape.iter().product();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ export::fnv1a64(name.as_bytes()));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ opset::fnv1a64(name.as_bytes()));
         let mut uniform = |min: f32, max: f32| {
             // 24 random bits: every f32 in [0, 1) with that spacing.
             let unit = (rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32;
@@ -56,7 +56,7 @@ impl Initializer {
             other => {
                 // Non-float variables (a step counter...) start from the same values, cast.
                 let mut out = Tensor::empty(other);
-                let cast = export::Op::Cast { to: other };
+                let cast = opset::Op::Cast { to: other };
                 match cast.eval(&[&as_f32], &mut out) {
                     Ok(()) => out,
                     Err(_) => Tensor::empty(other),

@@ -70,10 +70,10 @@ pub use builder::{GraphBuilder, Output, VariableDef};
 pub use dataset::{Dataset, Example, Stack};
 pub use error::{Error, Result};
 pub use estimator::{Estimator, Metrics, Predictions, RunConfig, Steps, TrainSummary};
-pub use export::ops::Sliding;
 pub use grad::gradients;
 pub use init::Initializer;
 pub use mode::Mode;
+pub use opset::ops::Sliding;
 pub use optim::{Adam, Optimizer, OptimizerState, Sgd, TrainOp};
 pub use serving::{DEFAULT_OUTPUT_KEY, ServingInputReceiver};
 pub use spec::{EstimatorSpec, Features, ModelFn, ModelFnPointer};
@@ -86,5 +86,5 @@ pub mod prelude {
         Adam, Dataset, Error, Estimator, EstimatorSpec, Example, Features, GraphBuilder, Mode, Output, Result,
         RunConfig, ServingInputReceiver, Sgd, Steps,
     };
-    pub use export::{DataType, Shape, Tensor};
+    pub use opset::{DataType, Shape, Tensor};
 }

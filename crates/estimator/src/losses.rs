@@ -1,6 +1,6 @@
 //! Losses, as `tf.nn` / `tf.losses` define them.
 
-use export::{DataType, Tensor};
+use opset::{DataType, Tensor};
 
 use crate::builder::{GraphBuilder, Output};
 use crate::{Error, Result};

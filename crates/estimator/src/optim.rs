@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use export::Tensor;
+use opset::Tensor;
 
 use crate::builder::Output;
 use crate::{Error, Result};
@@ -115,7 +115,7 @@ impl Optimizer {
     /// One update of every variable of `grads` (by name) in `vars`.
     ///
     /// # Errors
-    /// [`Error::Export`] if a gradient or variable is not f32;
+    /// [`Error::Opset`] if a gradient or variable is not f32;
     /// [`Error::Input`] if a gradient names no variable or its size differs
     /// from its variable's, or a restored slot does not fit its variable.
     pub fn apply(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use export::{DataType, Shape, Tensor, TensorType, TypedGraph};
+use opset::{DataType, Shape, Tensor, TensorType, TypedGraph};
 
 use crate::builder::{GraphBuilder, Output};
 use crate::dataset::Example;

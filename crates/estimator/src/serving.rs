@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SERVE_TAG, SavedModel, Signature, Tensor, TensorInfo};
+use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SERVE_TAG, SavedModel, Signature, TensorInfo};
+use opset::Tensor;
 
 use crate::builder::{GraphBuilder, Output};
 use crate::program::Program;

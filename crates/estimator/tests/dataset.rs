@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use estimator::{Dataset, Example};
-use export::Tensor;
 use ndarray::array;
+use opset::Tensor;
 
 fn numbers(ds: &Dataset<Tensor>) -> Vec<f32> {
     ds.iter().flat_map(|t| t.unwrap().as_slice::<f32>().unwrap().to_vec()).collect()

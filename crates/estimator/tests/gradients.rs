@@ -1,7 +1,7 @@
 //! Every differentiable op's gradient against central finite differences.
 
 use estimator::{GraphBuilder, Initializer, Output, Result, Sliding, gradients};
-use export::{DataType, Tensor, TypedGraph};
+use opset::{DataType, Tensor, TypedGraph};
 
 /// Builds `loss = sum(f(vars) * probe)` where `probe` is a fixed random
 /// tensor (so that every output element matters differently), and checks
@@ -66,7 +66,7 @@ fn matmul_all_transposes() {
             g.op(
                 "MatMul",
                 &[v[0], v[1]],
-                vec![("transpose_a", export::Attr::Bool(ta)), ("transpose_b", export::Attr::Bool(tb))],
+                vec![("transpose_a", opset::Attr::Bool(ta)), ("transpose_b", opset::Attr::Bool(tb))],
             )
         });
     }
@@ -98,7 +98,7 @@ fn batched_matmul_all_transposes() {
             g.op(
                 "MatMul",
                 &[v[0], v[1]],
-                vec![("transpose_a", export::Attr::Bool(ta)), ("transpose_b", export::Attr::Bool(tb))],
+                vec![("transpose_a", opset::Attr::Bool(ta)), ("transpose_b", opset::Attr::Bool(tb))],
             )
         });
     }
@@ -204,7 +204,7 @@ fn shape_ops_and_gather() {
     check(&[&[2, 3, 4]], |g, v| g.transpose(v[0], &[2, 0, 1]));
     check(&[&[2, 1]], |g, v| g.tile(v[0], &[2, 3]));
     check(&[&[4, 5]], |g, v| {
-        use export::Attr;
+        use opset::Attr;
         let attrs = vec![
             ("begin", Attr::Ints(vec![3, 1])),
             ("end", Attr::Ints(vec![0, 5])),

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use prost::Message;
 
-use crate::convert::{concrete_shape, dtype_from_pb, dtype_to_pb, shape_to_pb};
+use opset::{Buffer, Data, DataType, Shape, Tensor};
+
 use crate::fsio::write_file_synced;
-use crate::tensor::{Buffer, Data};
-use crate::{DataType, Error, Result, Shape, Tensor, pb};
+use crate::proto::{concrete_shape, dtype_from_pb, dtype_to_pb, shape_to_pb};
+use crate::tensor_bytes::{tensor_from_bytes, tensor_to_bytes};
+use crate::{Error, Result, pb};
 
 /// File name of the index inside a bundle directory.
 pub const INDEX_FILE: &str = "variables.index";
@@ -35,7 +37,7 @@ pub fn write_bundle(dir: &Path, tensors: &[(&str, &Tensor)]) -> Result<()> {
     let mut entries = Vec::with_capacity(tensors.len());
     for (name, tensor) in tensors {
         data.resize(data.len().next_multiple_of(ALIGNMENT), 0);
-        let bytes = encode(tensor);
+        let bytes = tensor_to_bytes(tensor);
         entries.push(pb::VariableEntry {
             name: (*name).to_owned(),
             dtype: dtype_to_pb(tensor.dtype()) as i32,
@@ -232,86 +234,4 @@ fn check_entry(e: &pb::VariableEntry, file_len: u64) -> std::result::Result<Entr
         None if count > length / 8 => Err(format!("{what}: {count} strings cannot fit in {length} bytes")),
         _ => Ok(Entry { dtype, shape, count, offset, length, crc32c: e.crc32c }),
     }
-}
-
-/// The little-endian bytes of a numeric or bool tensor (empty for strings).
-pub(crate) fn numeric_bytes(t: &Tensor) -> Vec<u8> {
-    match t.data() {
-        Data::F32(_) => bytemuck::cast_slice::<f32, u8>(t.as_slice::<f32>().unwrap_or_default()).to_vec(),
-        Data::I64(_) => bytemuck::cast_slice::<i64, u8>(t.as_slice::<i64>().unwrap_or_default()).to_vec(),
-        Data::I32(_) => bytemuck::cast_slice::<i32, u8>(t.as_slice::<i32>().unwrap_or_default()).to_vec(),
-        Data::Bool(v) => v.iter().map(|&b| u8::from(b)).collect(),
-        Data::String(_) => Vec::new(),
-    }
-}
-
-/// A tensor's bytes in the data file: numeric as is, strings as
-/// (u64 little-endian length, bytes) records.
-fn encode(t: &Tensor) -> Vec<u8> {
-    match t.data() {
-        Data::String(v) => {
-            let mut out = Vec::with_capacity(v.iter().map(|s| 8 + s.len()).sum());
-            for s in v {
-                out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                out.extend_from_slice(s.as_bytes());
-            }
-            out
-        }
-        _ => numeric_bytes(t),
-    }
-}
-
-/// Decodes `count` elements of `dtype` from `bytes` into an owned tensor.
-pub(crate) fn tensor_from_bytes(
-    dtype: DataType,
-    shape: Vec<usize>,
-    count: usize,
-    bytes: &[u8],
-    what: &str,
-) -> std::result::Result<Tensor, String> {
-    let size_error = || format!("{what}: {} bytes cannot hold {count} elements of {dtype}", bytes.len());
-    if let Some(size) = dtype.byte_size()
-        && count.checked_mul(size) != Some(bytes.len())
-    {
-        return Err(size_error());
-    }
-    fn pod<T: bytemuck::Pod + crate::tensor::Element>(bytes: &[u8], shape: Vec<usize>) -> Tensor {
-        let values: Vec<T> = bytes.chunks_exact(size_of::<T>()).map(bytemuck::pod_read_unaligned).collect();
-        Tensor::from_data(shape, T::wrap(values))
-    }
-    use crate::tensor::Element;
-    Ok(match dtype {
-        DataType::F32 => pod::<f32>(bytes, shape),
-        DataType::I64 => pod::<i64>(bytes, shape),
-        DataType::I32 => pod::<i32>(bytes, shape),
-        DataType::Bool => {
-            let values = bytes
-                .iter()
-                .enumerate()
-                .map(|(i, &b)| match b {
-                    0 | 1 => Ok(b == 1),
-                    other => Err(format!("{what}: bool element {i} is the byte {other}, not 0 or 1")),
-                })
-                .collect::<std::result::Result<Vec<bool>, String>>()?;
-            Tensor::from_data(shape, bool::wrap(values))
-        }
-        DataType::String => {
-            let mut values = Vec::with_capacity(count.min(bytes.len() / 8));
-            let mut rest = bytes;
-            for i in 0..count {
-                let (len, tail) = rest.split_first_chunk::<8>().ok_or_else(size_error)?;
-                let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| size_error())?;
-                if len > tail.len() {
-                    return Err(size_error());
-                }
-                let (s, tail) = tail.split_at(len);
-                values.push(String::from_utf8(s.to_vec()).map_err(|_| format!("{what}: string {i} is not UTF-8"))?);
-                rest = tail;
-            }
-            if !rest.is_empty() {
-                return Err(size_error());
-            }
-            Tensor::from_data(shape, String::wrap(values))
-        }
-    })
 }

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::DataType;
-
 /// Everything that can go wrong reading, validating, evaluating or writing an
 /// artifact. Each variant names the file, tensor, node or key concerned.
 #[derive(Debug, thiserror::Error)]
@@ -81,64 +79,6 @@ pub enum Error {
         /// The tag sets present.
         available: Vec<Vec<String>>,
     },
-    /// The graph is invalid at a given node.
-    #[error("node {node:?} ({op}): {reason}")]
-    Node {
-        /// The node's name.
-        node: String,
-        /// The node's op.
-        op: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The graph refers to an op this build does not know.
-    #[error("node {node:?}: unknown op {op:?} (op set version {version})")]
-    UnknownOp {
-        /// The node's name.
-        node: String,
-        /// The unknown op.
-        op: String,
-        /// The op set this build implements.
-        version: u32,
-    },
-    /// A node refers to an input that no node produces.
-    #[error("node {node:?}: input {input:?} names no node of the graph")]
-    MissingInput {
-        /// The node's name.
-        node: String,
-        /// The dangling input reference.
-        input: String,
-    },
-    /// The graph has a cycle through the named node.
-    #[error("the graph has a cycle through node {node:?}")]
-    Cycle {
-        /// A node on the cycle.
-        node: String,
-    },
-    /// Two nodes share a name.
-    #[error("two nodes are named {node:?}")]
-    DuplicateNode {
-        /// The repeated name.
-        node: String,
-    },
-    /// A tensor has another dtype than the one expected.
-    #[error("{what}: expected dtype {expected}, got {got}")]
-    DType {
-        /// The tensor concerned (a key, node or variable).
-        what: String,
-        /// The dtype expected.
-        expected: DataType,
-        /// The dtype found.
-        got: DataType,
-    },
-    /// A shape whose element count overflows or contradicts its data.
-    #[error("{what}: {reason}")]
-    Shape {
-        /// The tensor concerned.
-        what: String,
-        /// What is wrong with its shape.
-        reason: String,
-    },
     /// A string tensor holds bytes that are not UTF-8.
     #[error("{what}: string element {index} is not valid UTF-8")]
     Utf8 {
@@ -155,6 +95,10 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A graph, tensor or asset error of the op set (an invalid node, a
+    /// dtype or shape that does not agree...).
+    #[error(transparent)]
+    Opset(#[from] opset::Error),
 }
 
 /// The `Result` of this crate.

@@ -1,10 +1,12 @@
 //! The artifact: a SavedModel-like, versioned, self-contained directory that
-//! the `estimator` writes and the `predictor` serves, and the op set whose
-//! semantics both execute.
+//! the `estimator` writes and the `predictor` serves. Its graph is made of
+//! the ops of the `opset` crate; this crate holds the schema, the variables
+//! bundle, the tensor codec, the version directories, and reading and
+//! writing a version.
 //!
 //! ```
-//! use export::{Artifact, Attr, DataType, Graph, Node, Shape, Tensor, TypedGraph};
-//! use export::{MetaGraph, SavedModel, Signature, TensorInfo, Assets};
+//! use export::{Artifact, MetaGraph, SavedModel, Signature, TensorInfo};
+//! use opset::{Assets, Attr, DataType, Graph, Node, Shape, Tensor};
 //! use ndarray::array;
 //!
 //! // y = x @ w, with w a variable
@@ -30,7 +32,7 @@
 //!     assets: vec![],
 //! }]};
 //!
-//! // Write a version, read it back, and evaluate it with the reference kernels.
+//! // Write a version, open it, and evaluate it with the reference kernels.
 //! let base = tempfile::tempdir()?;
 //! let w = Tensor::from(array![[2.0f32], [3.0]]);
 //! let dir = export::write_artifact(base.path(), &model, &[("w", &w)], &Assets::new())?;
@@ -49,40 +51,26 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
-mod assets;
+mod artifact;
 mod bundle;
-mod convert;
-mod dtype;
 mod error;
 mod fsio;
-mod graph;
-pub mod ops;
 mod pb;
-mod saved_model;
-mod shape;
+mod proto;
 mod signature;
-mod tensor;
-pub mod tf;
-mod typed;
+mod tensor_bytes;
 mod version;
-mod vocab;
 
-pub use assets::Assets;
-pub use bundle::{ALIGNMENT, DATA_FILE, INDEX_FILE, VariablesBundle, write_bundle};
-pub use dtype::DataType;
-pub use error::{Error, Result};
-pub use fsio::{TEMP_PREFIX, publish_dir, sync_dir, write_file_atomically, write_file_synced};
-pub use graph::{Attr, Graph, Node, parse_tensor_ref};
-pub use ops::{OP_SET_VERSION, Op, TensorType};
-pub use saved_model::{
+pub use artifact::{
     ASSETS_DIR, Artifact, Format, MetaGraph, OpenOptions, SAVED_MODEL_FILE, SavedModel, VARIABLES_DIR, write_artifact,
 };
-pub use shape::{Shape, element_count};
+pub use bundle::{ALIGNMENT, DATA_FILE, INDEX_FILE, VariablesBundle, write_bundle};
+pub use error::{Error, Result};
+pub use fsio::{TEMP_PREFIX, publish_dir, sync_dir, write_file_atomically, write_file_synced};
 pub use signature::{DEFAULT_SIGNATURE, PREDICT_METHOD, SERVE_TAG, Signature, TensorInfo};
-pub use tensor::{Element, Tensor};
-pub use typed::{TypedGraph, TypedNode};
+#[doc(hidden)]
+pub use tensor_bytes::tensor_from_bytes;
 pub use version::{latest_version, list_versions, write_version};
-pub use vocab::{Vocabulary, fnv1a64, hash_bucket};
 
 /// The version of the artifact format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;

@@ -1,5 +1,5 @@
 //! Generated protobuf types of `proto/artifact.proto`. Private to the crate:
-//! the public API is the hand-written types, converted in `convert.rs`.
+//! the public API is the hand-written types, converted in `proto.rs`.
 
 #![allow(clippy::all, missing_docs)]
 

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::ops::Op;
-use crate::{DataType, Error, Result, Shape, TypedGraph};
+use opset::{DataType, Op, Shape, TypedGraph};
+
+use crate::{Error, Result};
 
 /// The key of the signature served by default, as in TensorFlow.
 pub const DEFAULT_SIGNATURE: &str = "serving_default";

@@ -3,8 +3,9 @@
 
 mod common;
 
-use export::{Artifact, Tensor, VariablesBundle};
+use export::{Artifact, VariablesBundle};
 use ndarray::array;
+use opset::Tensor;
 
 #[test]
 fn whole_artifact_round_trips() {
@@ -31,7 +32,7 @@ fn numeric_variables_are_used_in_place_from_the_map() {
     assert!(!bundle.get("strings").unwrap().is_mapped());
     let w = bundle.get("w").unwrap();
     assert_eq!(w.as_slice::<f32>().unwrap().as_ptr() as usize % export::ALIGNMENT, 0);
-    assert_eq!(bundle.spec("w"), Some((export::DataType::F32, &[2usize, 1][..])));
+    assert_eq!(bundle.spec("w"), Some((opset::DataType::F32, &[2usize, 1][..])));
     assert_eq!(bundle.names().count(), common::variables().len());
 }
 

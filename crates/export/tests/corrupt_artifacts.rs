@@ -5,7 +5,8 @@ mod common;
 
 use std::path::Path;
 
-use export::{Artifact, Assets, Attr, DataType, Error, Graph, Node, Shape, TypedGraph};
+use export::{Artifact, Error};
+use opset::{Assets, Attr, DataType, Graph, Node, Shape, TypedGraph};
 use prost_free::*;
 
 /// Hand-encoding of protobuf bytes, to forge what a writer never would.
@@ -196,28 +197,28 @@ fn placeholder(name: &str) -> Node {
         .with("shape", Attr::Shape(Shape(vec![None, Some(2)])))
 }
 
-fn check(nodes: Vec<Node>) -> Error {
+fn check(nodes: Vec<Node>) -> opset::Error {
     TypedGraph::new(&Graph { nodes }, &Assets::new()).unwrap_err()
 }
 
 #[test]
 fn invalid_graphs_name_the_node() {
     let err = check(vec![placeholder("x"), Node::new("bad", "FancyOp", &["x"])]);
-    assert!(matches!(&err, Error::UnknownOp { node, op, .. } if node == "bad" && op == "FancyOp"), "{err}");
+    assert!(matches!(&err, opset::Error::UnknownOp { node, op, .. } if node == "bad" && op == "FancyOp"), "{err}");
     let err = check(vec![Node::new("a", "Relu", &["b"]), Node::new("b", "Relu", &["a"])]);
-    assert!(matches!(&err, Error::Cycle { .. }), "{err}");
+    assert!(matches!(&err, opset::Error::Cycle { .. }), "{err}");
     let err = check(vec![Node::new("a", "Relu", &["a"])]);
     assert!(err.to_string().contains("cycle through node \"a\""), "{err}");
     let err = check(vec![placeholder("x"), Node::new("r", "Relu", &["ghost"])]);
-    assert!(matches!(&err, Error::MissingInput { node, input } if node == "r" && input == "ghost"), "{err}");
+    assert!(matches!(&err, opset::Error::MissingInput { node, input } if node == "r" && input == "ghost"), "{err}");
     let err = check(vec![placeholder("x"), Node::new("r", "Relu", &["x", "x"])]);
     assert!(err.to_string().contains("expected 1 input(s), got 2"), "{err}");
     let err = check(vec![placeholder("x"), placeholder("x")]);
-    assert!(matches!(err, Error::DuplicateNode { .. }));
+    assert!(matches!(err, opset::Error::DuplicateNode { .. }));
     let err = check(vec![placeholder("x"), Node::new("r", "Relu", &["x:1"])]);
     assert!(err.to_string().contains("single output"), "{err}");
     // dtype mismatch
-    let ids = Node::new("i", "Const", &[]).with("value", Attr::Tensor(export::Tensor::from(ndarray::array![1i64])));
+    let ids = Node::new("i", "Const", &[]).with("value", Attr::Tensor(opset::Tensor::from(ndarray::array![1i64])));
     let err = check(vec![placeholder("x"), ids, Node::new("s", "Add", &["x", "i"])]);
     assert!(err.to_string().contains("node \"s\"") && err.to_string().contains("i64"), "{err}");
     // shapes that cannot agree: [?, 2] @ [3, 1]
@@ -250,7 +251,7 @@ fn absurd_shapes_are_refused_at_load_not_allocated() {
         Node::new("r", "Reshape", &["x"]).with("shape", Attr::Ints(vec![huge, huge, huge])),
     ]);
     assert!(err.to_string().contains("node \"r\""), "{err}");
-    let c = Node::new("c", "Const", &[]).with("value", Attr::Tensor(export::Tensor::from(ndarray::array![[1.0f32]])));
+    let c = Node::new("c", "Const", &[]).with("value", Attr::Tensor(opset::Tensor::from(ndarray::array![[1.0f32]])));
     let err = check(vec![c.clone(), Node::new("t", "Tile", &["c"]).with("multiples", Attr::Ints(vec![huge, huge]))]);
     assert!(err.to_string().contains("node \"t\"") && err.to_string().contains("absurd"), "{err}");
     let big = Node::new("p", "Placeholder", &[])
@@ -269,7 +270,7 @@ fn absurd_shapes_are_refused_at_load_not_allocated() {
     )
     .unwrap();
     let mut values = vec![None; 2];
-    values[0] = Some(export::Tensor::from(ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]));
+    values[0] = Some(opset::Tensor::from(ndarray::array![[1.0f32, 2.0], [3.0, 4.0]]));
     let err = graph.evaluate(&[1], &mut values).unwrap_err().to_string();
     assert!(err.contains("over the limit"), "{err}");
 }

@@ -124,8 +124,8 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Convert { dir, output_dir } => {
             let dir = version_dir(&dir)?;
-            let artifact = export::Artifact::open(&dir)?;
-            let written = artifact.convert(&output_dir)?;
+            let artifact = crate::loader::open(&dir, export::OpenOptions::default())?;
+            let written = artifact.write_version(&output_dir)?;
             format!("converted the {} in {} into {}\n", artifact.format(), dir.display(), written.display())
         }
     };

@@ -1,6 +1,6 @@
 //! The one error type of the `predictor` crate.
 
-use export::{DataType, Shape};
+use opset::{DataType, Shape};
 
 /// What can go wrong loading an artifact or answering a call. Each variant
 /// names the signature key, node or file concerned.
@@ -10,6 +10,23 @@ pub enum Error {
     /// The artifact could not be read, is corrupt, or its graph is invalid.
     #[error(transparent)]
     Export(#[from] export::Error),
+    /// A graph, tensor or kernel error of the op set, naming the node (e.g.
+    /// a kernel refusing inputs whose shapes do not agree).
+    #[error(transparent)]
+    Opset(#[from] opset::Error),
+    /// A TensorFlow SavedModel could not be read or imported.
+    #[cfg(feature = "tensorflow")]
+    #[error(transparent)]
+    TensorFlow(#[from] tf_import::Error),
+    /// The directory holds a TensorFlow SavedModel, and this build of the
+    /// predictor was compiled without its `tensorflow` feature.
+    #[error(
+        "{path} is a TensorFlow SavedModel: reading it needs the predictor's `tensorflow` feature (on by default), or the model converted to our format first (`tf_import::convert`)"
+    )]
+    TensorFlowDisabled {
+        /// The `saved_model.pb` concerned.
+        path: std::path::PathBuf,
+    },
     /// The requested signature is not in the artifact.
     #[error("no signature {name:?}; the artifact has {available:?}")]
     NoSignature {

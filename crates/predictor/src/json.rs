@@ -1,7 +1,7 @@
 //! Tensors as JSON nested arrays, the encoding TensorFlow Serving's REST API
 //! and `saved_model_cli` use: `[[1.0], [2.0]]` is a `[2, 1]` tensor.
 
-use export::{DataType, Tensor};
+use opset::{DataType, Tensor};
 use serde_json::Value;
 
 use crate::{Error, Result};

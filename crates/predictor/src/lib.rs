@@ -1,10 +1,12 @@
 //! Serve an exported model: load the artifact once, then answer each call
 //! from memory through its signature, in well under a microsecond for
-//! small models. Depends on the artifact (`export`) alone: no estimator,
-//! no optimizer, no input pipeline.
+//! small models. Depends on the artifact (`export`, its op set `opset`)
+//! and, behind the default `tensorflow` feature, the TensorFlow importer
+//! (`tf-import`) alone: no estimator, no optimizer, no input pipeline.
 //!
 //! ```
 //! # use export::*;
+//! # use opset::*;
 //! # use ndarray::array;
 //! # let base = tempfile::tempdir()?;
 //! # // An artifact as the estimator exports the write-up's model:
@@ -44,6 +46,7 @@ mod error;
 #[cfg(feature = "json")]
 pub mod json;
 mod kernel;
+mod loader;
 mod model;
 mod outputs;
 mod plan;
@@ -54,10 +57,10 @@ mod session;
 
 pub use error::{Error, Result};
 pub use export::{
-    DEFAULT_SIGNATURE, DataType, Error as ExportError, Format, Shape, Signature, Tensor, TensorInfo, latest_version,
-    list_versions,
+    DEFAULT_SIGNATURE, Error as ExportError, Format, Signature, TensorInfo, latest_version, list_versions,
 };
 pub use model::{LoadOptions, Model};
+pub use opset::{DataType, Error as OpsetError, Shape, Tensor};
 pub use outputs::Outputs;
 pub use plan::InputSpec;
 pub use predictor::Predictor;

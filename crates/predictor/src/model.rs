@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use export::{Artifact, Format, MetaGraph, OpenOptions, Signature, TypedGraph, VariablesBundle};
+use export::{Format, MetaGraph, OpenOptions, Signature, VariablesBundle};
+use opset::TypedGraph;
 
 use crate::{Error, Result};
 
@@ -58,9 +59,11 @@ impl Model {
     ///
     /// # Errors
     /// [`Error::Export`] for a missing, half-written (`temp-*`), corrupt or
-    /// newer-format artifact, or an invalid graph or signature.
+    /// newer-format artifact, or an invalid graph or signature; `Error::TensorFlow`
+    /// for a TensorFlow SavedModel that cannot be imported, or
+    /// [`Error::TensorFlowDisabled`] without the `tensorflow` feature.
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Model> {
-        let artifact = Artifact::open_with(dir, OpenOptions { verify_checksums: options.verify_checksums })?;
+        let artifact = crate::loader::open(dir, OpenOptions { verify_checksums: options.verify_checksums })?;
         let tags: Vec<&str> = options.tags.iter().map(String::as_str).collect();
         let graph = artifact.typed_graph(&tags)?;
         let meta_graph = artifact.model().meta_graph(&tags)?.clone();

@@ -3,7 +3,7 @@
 use std::ops::Index;
 use std::sync::Arc;
 
-use export::Tensor;
+use opset::Tensor;
 
 /// The outputs of one call, by the signature's output keys. Reusable: give
 /// it back to [`crate::Predictor::predict_into`] and its buffers are

@@ -4,8 +4,8 @@
 
 use smallvec::SmallVec;
 
-use export::ops::{BinaryOp, UnaryOp};
-use export::{DataType, Op, Shape, Tensor, TypedGraph};
+use opset::ops::{BinaryOp, UnaryOp};
+use opset::{DataType, Op, Shape, Tensor, TypedGraph};
 
 use crate::Result;
 use crate::kernel::{Conv, Dense, Kernel, Scratch};
@@ -78,7 +78,7 @@ impl Plan {
             inputs.push(InputSpec { key: key.clone(), dtype: info.dtype, shape: info.shape.clone() });
         }
         let output_nodes =
-            signature.outputs.values().map(|info| graph.resolve(&info.name)).collect::<export::Result<Vec<usize>>>()?;
+            signature.outputs.values().map(|info| graph.resolve(&info.name)).collect::<opset::Result<Vec<usize>>>()?;
         let needed = graph.needed(&output_nodes);
         let consumers = consumers(graph, &needed, &output_nodes);
         let mut plan = Plan {
@@ -133,7 +133,7 @@ impl Plan {
                 .inputs
                 .iter()
                 .map(|&j| values[j].ok_or_else(|| node.error("input not computed")))
-                .collect::<export::Result<_>>()?;
+                .collect::<opset::Result<_>>()?;
             let tiles = node.inputs.first().and_then(|&j| tiled[j]);
             let (kernel, inputs, absorbed) = plan.fuse(graph, &consumers, &values, i, args, tiles);
             let value = Value::Step(plan.steps.len());
@@ -145,7 +145,7 @@ impl Plan {
         plan.outputs = output_nodes
             .iter()
             .map(|&i| values[i].ok_or_else(|| nodes[i].error("output not computed")))
-            .collect::<export::Result<_>>()?;
+            .collect::<opset::Result<_>>()?;
         for (k, v) in plan.outputs.iter().enumerate() {
             if let Value::Step(s) = *v
                 && !plan.lent_outputs.iter().any(|&(_, t)| t == s)

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use export::{Op, Signature, Tensor};
+use export::Signature;
+use opset::{Op, Tensor};
 use smallvec::SmallVec;
 use thread_local::ThreadLocal;
 
@@ -245,7 +246,7 @@ impl Predictor {
                     // A constant, an input, or a value also lent to another
                     // key: Identity's kernel copies it, reusing the buffer.
                     let value = self.plan.get(v, bound, &state.slots);
-                    Op::Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|reason| export::Error::Node {
+                    Op::Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|reason| opset::Error::Node {
                         node: self.plan.output_keys[k].clone(),
                         op: "Identity".into(),
                         reason,

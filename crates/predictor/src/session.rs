@@ -1,7 +1,7 @@
 //! `Session`: one thread's own scratch buffers for a predictor, with the
 //! outputs read in place.
 
-use export::{Op, Tensor};
+use opset::{Op, Tensor};
 use smallvec::SmallVec;
 
 use crate::Result;
@@ -35,7 +35,7 @@ impl<'p> Session<'p> {
         plan.run(self.predictor.model.graph(), &mut self.state, &bound)?;
         for (k, &v) in plan.outputs.iter().enumerate() {
             if let Value::Input(i) = v {
-                Op::Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|reason| export::Error::Node {
+                Op::Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|reason| opset::Error::Node {
                     node: plan.output_keys[k].clone(),
                     op: "Identity".into(),
                     reason,

@@ -4,11 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use export::{
-    Assets, Attr, DEFAULT_SIGNATURE, DataType, Graph, MetaGraph, Node, PREDICT_METHOD, SavedModel, Shape, Signature,
-    Tensor, TensorInfo,
-};
+use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SavedModel, Signature, TensorInfo};
 use ndarray::array;
+use opset::{Assets, Attr, DataType, Graph, Node, Shape, Tensor};
 
 fn toy_artifact(base: &Path) -> std::path::PathBuf {
     let var = |name: &str, shape: &[usize]| {

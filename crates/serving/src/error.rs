@@ -65,10 +65,14 @@ impl Error {
             Error::Predictor(e) => match e {
                 // A kernel refusing the inputs (e.g. batch sizes that do not
                 // agree) is the client's doing; reading the artifact is not.
-                predictor::Error::Export(export_error) => match export_error {
-                    predictor::ExportError::Node { .. } => StatusCode::BAD_REQUEST,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                },
+                predictor::Error::Opset(predictor::OpsetError::Node { .. })
+                | predictor::Error::Export(predictor::ExportError::Opset(predictor::OpsetError::Node { .. })) => {
+                    StatusCode::BAD_REQUEST
+                }
+                predictor::Error::Export(_)
+                | predictor::Error::Opset(_)
+                | predictor::Error::TensorFlow(_)
+                | predictor::Error::TensorFlowDisabled { .. } => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::BAD_REQUEST,
             },
         }

@@ -1,8 +1,8 @@
 //! Gradients of the image ops, walking the same windows as their kernels
 //! ([`Sliding::for_each_tap`]).
 
-use export::Tensor;
-use export::ops::Sliding;
+use opset::Tensor;
+use opset::ops::Sliding;
 
 type Result<T> = std::result::Result<T, String>;
 

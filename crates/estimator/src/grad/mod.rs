@@ -2,8 +2,8 @@
 //! per differentiable op, computed with the ops' own reference kernels
 //! wherever a rule is itself an op (so forward and backward share semantics).
 
-use export::ops::{BinaryOp, ReduceOp, UnaryOp};
-use export::{DataType, Op, Tensor, TypedGraph};
+use opset::ops::{BinaryOp, ReduceOp, UnaryOp};
+use opset::{DataType, Op, Tensor, TypedGraph};
 
 use crate::Result;
 
@@ -14,7 +14,7 @@ mod conv;
 /// does not depend on gets zeros.
 ///
 /// # Errors
-/// [`crate::Error::Export`] naming the node whose rule failed (e.g. a missing value).
+/// [`crate::Error::Opset`] naming the node whose rule failed (e.g. a missing value).
 pub fn gradients(graph: &TypedGraph, values: &[Option<Tensor>], loss: usize, wrt: &[usize]) -> Result<Vec<Tensor>> {
     let nodes = graph.nodes();
     // Which nodes depend on something in `wrt`: only those carry gradients.
@@ -34,7 +34,7 @@ pub fn gradients(graph: &TypedGraph, values: &[Option<Tensor>], loss: usize, wrt
             grads[i] = Some(g);
             continue;
         }
-        let inputs = node.inputs.iter().map(|&j| value(j)).collect::<export::Result<Vec<&Tensor>>>()?;
+        let inputs = node.inputs.iter().map(|&j| value(j)).collect::<opset::Result<Vec<&Tensor>>>()?;
         let input_grads = backward(&node.op, &inputs, value(i)?, &g).map_err(|reason| node.error(reason))?;
         for (&j, dj) in node.inputs.iter().zip(input_grads) {
             let Some(dj) = dj.filter(|_| reaches[j]) else { continue };
@@ -60,7 +60,7 @@ type Grads = std::result::Result<Vec<Option<Tensor>>, String>;
 
 /// Runs a reference kernel.
 fn kernel(op: &Op, inputs: &[&Tensor]) -> std::result::Result<Tensor, String> {
-    let mut out = Tensor::empty(export::DataType::F32);
+    let mut out = Tensor::empty(opset::DataType::F32);
     op.eval(inputs, &mut out)?;
     Ok(out)
 }
@@ -107,7 +107,7 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         Op::Identity | Op::Reshape { .. } | Op::ExpandDims { .. } | Op::Squeeze { .. } => {
             vec![Some(reshape(g.clone(), x[0].shape())?)]
         }
-        Op::Cast { to: export::DataType::F32 } if x[0].dtype() == export::DataType::F32 => vec![Some(g.clone())],
+        Op::Cast { to: opset::DataType::F32 } if x[0].dtype() == opset::DataType::F32 => vec![Some(g.clone())],
         Op::Cast { .. }
         | Op::ArgMax { .. }
         | Op::VocabLookup { .. }
@@ -131,7 +131,7 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
             let dims = spec.resolve(shape)?;
             let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
             let mut d = vec![0.0f32; x[0].len()];
-            for (o, gv) in export::ops::slice_offsets(shape, &dims).into_iter().zip(gs) {
+            for (o, gv) in opset::ops::slice_offsets(shape, &dims).into_iter().zip(gs) {
                 d[o] += gv;
             }
             vec![Some(Tensor::from_vec(shape.to_vec(), d).map_err(|e| e.to_string())?)]
@@ -145,19 +145,19 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Tile { multiples } => vec![Some(untile(x[0].shape(), multiples, g)?)],
         Op::TileBy => {
-            let multiples: Vec<usize> = export::ops::indices(x[1])?.iter().map(|&m| m.max(0) as usize).collect();
+            let multiples: Vec<usize> = opset::ops::indices(x[1])?.iter().map(|&m| m.max(0) as usize).collect();
             vec![Some(untile(x[0].shape(), &multiples, g)?), None]
         }
         Op::Shape | Op::AsString => vec![None],
         Op::Pad { paddings, .. } => {
             // Each input element's gradient is the output's where it landed.
-            let (_, offsets) = export::ops::pad_offsets(x[0].shape(), paddings)?;
+            let (_, offsets) = opset::ops::pad_offsets(x[0].shape(), paddings)?;
             let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
             let d = offsets.iter().map(|&o| gs[o]).collect();
             vec![Some(Tensor::from_vec(x[0].shape().to_vec(), d).map_err(|e| e.to_string())?)]
         }
         Op::Concat { axis } => {
-            let axis_n = export::ops::normalize_axis(*axis, g.shape().len())?;
+            let axis_n = opset::ops::normalize_axis(*axis, g.shape().len())?;
             let mut start = 0i64;
             x.iter()
                 .map(|xi| {
@@ -235,9 +235,9 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
                 UnaryOp::Elu => zip3(g, x[0], y, |g, x, y| if x > 0.0 { g } else { g * (y + 1.0) })?,
                 UnaryOp::Selu => zip3(g, x[0], y, |g, x, y| {
                     if x > 0.0 {
-                        g * export::ops::SELU_SCALE
+                        g * opset::ops::SELU_SCALE
                     } else {
-                        g * (y + export::ops::SELU_SCALE * export::ops::SELU_ALPHA)
+                        g * (y + opset::ops::SELU_SCALE * opset::ops::SELU_ALPHA)
                     }
                 })?,
                 UnaryOp::Erf => zip3(g, x[0], y, |g, x, _| g * std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp())?,
@@ -257,7 +257,7 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Reduce { op, axes, .. } => {
             let s = x[0].shape();
-            let axes = export::ops::reduce_axes(axes, s.len())?;
+            let axes = opset::ops::reduce_axes(axes, s.len())?;
             let kept: Vec<usize> = s.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect();
             let g = reshape(g.clone(), &kept)?;
             let zeros = Tensor::from_vec(s.to_vec(), vec![0.0f32; x[0].len()]).map_err(|e| e.to_string())?;
@@ -301,11 +301,11 @@ fn backward(op: &Op, x: &[&Tensor], y: &Tensor, g: &Tensor) -> Grads {
         }
         Op::Gather { axis } => {
             let p = x[0].shape();
-            let axis = export::ops::normalize_axis(*axis, p.len())?;
-            let (outer, n, inner) = export::ops::around(p, axis);
+            let axis = opset::ops::normalize_axis(*axis, p.len())?;
+            let (outer, n, inner) = opset::ops::around(p, axis);
             let ids = x[1].len();
             let gs = g.as_slice::<f32>().map_err(|e| e.to_string())?;
-            let idx = export::ops::indices(x[1])?;
+            let idx = opset::ops::indices(x[1])?;
             let mut d = vec![0.0f32; x[0].len()];
             for o in 0..outer {
                 for (k, &i) in idx.iter().enumerate() {

@@ -5,11 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use export::{
-    Assets, Attr, DEFAULT_SIGNATURE, DataType, Graph, MetaGraph, Node, PREDICT_METHOD, SavedModel, Shape, Signature,
-    Tensor, TensorInfo,
-};
+use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SavedModel, Signature, TensorInfo};
 use ndarray::array;
+use opset::{Assets, Attr, DataType, Graph, Node, Shape, Tensor};
 
 /// The graph of `y = x @ w + b`, its nodes deliberately out of order.
 pub fn graph() -> Graph {

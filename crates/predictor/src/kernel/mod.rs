@@ -6,9 +6,9 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use export::ops::{Sliding, UnaryOp};
-use export::{Op, Tensor};
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+use opset::ops::{Sliding, UnaryOp};
+use opset::{Op, Tensor};
 
 /// Row counts below this stream the weights in place, four rows per pass
 /// ([`gemv`]); from it on, a packed matrix product, whose packing of the
@@ -98,7 +98,7 @@ impl Conv {
         let [oh, ow] = self.sliding.output_dims([h, w], self.ksize);
         let f = self.dense.weights.shape().get(1).copied().unwrap_or(0);
         let (m, k) = (n * oh * ow, kh * kw * c);
-        let len = m.checked_mul(k).filter(|&l| l <= export::ops::MAX_ELEMENTS);
+        let len = m.checked_mul(k).filter(|&l| l <= opset::ops::MAX_ELEMENTS);
         let len = len.ok_or_else(|| format!("the patches of a {:?} image are over the element limit", x.shape()))?;
         let xs = x.as_slice::<f32>().map_err(|e| e.to_string())?;
         // One row of `k` per output pixel, zeros where a tap falls in the padding.

@@ -17,13 +17,13 @@ use crate::{DataType, Error, Result};
 /// [`Tensor::into_array`] or the typed shorthands such as [`Tensor::as_f32`].
 ///
 /// ```
-/// use export::Tensor;
+/// use opset::Tensor;
 /// use ndarray::array;
 ///
 /// let t = Tensor::from(array![[1.0f32, 2.0], [3.0, 4.0]]);
 /// assert_eq!(t.shape(), &[2, 2]);
 /// assert_eq!(t.as_f32()?[[1, 0]], 3.0);
-/// # Ok::<(), export::Error>(())
+/// # Ok::<(), opset::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
@@ -78,8 +78,11 @@ impl<T: bytemuck::Pod> Buffer<T> {
         }
     }
 
-    /// A window into `map`, or `None` if the bytes are misaligned or out of bounds.
-    pub(crate) fn mapped(map: &Arc<Mmap>, offset: usize, len: usize) -> Option<Buffer<T>> {
+    /// A window into `map`, or `None` if the bytes are misaligned or out of
+    /// bounds. Public for the artifact readers (`export`, `tf-import`), which
+    /// use numeric weights in place from their memory-mapped data files.
+    #[doc(hidden)]
+    pub fn mapped(map: &Arc<Mmap>, offset: usize, len: usize) -> Option<Buffer<T>> {
         let bytes = map.get(offset..offset.checked_add(len)?)?;
         bytemuck::try_cast_slice::<u8, T>(bytes).ok()?;
         Some(Buffer::Mapped { map: Arc::clone(map), offset, len })
@@ -199,7 +202,11 @@ impl Tensor {
         Tensor { shape: vec![0], data }
     }
 
-    pub(crate) fn from_data(shape: Vec<usize>, data: Data) -> Tensor {
+    /// A tensor of `shape` over `data`, which must hold the shape's element
+    /// count. Public for the artifact readers (`export`, `tf-import`); use
+    /// [`Tensor::from_vec`] instead.
+    #[doc(hidden)]
+    pub fn from_data(shape: Vec<usize>, data: Data) -> Tensor {
         Tensor { shape, data }
     }
 
@@ -450,7 +457,10 @@ impl Tensor {
         }
     }
 
-    pub(crate) fn data(&self) -> &Data {
+    /// The elements. Public for the artifact writers (`export`); use
+    /// [`Tensor::as_slice`] instead.
+    #[doc(hidden)]
+    pub fn data(&self) -> &Data {
         &self.data
     }
 

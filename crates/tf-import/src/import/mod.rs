@@ -5,18 +5,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod lookup_tables;
 mod shapes;
-mod tables;
 mod translate;
 
-use super::bundle::TfBundle;
-use super::pb;
-use super::pb::attr_value::Value as AttrV;
-use super::restore::{checkpoint_keys, function_of, node_name, output_index};
-use crate::graph::{Attr, Graph, Node};
-use crate::saved_model::MetaGraph;
-use crate::signature::{Signature, TensorInfo};
-use crate::{Error, Result, Tensor};
+use export::{MetaGraph, Signature, TensorInfo};
+use opset::{Attr, Graph, Node, Tensor};
+
+use crate::bundle::TfBundle;
+use crate::pb;
+use crate::pb::attr_value::Value as AttrV;
+use crate::restore::{checkpoint_keys, function_of, node_name, output_index};
+use crate::{Error, Result};
 
 /// Where a TensorFlow node lives: the top-level graph, or an inlined call.
 struct Scope<'a> {
@@ -115,17 +115,18 @@ impl<'a> Importer<'a> {
             let mut inputs = BTreeMap::new();
             for (name, info) in &sig.inputs {
                 let tensor = self.placeholder(&info.name).map_err(|e| fail(format!("input {name:?}: {e}")))?;
-                let dtype = super::convert::dtype(info.dtype).map_err(|e| fail(format!("input {name:?}: {e}")))?;
-                let shape = super::convert::shape(info.tensor_shape.as_ref())
+                let dtype = crate::tensor_proto::dtype(info.dtype).map_err(|e| fail(format!("input {name:?}: {e}")))?;
+                let shape = crate::tensor_proto::shape(info.tensor_shape.as_ref())
                     .map_err(|e| fail(format!("input {name:?}: {e}")))?;
                 inputs.insert(name.clone(), TensorInfo { name: tensor, dtype, shape });
             }
             let mut outputs = BTreeMap::new();
             for (name, info) in &sig.outputs {
                 let tensor = self.tensor(0, &info.name)?;
-                let dtype = super::convert::dtype(info.dtype).map_err(|e| fail(format!("output {name:?}: {e}")))?;
+                let dtype =
+                    crate::tensor_proto::dtype(info.dtype).map_err(|e| fail(format!("output {name:?}: {e}")))?;
                 let shape =
-                    super::convert::shape(info.tensor_shape.as_ref()).unwrap_or_else(|_| crate::Shape(Vec::new()));
+                    crate::tensor_proto::shape(info.tensor_shape.as_ref()).unwrap_or_else(|_| opset::Shape(Vec::new()));
                 outputs.insert(name.clone(), TensorInfo { name: tensor, dtype, shape });
             }
             signatures.insert(key.clone(), Signature { method_name: sig.method_name.clone(), inputs, outputs });
@@ -134,7 +135,7 @@ impl<'a> Importer<'a> {
         // often leaves them unknown in the signature).
         let assets = self.asset_paths()?;
         let graph = Graph { nodes: self.nodes };
-        if let Ok(typed) = crate::TypedGraph::new(&graph, &assets) {
+        if let Ok(typed) = opset::TypedGraph::new(&graph, &assets) {
             for sig in signatures.values_mut() {
                 for info in sig.outputs.values_mut() {
                     if let Ok(i) = typed.resolve(&info.name) {
@@ -149,8 +150,8 @@ impl<'a> Importer<'a> {
     }
 
     /// Where the assets the graph reads so far are.
-    fn asset_paths(&self) -> Result<crate::Assets> {
-        crate::Assets::in_dir(&self.assets_dir, self.assets.iter().map(String::as_str))
+    fn asset_paths(&self) -> Result<opset::Assets> {
+        Ok(opset::Assets::in_dir(&self.assets_dir, self.assets.iter().map(String::as_str))?)
     }
 
     /// A signature input: a `Placeholder` (or `PlaceholderWithDefault`) of the top-level graph.
@@ -164,7 +165,7 @@ impl<'a> Importer<'a> {
         }
         let dtype = self.dtype_attr(node, "dtype")?;
         let shape = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
-            Some(AttrV::Shape(s)) => super::convert::shape(Some(s)).map_err(|e| node_error(node, e))?,
+            Some(AttrV::Shape(s)) => crate::tensor_proto::shape(Some(s)).map_err(|e| node_error(node, e))?,
             _ => return Err(node_error(node, "no shape attribute")),
         };
         let name =
@@ -206,7 +207,7 @@ impl<'a> Importer<'a> {
         if self.visiting.len() > MAX_DEPTH {
             return Err(node_error(node, format!("the graph is deeper than {MAX_DEPTH} nodes along one path")));
         }
-        let name = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.convert(scope, node, index));
+        let name = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.translate(scope, node, index));
         self.visiting.remove(&key);
         let name = name?;
         self.memo.insert(key, name.clone());
@@ -229,9 +230,9 @@ impl<'a> Importer<'a> {
         })
     }
 
-    fn dtype_attr(&self, node: &pb::NodeDef, key: &str) -> Result<crate::DataType> {
+    fn dtype_attr(&self, node: &pb::NodeDef, key: &str) -> Result<opset::DataType> {
         match node.attr.get(key).and_then(|a| a.value.as_ref()) {
-            Some(AttrV::Type(t)) => super::convert::dtype(*t).map_err(|e| node_error(node, e)),
+            Some(AttrV::Type(t)) => crate::tensor_proto::dtype(*t).map_err(|e| node_error(node, e)),
             _ => Err(node_error(node, format!("no dtype attribute {key:?}"))),
         }
     }
@@ -290,7 +291,7 @@ impl<'a> Importer<'a> {
         if !self.variables.contains_key(&key) {
             let value = self.bundle.get(&key)?;
             let attrs =
-                vec![("dtype", Attr::Type(value.dtype())), ("shape", Attr::Shape(crate::Shape::known(value.shape())))];
+                vec![("dtype", Attr::Type(value.dtype())), ("shape", Attr::Shape(opset::Shape::known(value.shape())))];
             if !self.names.insert(key.clone()) {
                 return Err(node_error(var, format!("checkpoint key {key:?} collides with a node name")));
             }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::pb;
+use crate::pb;
 
 /// Top-level variable node name (`VarHandleOp` / `VariableV2`) -> checkpoint key.
 pub(crate) fn checkpoint_keys(graph: &pb::GraphDef) -> HashMap<String, String> {

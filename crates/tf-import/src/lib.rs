@@ -5,21 +5,41 @@
 //! The importer picks what each signature needs, translates it into our
 //! graph IR and op set, and resolves the variables to checkpoint tensors;
 //! from there a TensorFlow export runs exactly as one of ours.
+//!
+//! [`open`] gives an [`export::Artifact`], which [`convert`] writes as a new
+//! version of ours.
+//!
+//! ```no_run
+//! // A version directory written by TensorFlow's `export_saved_model`.
+//! let artifact = tf_import::open("tf_export/1700000000")?;
+//! let graph = artifact.typed_graph(&["serve"])?;
+//! println!("{} nodes", graph.nodes().len());
+//! // The same model as a new version of our artifact.
+//! let version = artifact.write_version("saved_model")?;
+//! # let _ = version;
+//! # Ok::<(), tf_import::Error>(())
+//! ```
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod bundle;
-mod convert;
+mod error;
 mod import;
+mod open;
 mod pb;
 mod restore;
-mod table;
+mod sstable;
+mod tensor_proto;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use export::{ASSETS_DIR, SAVED_MODEL_FILE, SavedModel, VARIABLES_DIR};
+use opset::Tensor;
 use prost::Message;
 
-use crate::saved_model::SavedModel;
-use crate::{Error, Result, Tensor};
+pub use error::{Error, Result};
+pub use open::{convert, open};
 
 /// Whether `saved_model.pb` bytes are a TensorFlow SavedModel rather than
 /// ours. Ours starts with field 1 as a varint (`format_version`, tag
@@ -32,7 +52,7 @@ pub fn is_tensorflow(bytes: &[u8]) -> bool {
         return cursor.first() == Some(&0x12);
     }
     cursor = &cursor[1..];
-    if table::varint(&mut cursor).is_err() {
+    if sstable::varint(&mut cursor).is_err() {
         return false;
     }
     cursor.first() == Some(&0x12)
@@ -44,19 +64,19 @@ pub fn is_tensorflow(bytes: &[u8]) -> bool {
 /// [`Error::Decode`] for a garbage proto, [`Error::Malformed`] or
 /// [`Error::Checksum`] for a bad bundle, [`Error::Node`] naming the
 /// TensorFlow node and op the importer cannot translate.
-pub fn import(dir: &Path, bytes: &[u8]) -> Result<(SavedModel, BTreeMap<String, Tensor>)> {
-    let path = dir.join(crate::SAVED_MODEL_FILE);
+fn import(dir: &Path, bytes: &[u8]) -> Result<(SavedModel, BTreeMap<String, Tensor>)> {
+    let path = dir.join(SAVED_MODEL_FILE);
     let proto = pb::SavedModel::decode(bytes).map_err(|source| Error::Decode {
         path: path.clone(),
         message: "TensorFlow SavedModel",
         source,
     })?;
-    let bundle = bundle::TfBundle::open(&dir.join(crate::VARIABLES_DIR))?;
+    let bundle = bundle::TfBundle::open(&dir.join(VARIABLES_DIR))?;
     let mut meta_graphs = Vec::new();
     let mut variables = BTreeMap::new();
     for meta in &proto.meta_graphs {
         let graph = meta.graph_def.as_ref().ok_or_else(|| Error::malformed(&path, "a meta graph has no graph"))?;
-        let (meta_graph, vars) = import::Importer::new(graph, &bundle, dir.join(crate::ASSETS_DIR)).import(meta)?;
+        let (meta_graph, vars) = import::Importer::new(graph, &bundle, dir.join(ASSETS_DIR)).import(meta)?;
         meta_graphs.push(meta_graph);
         variables.extend(vars);
     }

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use export::{Assets, Attr, DataType, Node, Op, Shape, Tensor};
 use ndarray::{ArrayD, IxDyn, array};
+use opset::{Assets, Attr, DataType, Node, Op, Shape, Tensor};
 
 fn op(name: &str, n_inputs: usize, attrs: &[(&str, Attr)]) -> Op {
     let inputs: Vec<String> = (0..n_inputs).map(|i| format!("in{i}")).collect();

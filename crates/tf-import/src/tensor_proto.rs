@@ -1,7 +1,8 @@
 //! TensorFlow's dtypes, shapes and constant tensors, as ours.
 
-use super::pb;
-use crate::{DataType, Shape, Tensor};
+use opset::{DataType, Shape, Tensor};
+
+use crate::pb;
 
 type R<T> = Result<T, String>;
 
@@ -32,7 +33,7 @@ pub(crate) fn shape(s: Option<&pb::TensorShapeProto>) -> R<Shape> {
 pub(crate) fn known_shape(s: Option<&pb::TensorShapeProto>) -> R<(Vec<usize>, usize)> {
     let declared = shape(s)?;
     let dims = declared.as_known().ok_or_else(|| format!("shape {declared} is not fully known"))?;
-    let n = crate::element_count(&dims, "tensor").map_err(|e| e.to_string())?;
+    let n = opset::element_count(&dims, "tensor").map_err(|e| e.to_string())?;
     Ok((dims, n))
 }
 
@@ -51,7 +52,7 @@ pub(crate) fn tensor(t: &pb::TensorProto) -> R<Tensor> {
         }
     }
     if !t.tensor_content.is_empty() && dtype != DataType::String {
-        return crate::bundle::tensor_from_bytes(dtype, dims, n, &t.tensor_content, "constant");
+        return export::tensor_from_bytes(dtype, dims, n, &t.tensor_content, "constant");
     }
     let tensor = match dtype {
         DataType::F32 => Tensor::from_vec(dims, fill(t.float_val.clone(), n)?),

@@ -2,10 +2,11 @@
 //! target shapes), computed from constants and from `Shape`, `StridedSlice`,
 //! `Pack`, `GatherV2`, `Prod`... as TensorFlow's shape functions fold them.
 
+use opset::Graph;
+
 use super::{AttrV, Importer, node_error};
 use crate::Result;
-use crate::graph::Graph;
-use crate::tf::pb;
+use crate::pb;
 
 impl<'a> Importer<'a> {
     /// Input `i` as integers: a constant, or a shape computation
@@ -47,8 +48,8 @@ impl<'a> Importer<'a> {
             "Const" => {
                 let t = self.constant_node(node)?;
                 let v: Vec<i64> = match t.dtype() {
-                    crate::DataType::I32 => t.as_slice::<i32>()?.iter().map(|&v| i64::from(v)).collect(),
-                    crate::DataType::I64 => t.as_slice::<i64>()?.to_vec(),
+                    opset::DataType::I32 => t.as_slice::<i32>()?.iter().map(|&v| i64::from(v)).collect(),
+                    opset::DataType::I64 => t.as_slice::<i64>()?.to_vec(),
                     other => return Err(node_error(node, format!("expected integers, got {other}"))),
                 };
                 Ok(v.into_iter().map(Some).collect())
@@ -57,7 +58,7 @@ impl<'a> Importer<'a> {
             "Shape" => {
                 let x = self.input(scope, node, 0)?;
                 let graph = Graph { nodes: self.nodes.clone() };
-                let typed = crate::TypedGraph::new(&graph, &self.asset_paths()?)?;
+                let typed = opset::TypedGraph::new(&graph, &self.asset_paths()?)?;
                 let ty = &typed.nodes()[typed.resolve(&x)?].ty;
                 Ok(ty.shape.0.iter().map(|d| d.and_then(|d| i64::try_from(d).ok())).collect())
             }
@@ -92,14 +93,14 @@ impl<'a> Importer<'a> {
                 let v = input(self, 0)?;
                 let spec = self.slice_spec(scope, node)?;
                 let dims = spec.resolve(&[v.len()]).map_err(|e| node_error(node, e))?;
-                Ok(crate::ops::slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
+                Ok(opset::ops::slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
             }
             other => Err(node_error(node, format!("cannot compute a shape through TensorFlow op {other:?}"))),
         }
     }
 
     /// A `StridedSlice`'s constant bounds and masks.
-    pub(super) fn slice_spec(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<crate::ops::SliceSpec> {
+    pub(super) fn slice_spec(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<opset::ops::SliceSpec> {
         let mask = |key: &str| match node.attr.get(key).and_then(|a| a.value.as_ref()) {
             Some(AttrV::I(m)) => *m,
             _ => 0,
@@ -107,7 +108,7 @@ impl<'a> Importer<'a> {
         if mask("ellipsis_mask") != 0 || mask("new_axis_mask") != 0 {
             return Err(node_error(node, "ellipsis (...) and new-axis (None) slicing are not supported"));
         }
-        Ok(crate::ops::SliceSpec {
+        Ok(opset::ops::SliceSpec {
             begin: self.ints(scope, node, 1)?,
             end: self.ints(scope, node, 2)?,
             strides: self.ints(scope, node, 3)?,

@@ -1,15 +1,17 @@
-//! Conversions between the generated protobuf types (`pb`) and the public
-//! types. Validation of what the bytes say happens here, once.
+//! Conversions between the private protobuf types of `saved_model.pb` and
+//! `variables.index` (`pb`) and our public types (the op set's dtypes,
+//! shapes, tensors and graph; the artifact's model and signatures).
+//! Validation of what the bytes say happens here, once.
 
 use std::collections::BTreeMap;
 
-use crate::graph::{Attr, Graph, Node};
+use opset::{Attr, DataType, Graph, Node, Shape, Tensor, element_count};
+
+use crate::artifact::{MetaGraph, SavedModel};
 use crate::pb;
 use crate::pb::attr_value::Value;
-use crate::saved_model::{MetaGraph, SavedModel};
-use crate::shape::element_count;
 use crate::signature::{Signature, TensorInfo};
-use crate::{DataType, Shape, Tensor};
+use crate::tensor_bytes::{numeric_bytes, tensor_from_bytes};
 
 type R<T> = std::result::Result<T, String>;
 
@@ -55,7 +57,7 @@ pub(crate) fn tensor_to_pb(t: &Tensor) -> pb::Tensor {
         DataType::String => {
             (Vec::new(), t.as_slice::<String>().unwrap_or_default().iter().map(|s| s.as_bytes().to_vec()).collect())
         }
-        _ => (crate::bundle::numeric_bytes(t), Vec::new()),
+        _ => (numeric_bytes(t), Vec::new()),
     };
     pb::Tensor {
         dtype: dtype_to_pb(t.dtype()) as i32,
@@ -80,7 +82,7 @@ pub(crate) fn tensor_from_pb(t: &pb::Tensor, what: &str) -> R<Tensor> {
             .collect::<R<Vec<_>>>()?;
         return Tensor::from_vec(shape, strings).map_err(|e| e.to_string());
     }
-    crate::bundle::tensor_from_bytes(dtype, shape, n, &t.content, what)
+    tensor_from_bytes(dtype, shape, n, &t.content, what)
 }
 
 fn attr_to_pb(a: &Attr) -> pb::AttrValue {
@@ -171,7 +173,7 @@ fn infos_from_pb(m: &BTreeMap<String, pb::TensorInfo>, what: &str) -> R<BTreeMap
 pub(crate) fn saved_model_to_pb(m: &SavedModel) -> pb::SavedModel {
     pb::SavedModel {
         format_version: crate::FORMAT_VERSION,
-        op_set_version: crate::OP_SET_VERSION,
+        op_set_version: opset::OP_SET_VERSION,
         meta_graphs: m
             .meta_graphs
             .iter()

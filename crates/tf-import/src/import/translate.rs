@@ -1,14 +1,15 @@
 //! What each TensorFlow op becomes in our op set.
 
-use super::tables::TableSource;
+use opset::{Attr, Tensor};
+
+use super::lookup_tables::TableSource;
 use super::{AttrV, Importer, node_error};
-use crate::graph::Attr;
-use crate::tf::pb;
-use crate::{Result, Tensor};
+use crate::Result;
+use crate::pb;
 
 impl<'a> Importer<'a> {
     /// Translates one TensorFlow node (output `index`).
-    pub(super) fn convert(&mut self, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    pub(super) fn translate(&mut self, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
         let op = node.op.as_str();
         let multi_output = matches!(op, "StatefulPartitionedCall" | "PartitionedCall" | "IdentityN");
         if index != 0 && !multi_output {
@@ -66,10 +67,10 @@ impl<'a> Importer<'a> {
                 let x = self.input(scope, node, 0)?;
                 let one = op == "OnesLike";
                 let value = match self.dtype_attr(node, "T")? {
-                    crate::DataType::F32 => Tensor::scalar(if one { 1.0f32 } else { 0.0 }),
-                    crate::DataType::I64 => Tensor::scalar(i64::from(one)),
-                    crate::DataType::I32 => Tensor::scalar(i32::from(one)),
-                    crate::DataType::Bool => Tensor::scalar(one),
+                    opset::DataType::F32 => Tensor::scalar(if one { 1.0f32 } else { 0.0 }),
+                    opset::DataType::I64 => Tensor::scalar(i64::from(one)),
+                    opset::DataType::I32 => Tensor::scalar(i32::from(one)),
+                    opset::DataType::Bool => Tensor::scalar(one),
                     other => return Err(node_error(node, format!("{op} of {other} is not supported"))),
                 };
                 let base = format!("{}{}", self.scopes[scope].prefix, node.name);
@@ -187,8 +188,8 @@ impl<'a> Importer<'a> {
                 // Reached only when a shape is needed at run time (folded otherwise).
                 let x = self.input(scope, node, 0)?;
                 let shape = self.emit(scope, node, "Shape", &[x], vec![]);
-                match self.dtype_attr(node, "out_type").unwrap_or(crate::DataType::I32) {
-                    crate::DataType::I64 => shape,
+                match self.dtype_attr(node, "out_type").unwrap_or(opset::DataType::I32) {
+                    opset::DataType::I64 => shape,
                     to => self.emit_named(format!("{shape}/cast"), "Cast", &[shape], vec![("to", Attr::Type(to))]),
                 }
             }
@@ -209,9 +210,9 @@ impl<'a> Importer<'a> {
                     .map(|i| start + i * delta)
                     .take_while(|&v| if delta > 0 { v < limit } else { v > limit })
                     .collect();
-                let value = match self.dtype_attr(node, "Tidx").unwrap_or(crate::DataType::I32) {
-                    crate::DataType::I64 => Tensor::from_vec(vec![values.len()], values)?,
-                    crate::DataType::I32 => {
+                let value = match self.dtype_attr(node, "Tidx").unwrap_or(opset::DataType::I32) {
+                    opset::DataType::I64 => Tensor::from_vec(vec![values.len()], values)?,
+                    opset::DataType::I32 => {
                         let values: Vec<i32> = values.iter().map(|&v| v as i32).collect();
                         Tensor::from_vec(vec![values.len()], values)?
                     }
@@ -301,9 +302,9 @@ impl<'a> Importer<'a> {
             "ArgMax" => {
                 let x = self.input(scope, node, 0)?;
                 let axis = self.int(scope, node, 1)?;
-                let out = self.dtype_attr(node, "output_type").unwrap_or(crate::DataType::I64);
+                let out = self.dtype_attr(node, "output_type").unwrap_or(opset::DataType::I64);
                 let arg = self.emit(scope, node, "ArgMax", &[x], vec![("axis", Attr::Int(axis))]);
-                if out == crate::DataType::I64 {
+                if out == opset::DataType::I64 {
                     arg
                 } else {
                     let base = format!("{arg}/cast");
@@ -357,7 +358,7 @@ impl<'a> Importer<'a> {
                 let size = match self.table_source(scope, node)? {
                     TableSource::File(asset) => {
                         let path = self.assets_dir.join(&asset);
-                        crate::Vocabulary::from_file(&path).map_err(|e| node_error(node, e.to_string()))?.len()
+                        opset::Vocabulary::from_file(&path).map_err(|e| node_error(node, e.to_string()))?.len()
                     }
                     TableSource::Inline { keys, .. } => keys.len(),
                 };
@@ -532,6 +533,6 @@ impl<'a> Importer<'a> {
         let Some(AttrV::Tensor(t)) = node.attr.get("value").and_then(|a| a.value.as_ref()) else {
             return Err(node_error(node, "a Const without a value"));
         };
-        crate::tf::convert::tensor(t).map_err(|e| node_error(node, e))
+        crate::tensor_proto::tensor(t).map_err(|e| node_error(node, e))
     }
 }

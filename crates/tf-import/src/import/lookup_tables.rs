@@ -2,10 +2,11 @@
 //! vocabulary file (our `VocabLookup` on the asset) or constant keys and
 //! values (our `TableLookup`).
 
+use opset::{Attr, Tensor};
+
 use super::{AttrV, Importer, node_error};
-use crate::graph::Attr;
-use crate::tf::pb;
-use crate::{Result, Tensor};
+use crate::Result;
+use crate::pb;
 
 /// What fills a lookup table.
 pub(super) enum TableSource {
@@ -83,8 +84,8 @@ impl<'a> Importer<'a> {
             }
             None => self.bound_table(node)?.ok_or(from_file_error)?,
         };
-        if !matches!(keys.dtype(), crate::DataType::String | crate::DataType::I64)
-            || values.dtype() != crate::DataType::I64
+        if !matches!(keys.dtype(), opset::DataType::String | opset::DataType::I64)
+            || values.dtype() != opset::DataType::I64
         {
             return Err(node_error(
                 init,

@@ -1,5 +1,5 @@
-//! `SavedModel`: the contents of `saved_model.pb`, and the artifact
-//! directory as a whole (`Artifact`): reading and writing a version.
+//! The artifact directory as a whole (`Artifact`): reading and writing a
+//! version; and `SavedModel`, the contents of its `saved_model.pb`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
+use opset::{Assets, Graph, OP_SET_VERSION, Tensor, TypedGraph};
+
 use crate::bundle::{VariablesBundle, write_bundle};
-use crate::convert::{saved_model_from_pb, saved_model_to_pb};
 use crate::fsio::write_file_synced;
+use crate::proto::{saved_model_from_pb, saved_model_to_pb};
 use crate::signature::Signature;
-use crate::{Assets, Error, FORMAT_VERSION, Graph, OP_SET_VERSION, Result, Tensor, TypedGraph, pb};
+use crate::{Error, FORMAT_VERSION, Result, pb};
 
 /// The file holding the [`SavedModel`] proto in a version directory.
 pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
@@ -126,8 +128,9 @@ impl std::fmt::Display for Format {
 }
 
 /// A version directory opened for reading: the model decoded, the variables
-/// mapped, the assets located. Either format: a TensorFlow SavedModel is
-/// detected and imported into the same types.
+/// mapped, the assets located. [`Artifact::open`] reads our format; an
+/// importer (such as `tf-import` for TensorFlow SavedModels) builds the same
+/// type with [`Artifact::from_parts`].
 #[derive(Debug, Clone)]
 pub struct Artifact {
     dir: PathBuf,
@@ -152,7 +155,8 @@ impl Artifact {
         Artifact::open_with(dir.as_ref(), OpenOptions::default())
     }
 
-    /// Opens the version directory `dir`.
+    /// Opens the version directory `dir`, which must hold our format (a
+    /// TensorFlow SavedModel is read by the `tf-import` crate).
     ///
     /// # Errors
     /// [`Error::Io`] for a missing directory or file; a `temp-*` directory is
@@ -165,17 +169,18 @@ impl Artifact {
         }
         let path = dir.join(SAVED_MODEL_FILE);
         let bytes = fs::read(&path).map_err(Error::io("reading", &path))?;
-        let version = name.parse().ok();
-        if crate::tf::is_tensorflow(&bytes) {
-            // TensorFlow's bundle carries per-tensor checksums too; the
-            // importer verifies those of the tensors the graph uses.
-            let (model, tensors) = crate::tf::import(dir, &bytes)?;
-            let variables = VariablesBundle::from_tensors(dir.join(VARIABLES_DIR), tensors);
-            return Ok(Artifact { dir: dir.to_owned(), version, format: Format::TensorFlow, model, variables });
-        }
         let model = SavedModel::from_bytes(&bytes, &path)?;
         let variables = VariablesBundle::open(dir.join(VARIABLES_DIR), options.verify_checksums)?;
-        Ok(Artifact { dir: dir.to_owned(), version, format: Format::Native, model, variables })
+        Ok(Artifact::from_parts(dir.to_owned(), Format::Native, model, variables))
+    }
+
+    /// An artifact of parts read by an importer (or by [`Artifact::open`]):
+    /// the version directory `dir` (its version number parsed from its
+    /// name, if it is one), the `format` it was read from, the model and
+    /// its variables.
+    pub fn from_parts(dir: PathBuf, format: Format, model: SavedModel, variables: VariablesBundle) -> Artifact {
+        let version = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok());
+        Artifact { dir, version, format, model, variables }
     }
 
     /// Which format the directory holds.
@@ -183,12 +188,13 @@ impl Artifact {
         self.format
     }
 
-    /// Writes this artifact (either format) as a new version of ours under
-    /// `export_dir_base`: how a TensorFlow export is converted.
+    /// Writes this artifact, whatever format it was read from, as a new
+    /// version of ours under `export_dir_base`: how a TensorFlow export is
+    /// converted.
     ///
     /// # Errors
     /// As [`write_artifact`].
-    pub fn convert(&self, export_dir_base: impl AsRef<Path>) -> Result<PathBuf> {
+    pub fn write_version(&self, export_dir_base: impl AsRef<Path>) -> Result<PathBuf> {
         let tensors =
             self.variables.names().map(|n| Ok((n.to_owned(), self.variables.get(n)?))).collect::<Result<Vec<_>>>()?;
         let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
@@ -224,17 +230,19 @@ impl Artifact {
     /// Where the assets of `meta_graph` are on disk.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for an asset name that is not a plain file name.
+    /// [`Error::Opset`] ([`opset::Error::Malformed`]) for an asset name that
+    /// is not a plain file name.
     pub fn assets(&self, meta_graph: &MetaGraph) -> Result<Assets> {
         let dir = self.dir.join(ASSETS_DIR);
-        Assets::in_dir(&dir, meta_graph.assets.iter().map(String::as_str))
+        Ok(Assets::in_dir(&dir, meta_graph.assets.iter().map(String::as_str))?)
     }
 
     /// The meta graph tagged `tags`, validated, with every signature checked
     /// against it.
     ///
     /// # Errors
-    /// [`Error::NoMetaGraph`], or any validation error naming the node or signature.
+    /// [`Error::NoMetaGraph`], [`Error::Signature`], or [`Error::Opset`]
+    /// for a graph error naming the node.
     pub fn typed_graph(&self, tags: &[&str]) -> Result<TypedGraph> {
         let meta_graph = self.model.meta_graph(tags)?;
         let graph = TypedGraph::new(&meta_graph.graph, &self.assets(meta_graph)?)?;

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use prost::Message;
 
-use super::pb;
-use super::table::{mask, read_table, varint};
-use crate::tensor::{Buffer, Data};
-use crate::{DataType, Error, Result, Tensor};
+use opset::{Buffer, Data, DataType, Tensor};
+
+use crate::pb;
+use crate::sstable::{mask, read_table, varint};
+use crate::{Error, Result};
 
 /// An opened TensorFlow bundle: the index parsed, the shards mapped.
 pub(crate) struct TfBundle {
@@ -90,8 +91,8 @@ impl TfBundle {
         if !e.slices.is_empty() {
             return Err(malformed("partitioned variables (slices) are not supported".into()));
         }
-        let dtype = super::convert::dtype(e.dtype).map_err(malformed)?;
-        let (dims, n) = super::convert::known_shape(e.shape.as_ref()).map_err(malformed)?;
+        let dtype = crate::tensor_proto::dtype(e.dtype).map_err(malformed)?;
+        let (dims, n) = crate::tensor_proto::known_shape(e.shape.as_ref()).map_err(malformed)?;
         let map = usize::try_from(e.shard_id)
             .ok()
             .and_then(|s| self.shards.get(s))
@@ -118,7 +119,7 @@ impl TfBundle {
         match (in_place, dtype) {
             (Some(t), _) => Ok(t),
             (_, DataType::String) => strings(bytes, dims, n).map_err(malformed),
-            _ => crate::bundle::tensor_from_bytes(dtype, dims, n, bytes, &what).map_err(malformed),
+            _ => export::tensor_from_bytes(dtype, dims, n, bytes, &what).map_err(malformed),
         }
     }
 }

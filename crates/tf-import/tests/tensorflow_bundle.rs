@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use export::{Artifact, Error};
+use tf_import::Error;
 
 fn varint(mut v: u64, out: &mut Vec<u8>) {
     loop {
@@ -125,7 +125,7 @@ fn good_kernel() -> Vec<u8> {
 #[test]
 fn a_forged_bundle_that_is_right_loads() {
     let (_d, v) = forged(good_bias(), good_kernel(), &good_data());
-    let artifact = Artifact::open(&v).unwrap();
+    let artifact = tf_import::open(&v).unwrap();
     assert_eq!(artifact.variables().get("dense/bias").unwrap().as_slice::<f32>().unwrap(), [0.5]);
     assert_eq!(artifact.variables().get("dense/kernel").unwrap().as_slice::<f32>().unwrap(), [1.0, 1.0]);
 }
@@ -142,11 +142,11 @@ fn every_bad_entry_is_a_typed_error() {
     ];
     for (kernel, expected) in cases {
         let (_d, v) = forged(good_bias(), kernel, &data);
-        let err = Artifact::open(&v).unwrap_err().to_string();
+        let err = tf_import::open(&v).unwrap_err().to_string();
         assert!(err.contains(expected) && err.contains("dense/kernel"), "{expected}: {err}");
     }
     let (_d, v) = forged(good_bias(), entry(99, &[2, 1], 4, 8, 0), &data);
-    assert!(Artifact::open(&v).unwrap_err().to_string().contains("unknown dtype code 99"));
+    assert!(tf_import::open(&v).unwrap_err().to_string().contains("unknown dtype code 99"));
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn broken_tables_are_refused() {
     ];
     for (bytes, expected) in cases {
         std::fs::write(&index, &bytes).unwrap();
-        let err = Artifact::open(&v).unwrap_err();
+        let err = tf_import::open(&v).unwrap_err();
         assert!(matches!(err, Error::Malformed { .. }), "{err}");
         assert!(err.to_string().contains(expected) && err.to_string().contains("variables.index"), "{expected}: {err}");
     }
