@@ -5,8 +5,18 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use opset::ops::Sliding;
-use opset::{Assets, Attr, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
+use opset::ops::array::{
+    Cast, Concat, Const, ExpandDims, Gather, Identity, Pad, Placeholder, Reshape, Select, Squeeze, Tile, Transpose,
+    Variable,
+};
+use opset::ops::math::{
+    Abs, Add, ArgMax, BiasAdd, Div, Einsum, Elu, Equal, Equation, Erf, Exp, Greater, GreaterEqual, Less, LessEqual,
+    Log, LogicalAnd, LogicalNot, LogicalOr, MatMul, Maximum, Minimum, Mul, Neg, NotEqual, ReduceMax, ReduceMean,
+    ReduceMin, ReduceSum, Relu, Rsqrt, Selu, Sigmoid, Softmax, Softplus, Sqrt, Square, Sub, Tanh,
+};
+use opset::ops::nn::{AvgPool, Conv2D, DepthwiseConv2D, L2Loss, MaxPool, Sliding, SoftmaxCrossEntropy};
+use opset::ops::text::{HashBucket, VocabLookup};
+use opset::{Assets, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
 
 use crate::init::Initializer;
 use crate::{Error, Result};
@@ -130,35 +140,45 @@ impl GraphBuilder {
         (1..).map(|i| format!("{name}_{i}")).find(|n| !taken(n)).unwrap_or(name)
     }
 
-    /// Adds a node named exactly `name` (within the current scope).
-    fn add_named(&mut self, name: String, op: &str, inputs: &[Output], attrs: Vec<(&str, Attr)>) -> Result<Output> {
+    /// Adds a node of `op` named exactly `name` (within the current scope),
+    /// its output typed by the op's own rule.
+    fn add_named(&mut self, name: String, op: Op, inputs: &[Output]) -> Result<Output> {
         if self.by_name.contains_key(&name) {
             return Err(Error::Build { node: name, reason: "a node of this name already exists".into() });
         }
-        let node = Node {
-            name: name.clone(),
-            op: op.to_owned(),
-            inputs: inputs.iter().map(|i| self.nodes[i.0].name.clone()).collect(),
-            attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        };
-        let parsed =
-            Op::parse(&node, &self.assets).map_err(|e| Error::Build { node: name.clone(), reason: e.to_string() })?;
         let input_types: Vec<TensorType> = inputs.iter().map(|i| self.types[i.0].clone()).collect();
-        let ty = parsed.infer(&input_types).map_err(|reason| Error::Build { node: name.clone(), reason })?;
+        let ty = op.infer(&input_types).map_err(|e| Error::Build { node: name.clone(), reason: e.to_string() })?;
+        let node = op.to_node(name.clone(), inputs.iter().map(|i| self.nodes[i.0].name.clone()).collect());
         self.by_name.insert(name, self.nodes.len());
         self.nodes.push(node);
         self.types.push(ty);
         Ok(Output(self.nodes.len() - 1))
     }
 
-    /// Adds an op of [`opset::ops`] with an automatic unique name.
+    /// Adds `op` (any op of [`opset::ops`], with its typed attributes)
+    /// reading `inputs`, named after the op and unique in the current scope
+    /// (`MatMul`, `MatMul_1`...). The methods below are shorthands for it.
+    ///
+    /// ```
+    /// use estimator::GraphBuilder;
+    /// use opset::ops::math::MatMul;
+    /// use opset::{DataType, Shape};
+    ///
+    /// let mut g = GraphBuilder::new();
+    /// let x = g.placeholder("x", DataType::F32, Shape(vec![None, Some(3)]))?;
+    /// let w = g.placeholder("w", DataType::F32, Shape(vec![Some(2), Some(3)]))?;
+    /// let y = g.op(MatMul { transpose_a: false, transpose_b: true }, &[x, w])?;
+    /// assert_eq!(g.ty(y).shape, Shape(vec![None, Some(2)]));
+    /// # Ok::<(), estimator::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Build`] naming the node if the op is unknown, an attribute is
-    /// wrong, or the inputs' dtypes or shapes do not fit the op.
-    pub fn op(&mut self, op: &str, inputs: &[Output], attrs: Vec<(&str, Attr)>) -> Result<Output> {
-        let name = self.unique_name(op);
-        self.add_named(name, op, inputs, attrs)
+    /// [`Error::Build`] naming the node if the inputs' count, dtypes or
+    /// shapes do not fit the op.
+    pub fn op(&mut self, op: impl Into<Op>, inputs: &[Output]) -> Result<Output> {
+        let op = op.into();
+        let name = self.unique_name(op.name());
+        self.add_named(name, op, inputs)
     }
 
     /// A placeholder fed at run time; `None` dims (the batch) vary per call.
@@ -167,7 +187,7 @@ impl GraphBuilder {
     /// [`Error::Build`] if the name is taken.
     pub fn placeholder(&mut self, name: &str, dtype: DataType, shape: Shape) -> Result<Output> {
         let name = self.unique_name_exact(name);
-        self.add_named(name, "Placeholder", &[], vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(shape))])
+        self.add_named(name, Placeholder { dtype, shape }.into(), &[])
     }
 
     fn unique_name_exact(&self, name: &str) -> String {
@@ -184,7 +204,7 @@ impl GraphBuilder {
     /// # Errors
     /// Never in practice; kept for uniformity.
     pub fn constant(&mut self, value: Tensor) -> Result<Output> {
-        self.op("Const", &[], vec![("value", Attr::Tensor(value))])
+        self.op(Const { value }, &[])
     }
 
     /// An f32 scalar constant.
@@ -219,12 +239,7 @@ impl GraphBuilder {
         if trainable && dtype != DataType::F32 {
             return Err(Error::Build { node: full, reason: format!("only f32 variables are trainable, got {dtype}") });
         }
-        let output = self.add_named(
-            full.clone(),
-            "Variable",
-            &[],
-            vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(Shape::known(shape)))],
-        )?;
+        let output = self.add_named(full.clone(), Variable { dtype, shape: shape.to_vec() }.into(), &[])?;
         self.variables.push(VariableDef { name: full, output, dtype, shape: shape.to_vec(), initializer, trainable });
         Ok(output)
     }
@@ -250,116 +265,100 @@ impl GraphBuilder {
     /// [`Error::Build`] if the name is taken.
     pub fn identity(&mut self, x: Output, name: &str) -> Result<Output> {
         let name = self.unique_name_exact(name);
-        self.add_named(name, "Identity", &[x], vec![])
+        self.add_named(name, Identity.into(), &[x])
     }
 }
 
-macro_rules! unary_ops {
-    ($($(#[$doc:meta])* $method:ident => $op:literal),* $(,)?) => {
-        impl GraphBuilder {
-            $(
-                $(#[$doc])*
-                ///
-                /// # Errors
-                /// [`Error::Build`] if the input's dtype or shape does not fit.
-                pub fn $method(&mut self, x: Output) -> Result<Output> {
-                    self.op($op, &[x], vec![])
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! binary_ops {
-    ($($(#[$doc:meta])* $method:ident => $op:literal),* $(,)?) => {
+/// Shorthands for ops without attributes: `$method(inputs...)` adds `$op`.
+macro_rules! shorthands {
+    ($($(#[$doc:meta])* $method:ident($($x:ident),+) => $op:expr),* $(,)?) => {
         impl GraphBuilder {
             $(
                 $(#[$doc])*
                 ///
                 /// # Errors
                 /// [`Error::Build`] if the inputs' dtypes or shapes do not fit.
-                pub fn $method(&mut self, a: Output, b: Output) -> Result<Output> {
-                    self.op($op, &[a, b], vec![])
+                pub fn $method(&mut self, $($x: Output),+) -> Result<Output> {
+                    self.op($op, &[$($x),+])
                 }
             )*
         }
     };
 }
 
-unary_ops! {
+shorthands! {
     /// `max(x, 0)`.
-    relu => "Relu",
+    relu(x) => Relu,
     /// `tanh(x)`.
-    tanh => "Tanh",
+    tanh(x) => Tanh,
     /// `1 / (1 + e^-x)`.
-    sigmoid => "Sigmoid",
+    sigmoid(x) => Sigmoid,
     /// Softmax along the last axis.
-    softmax => "Softmax",
+    softmax(x) => Softmax,
     /// `x * x`.
-    square => "Square",
+    square(x) => Square,
     /// `-x`.
-    neg => "Neg",
+    neg(x) => Neg,
     /// `|x|`.
-    abs => "Abs",
+    abs(x) => Abs,
     /// `e^x`.
-    exp => "Exp",
+    exp(x) => Exp,
     /// `ln x`.
-    log => "Log",
+    log(x) => Log,
     /// `sqrt x`.
-    sqrt => "Sqrt",
+    sqrt(x) => Sqrt,
     /// `1 / sqrt x`.
-    rsqrt => "Rsqrt",
+    rsqrt(x) => Rsqrt,
     /// `ln(1 + e^x)`.
-    softplus => "Softplus",
+    softplus(x) => Softplus,
     /// `!x` for bools.
-    logical_not => "LogicalNot",
+    logical_not(x) => LogicalNot,
     /// `x > 0 ? x : e^x - 1`.
-    elu => "Elu",
+    elu(x) => Elu,
     /// TensorFlow's scaled ELU.
-    selu => "Selu",
+    selu(x) => Selu,
     /// The error function (GELU is `x / 2 * (1 + erf(x / sqrt 2))`).
-    erf => "Erf",
+    erf(x) => Erf,
     /// `sum(x^2) / 2`, a scalar.
-    l2_loss => "L2Loss",
-}
-
-binary_ops! {
+    l2_loss(x) => L2Loss,
     /// `a @ b` for matrices.
-    matmul => "MatMul",
+    matmul(a, b) => MatMul::default(),
     /// `x + bias` along the last axis.
-    bias_add => "BiasAdd",
+    bias_add(x, bias) => BiasAdd,
     /// `a + b`, broadcasting.
-    add => "Add",
+    add(a, b) => Add,
     /// `a - b`, broadcasting.
-    sub => "Sub",
+    sub(a, b) => Sub,
     /// `a * b`, broadcasting.
-    mul => "Mul",
+    mul(a, b) => Mul,
     /// `a / b`, broadcasting.
-    div => "Div",
+    div(a, b) => Div,
     /// `max(a, b)`, broadcasting.
-    maximum => "Maximum",
+    maximum(a, b) => Maximum,
     /// `min(a, b)`, broadcasting.
-    minimum => "Minimum",
+    minimum(a, b) => Minimum,
     /// Rows of `params` picked by integer `indices` (an embedding lookup).
-    gather => "Gather",
+    gather(params, indices) => Gather::default(),
     /// `a == b` elementwise, as bools (any dtype, strings included).
-    equal => "Equal",
+    equal(a, b) => Equal,
     /// `a != b` elementwise, as bools (e.g. the mask of non-padding words).
-    not_equal => "NotEqual",
+    not_equal(a, b) => NotEqual,
     /// `a < b` elementwise, as bools.
-    less => "Less",
+    less(a, b) => Less,
     /// `a <= b` elementwise, as bools.
-    less_equal => "LessEqual",
+    less_equal(a, b) => LessEqual,
     /// `a > b` elementwise, as bools (e.g. a decision threshold).
-    greater => "Greater",
+    greater(a, b) => Greater,
     /// `a >= b` elementwise, as bools.
-    greater_equal => "GreaterEqual",
+    greater_equal(a, b) => GreaterEqual,
     /// `a && b` elementwise, for bools.
-    logical_and => "LogicalAnd",
+    logical_and(a, b) => LogicalAnd,
     /// `a || b` elementwise, for bools.
-    logical_or => "LogicalOr",
+    logical_or(a, b) => LogicalOr,
     /// Per-row `-sum(labels * log_softmax(logits))`, arguments (logits, labels).
-    softmax_cross_entropy_with_logits => "SoftmaxCrossEntropy",
+    softmax_cross_entropy_with_logits(logits, labels) => SoftmaxCrossEntropy,
+    /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).
+    select(cond, a, b) => Select,
 }
 
 impl GraphBuilder {
@@ -368,7 +367,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range or a non-numeric input.
     pub fn reduce_sum(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
-        self.op("ReduceSum", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+        self.op(ReduceSum { axes: axes.to_vec(), keep_dims }, &[x])
     }
 
     /// Mean over `axes` (empty: all).
@@ -376,7 +375,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range or a non-numeric input.
     pub fn reduce_mean(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
-        self.op("ReduceMean", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+        self.op(ReduceMean { axes: axes.to_vec(), keep_dims }, &[x])
     }
 
     /// Largest element over `axes` (empty: all).
@@ -384,7 +383,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range or a non-numeric input.
     pub fn reduce_max(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
-        self.op("ReduceMax", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+        self.op(ReduceMax { axes: axes.to_vec(), keep_dims }, &[x])
     }
 
     /// Smallest element over `axes` (empty: all).
@@ -392,15 +391,15 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range or a non-numeric input.
     pub fn reduce_min(&mut self, x: Output, axes: &[i64], keep_dims: bool) -> Result<Output> {
-        self.op("ReduceMin", &[x], vec![("axes", Attr::Ints(axes.to_vec())), ("keep_dims", Attr::Bool(keep_dims))])
+        self.op(ReduceMin { axes: axes.to_vec(), keep_dims }, &[x])
     }
 
     /// `x` with its dims permuted: output dim `i` is input dim `perm[i]`.
     ///
     /// # Errors
     /// [`Error::Build`] if `perm` is not a permutation of the dims.
-    pub fn transpose(&mut self, x: Output, perm: &[i64]) -> Result<Output> {
-        self.op("Transpose", &[x], vec![("perm", Attr::Ints(perm.to_vec()))])
+    pub fn transpose(&mut self, x: Output, perm: &[usize]) -> Result<Output> {
+        self.op(Transpose { perm: perm.to_vec() }, &[x])
     }
 
     /// Index of the largest element along `axis`, as i64.
@@ -408,7 +407,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range.
     pub fn argmax(&mut self, x: Output, axis: i64) -> Result<Output> {
-        self.op("ArgMax", &[x], vec![("axis", Attr::Int(axis))])
+        self.op(ArgMax { axis }, &[x])
     }
 
     /// `x` converted to `to`.
@@ -416,7 +415,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for string casts.
     pub fn cast(&mut self, x: Output, to: DataType) -> Result<Output> {
-        self.op("Cast", &[x], vec![("to", Attr::Type(to))])
+        self.op(Cast { to }, &[x])
     }
 
     /// `x` in another shape (one `-1` is inferred).
@@ -424,15 +423,15 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] if the element counts cannot agree.
     pub fn reshape(&mut self, x: Output, shape: &[i64]) -> Result<Output> {
-        self.op("Reshape", &[x], vec![("shape", Attr::Ints(shape.to_vec()))])
+        self.op(Reshape { shape: shape.to_vec() }, &[x])
     }
 
     /// `x` repeated `multiples[i]` times along dim `i`.
     ///
     /// # Errors
     /// [`Error::Build`] if there is not one multiple per dim.
-    pub fn tile(&mut self, x: Output, multiples: &[i64]) -> Result<Output> {
-        self.op("Tile", &[x], vec![("multiples", Attr::Ints(multiples.to_vec()))])
+    pub fn tile(&mut self, x: Output, multiples: &[usize]) -> Result<Output> {
+        self.op(Tile { multiples: multiples.to_vec() }, &[x])
     }
 
     /// The inputs joined along `axis`.
@@ -440,7 +439,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] if the other dims differ.
     pub fn concat(&mut self, xs: &[Output], axis: i64) -> Result<Output> {
-        self.op("ConcatV2", xs, vec![("axis", Attr::Int(axis))])
+        self.op(Concat { axis }, xs)
     }
 
     /// `x` with a dim of size 1 inserted at `axis`.
@@ -448,7 +447,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] for an axis out of range.
     pub fn expand_dims(&mut self, x: Output, axis: i64) -> Result<Output> {
-        self.op("ExpandDims", &[x], vec![("axis", Attr::Int(axis))])
+        self.op(ExpandDims { axis }, &[x])
     }
 
     /// `x` without the size-1 dims `axes` (empty: all of them).
@@ -456,7 +455,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] if a dim is not 1.
     pub fn squeeze(&mut self, x: Output, axes: &[i64]) -> Result<Output> {
-        self.op("Squeeze", &[x], vec![("axes", Attr::Ints(axes.to_vec()))])
+        self.op(Squeeze { axes: axes.to_vec() }, &[x])
     }
 
     /// The id of each string of `x` in the vocabulary file at `path` (one
@@ -473,16 +472,11 @@ impl GraphBuilder {
         num_oov_buckets: u64,
         default_value: i64,
     ) -> Result<Output> {
+        let path = path.as_ref();
         let asset = self.asset(path)?;
-        self.op(
-            "VocabLookup",
-            &[x],
-            vec![
-                ("asset", Attr::Str(asset)),
-                ("num_oov_buckets", Attr::Int(i64::try_from(num_oov_buckets).unwrap_or(i64::MAX))),
-                ("default_value", Attr::Int(default_value)),
-            ],
-        )
+        let lookup = VocabLookup::from_file(asset, path, num_oov_buckets, default_value)
+            .map_err(|e| Error::Build { node: path.display().to_string(), reason: e.to_string() })?;
+        self.op(lookup, &[x])
     }
 
     /// The bucket of each string of `x` among `num_buckets`, as TensorFlow's
@@ -492,8 +486,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] if `num_buckets` is 0 or `x` is not a string tensor.
     pub fn hash_bucket(&mut self, x: Output, num_buckets: u64) -> Result<Output> {
-        let n = i64::try_from(num_buckets).unwrap_or(i64::MAX);
-        self.op("HashBucket", &[x], vec![("num_buckets", Attr::Int(n))])
+        self.op(HashBucket { num_buckets }, &[x])
     }
 
     /// The 2-D convolution of the NHWC image `x` by the `[kh, kw, c, f]`
@@ -503,7 +496,7 @@ impl GraphBuilder {
     /// [`Error::Build`] if the shapes are not an image and a filter of its
     /// channels, or a stride or dilation is 0.
     pub fn conv2d(&mut self, x: Output, filter: Output, sliding: Sliding) -> Result<Output> {
-        self.op("Conv2D", &[x, filter], window_attrs(&sliding, true))
+        self.op(Conv2D { sliding }, &[x, filter])
     }
 
     /// Each channel of the NHWC image `x` convolved alone by its `m` filters
@@ -512,7 +505,7 @@ impl GraphBuilder {
     /// # Errors
     /// As [`GraphBuilder::conv2d`].
     pub fn depthwise_conv2d(&mut self, x: Output, filter: Output, sliding: Sliding) -> Result<Output> {
-        self.op("DepthwiseConv2D", &[x, filter], window_attrs(&sliding, true))
+        self.op(DepthwiseConv2D { sliding }, &[x, filter])
     }
 
     /// The largest element of each `ksize` window of the NHWC image `x`, per
@@ -521,7 +514,7 @@ impl GraphBuilder {
     /// # Errors
     /// [`Error::Build`] if `x` is not an f32 image or a size or stride is 0.
     pub fn max_pool(&mut self, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
-        self.pool("MaxPool", x, ksize, sliding)
+        self.op(MaxPool { ksize, sliding }, &[x])
     }
 
     /// The mean of each `ksize` window of the NHWC image `x`, per channel,
@@ -530,13 +523,7 @@ impl GraphBuilder {
     /// # Errors
     /// As [`GraphBuilder::max_pool`].
     pub fn avg_pool(&mut self, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
-        self.pool("AvgPool", x, ksize, sliding)
-    }
-
-    fn pool(&mut self, op: &str, x: Output, ksize: [usize; 2], sliding: Sliding) -> Result<Output> {
-        let mut attrs = window_attrs(&sliding, false);
-        attrs.push(("ksize", Attr::Ints(ksize.iter().map(|&k| k as i64).collect())));
-        self.op(op, &[x], attrs)
+        self.op(AvgPool { ksize, sliding }, &[x])
     }
 
     /// `tf.einsum(equation, a, b)` for two operands, e.g. `"abc,cde->abde"`
@@ -546,36 +533,18 @@ impl GraphBuilder {
     /// [`Error::Build`] for an equation that is malformed or uses `...`, or
     /// shapes that disagree with it.
     pub fn einsum(&mut self, equation: &str, a: Output, b: Output) -> Result<Output> {
-        self.op("Einsum", &[a, b], vec![("equation", Attr::Str(equation.into()))])
+        let equation = Equation::parse(equation)
+            .map_err(|e| Error::Build { node: format!("einsum {equation:?}"), reason: e.to_string() })?;
+        self.op(Einsum { equation: std::sync::Arc::new(equation) }, &[a, b])
     }
 
-    /// `x` padded with zeros: `paddings[i]` elements before and after it
-    /// along dim `i` (`tf.pad`).
+    /// `x` padded with `value` (zero, `""` or false when `None`):
+    /// `paddings[i]` elements before and after it along dim `i` (`tf.pad`).
     ///
     /// # Errors
-    /// [`Error::Build`] if there is not one pair per dim.
-    pub fn pad(&mut self, x: Output, paddings: &[[usize; 2]]) -> Result<Output> {
-        let ints = paddings.iter().flatten().map(|&p| i64::try_from(p).unwrap_or(i64::MAX)).collect();
-        self.op("Pad", &[x], vec![("paddings", Attr::Ints(ints))])
+    /// [`Error::Build`] if there is not one pair per dim, or `value` is not a
+    /// scalar of `x`'s dtype.
+    pub fn pad(&mut self, x: Output, paddings: &[[usize; 2]], value: Option<Tensor>) -> Result<Output> {
+        self.op(Pad { paddings: paddings.to_vec(), value }, &[x])
     }
-
-    /// `cond ? a : b` elementwise, the three broadcasting together (`tf.where`).
-    ///
-    /// # Errors
-    /// [`Error::Build`] if `cond` is not bool, `a` and `b` differ in dtype,
-    /// or the shapes do not broadcast.
-    pub fn select(&mut self, cond: Output, a: Output, b: Output) -> Result<Output> {
-        self.op("Select", &[cond, a, b], Vec::new())
-    }
-}
-
-/// The attributes of a window op placed by `sliding`.
-fn window_attrs(sliding: &Sliding, dilated: bool) -> Vec<(&'static str, Attr)> {
-    let ints = |v: [usize; 2]| Attr::Ints(v.iter().map(|&k| i64::try_from(k).unwrap_or(i64::MAX)).collect());
-    let padding = if sliding.same { "SAME" } else { "VALID" };
-    let mut attrs = vec![("strides", ints(sliding.strides)), ("padding", Attr::Str(padding.into()))];
-    if dilated {
-        attrs.push(("dilations", ints(sliding.dilations)));
-    }
-    attrs
 }

@@ -55,12 +55,8 @@ impl Initializer {
             DataType::F32 => as_f32,
             other => {
                 // Non-float variables (a step counter...) start from the same values, cast.
-                let mut out = Tensor::empty(other);
-                let cast = opset::Op::Cast { to: other };
-                match cast.eval(&[&as_f32], &mut out) {
-                    Ok(()) => out,
-                    Err(_) => Tensor::empty(other),
-                }
+                use opset::ops::OpDef;
+                opset::ops::array::Cast { to: other }.run(&[&as_f32]).unwrap_or_else(|_| Tensor::empty(other))
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Layers: `dense`, `conv2d` and the activations, as `tf.layers` builds them.
 
-use opset::ops::Sliding;
+use opset::ops::nn::Sliding;
 
 use crate::builder::{GraphBuilder, Output};
 use crate::init::Initializer;

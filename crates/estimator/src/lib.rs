@@ -73,7 +73,7 @@ pub use estimator::{Estimator, Metrics, Predictions, RunConfig, Steps, TrainSumm
 pub use grad::gradients;
 pub use init::Initializer;
 pub use mode::Mode;
-pub use opset::ops::Sliding;
+pub use opset::ops::nn::Sliding;
 pub use optim::{Adam, Optimizer, OptimizerState, Sgd, TrainOp};
 pub use serving::{DEFAULT_OUTPUT_KEY, ServingInputReceiver};
 pub use spec::{EstimatorSpec, Features, ModelFn, ModelFnPointer};

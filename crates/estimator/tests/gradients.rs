@@ -62,13 +62,7 @@ fn check_from(vars: &[(&[usize], Initializer)], f: impl Fn(&mut GraphBuilder, &[
 fn matmul_all_transposes() {
     check(&[&[2, 3], &[3, 4]], |g, v| g.matmul(v[0], v[1]));
     for (ta, tb, a, b) in [(true, false, [3, 2], [3, 4]), (false, true, [2, 3], [4, 3]), (true, true, [3, 2], [4, 3])] {
-        check(&[&a, &b], |g, v| {
-            g.op(
-                "MatMul",
-                &[v[0], v[1]],
-                vec![("transpose_a", opset::Attr::Bool(ta)), ("transpose_b", opset::Attr::Bool(tb))],
-            )
-        });
+        check(&[&a, &b], |g, v| g.op(opset::ops::math::MatMul { transpose_a: ta, transpose_b: tb }, &[v[0], v[1]]));
     }
 }
 
@@ -94,13 +88,7 @@ fn batched_matmul_all_transposes() {
         (true, false, [2, 4, 3], [2, 4, 5]),
         (true, true, [2, 4, 3], [2, 5, 4]),
     ] {
-        check(&[&a, &b], |g, v| {
-            g.op(
-                "MatMul",
-                &[v[0], v[1]],
-                vec![("transpose_a", opset::Attr::Bool(ta)), ("transpose_b", opset::Attr::Bool(tb))],
-            )
-        });
+        check(&[&a, &b], |g, v| g.op(opset::ops::math::MatMul { transpose_a: ta, transpose_b: tb }, &[v[0], v[1]]));
     }
 }
 
@@ -127,7 +115,7 @@ fn convolutions_and_pools() {
     check_from(&[(&[1, 5, 5, 2], spread)], |g, v| g.max_pool(v[0], [2, 2], slide([2, 2], [1, 1], true)));
     check(&[&[1, 5, 5, 2]], |g, v| g.avg_pool(v[0], [3, 3], slide([2, 2], [1, 1], true)));
     check(&[&[2, 4, 4, 1]], |g, v| g.avg_pool(v[0], [2, 2], slide([1, 1], [1, 1], false)));
-    check(&[&[1, 3, 2, 2]], |g, v| g.pad(v[0], &[[0, 0], [1, 2], [2, 0], [0, 0]]));
+    check(&[&[1, 3, 2, 2]], |g, v| g.pad(v[0], &[[0, 0], [1, 2], [2, 0], [0, 0]], Some(opset::Tensor::scalar(0.5f32))));
     // Depthwise: two channels, three filters each, strided SAME.
     check(&[&[1, 5, 4, 2], &[3, 3, 2, 3]], |g, v| g.depthwise_conv2d(v[0], v[1], slide([2, 1], [1, 1], true)));
 }
@@ -204,13 +192,9 @@ fn shape_ops_and_gather() {
     check(&[&[2, 3, 4]], |g, v| g.transpose(v[0], &[2, 0, 1]));
     check(&[&[2, 1]], |g, v| g.tile(v[0], &[2, 3]));
     check(&[&[4, 5]], |g, v| {
-        use opset::Attr;
-        let attrs = vec![
-            ("begin", Attr::Ints(vec![3, 1])),
-            ("end", Attr::Ints(vec![0, 5])),
-            ("strides", Attr::Ints(vec![-1, 2])),
-        ];
-        g.op("StridedSlice", &[v[0]], attrs)
+        use opset::ops::array::{SliceSpec, StridedSlice};
+        let spec = SliceSpec { begin: vec![3, 1], end: vec![0, 5], strides: vec![-1, 2], ..SliceSpec::default() };
+        g.op(StridedSlice { spec }, &[v[0]])
     });
     check(&[&[2, 2], &[2, 3]], |g, v| g.concat(&[v[0], v[1]], 1));
     check(&[&[4, 3]], |g, v| {

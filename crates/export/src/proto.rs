@@ -173,7 +173,9 @@ fn infos_from_pb(m: &BTreeMap<String, pb::TensorInfo>, what: &str) -> R<BTreeMap
 pub(crate) fn saved_model_to_pb(m: &SavedModel) -> pb::SavedModel {
     pb::SavedModel {
         format_version: crate::FORMAT_VERSION,
-        op_set_version: opset::OP_SET_VERSION,
+        op_set_version: opset::ops::required_version(
+            m.meta_graphs.iter().flat_map(|mg| &mg.graph.nodes).map(|node| node.op.as_str()),
+        ),
         meta_graphs: m
             .meta_graphs
             .iter()

@@ -38,6 +38,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// An op refused its inputs at a node: its output rule at load, or its
+    /// kernel at run time.
+    #[error("node {node:?} ({op}): {source}")]
+    Op {
+        /// The node's name.
+        node: String,
+        /// The node's op.
+        op: String,
+        /// What the op refused.
+        source: crate::ops::OpError,
+    },
     /// The graph refers to an op this build does not know.
     #[error("node {node:?}: unknown op {op:?} (op set version {version})")]
     UnknownOp {

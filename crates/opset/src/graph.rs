@@ -17,7 +17,7 @@ pub struct Graph {
 pub struct Node {
     /// Unique name within the graph.
     pub name: String,
-    /// The op, one of [`crate::ops::OP_NAMES`].
+    /// The op, one of the set ([`crate::ops::CATALOG`]).
     pub op: String,
     /// Inputs, each `node` or `node:N` (output `N` of `node`).
     pub inputs: Vec<String>,
@@ -65,6 +65,11 @@ impl Node {
 
     pub(crate) fn error(&self, reason: impl Into<String>) -> Error {
         Error::Node { node: self.name.clone(), op: self.op.clone(), reason: reason.into() }
+    }
+
+    /// `source`, refused by this node's op, as an error naming the node.
+    pub fn op_error(&self, source: crate::ops::OpError) -> Error {
+        Error::Op { node: self.name.clone(), op: self.op.clone(), source }
     }
 
     /// The attribute `key`, or an error naming the node.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::graph::{Graph, parse_tensor_ref};
-use crate::ops::{Op, TensorType};
+use crate::ops::{Op, OpError, TensorType};
 use crate::{Assets, Error, Result, Tensor};
 
 /// A validated graph in topological order.
@@ -32,6 +32,11 @@ impl TypedNode {
     /// An error about this node.
     pub fn error(&self, reason: impl Into<String>) -> Error {
         Error::Node { node: self.name.clone(), op: self.op.name().to_owned(), reason: reason.into() }
+    }
+
+    /// `source`, refused by this node's op, as an error naming the node.
+    pub fn op_error(&self, source: OpError) -> Error {
+        Error::Op { node: self.name.clone(), op: self.op.name().to_owned(), source }
     }
 }
 
@@ -85,7 +90,7 @@ impl TypedGraph {
             let op = ops[i].take().ok_or_else(|| source.error("visited twice"))?;
             let inputs: Vec<usize> = edges[i].iter().map(|&j| position[j]).collect();
             let types: Vec<TensorType> = inputs.iter().map(|&j| nodes[j].ty.clone()).collect();
-            let ty = op.infer(&types).map_err(|reason| source.error(reason))?;
+            let ty = op.infer(&types).map_err(|e| source.op_error(e))?;
             let declared = ty.shape.0.iter().flatten().try_fold(1usize, |n, &d| n.checked_mul(d));
             if declared.is_none_or(|n| n > crate::ops::MAX_ELEMENTS) {
                 return Err(source.error(format!(
@@ -150,7 +155,7 @@ impl TypedGraph {
         for (i, node) in self.nodes.iter().enumerate().filter(|(i, _)| needed[*i]) {
             let (done, rest) = values.split_at_mut(i);
             let slot = &mut rest[0];
-            if matches!(node.op, Op::Placeholder { .. } | Op::Variable { .. }) {
+            if matches!(node.op, Op::Placeholder(_) | Op::Variable(_)) {
                 let value = slot.as_ref().ok_or_else(|| node.error("no value was supplied for this source"))?;
                 self.check(node, value)?;
                 continue;
@@ -163,7 +168,7 @@ impl TypedGraph {
                 })
                 .collect::<Result<Vec<&Tensor>>>()?;
             let out = slot.get_or_insert_with(|| Tensor::empty(node.ty.dtype));
-            node.op.eval(&inputs, out).map_err(|reason| node.error(reason))?;
+            node.op.eval(&inputs, out).map_err(|e| node.op_error(e))?;
             self.check(node, out)?;
         }
         Ok(())

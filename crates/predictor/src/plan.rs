@@ -4,11 +4,13 @@
 
 use smallvec::SmallVec;
 
-use opset::ops::{BinaryOp, UnaryOp};
+use opset::ops::array::{Const, Tile};
+use opset::ops::math::MatMul;
+use opset::ops::nn::Conv2D;
 use opset::{DataType, Op, Shape, Tensor, TypedGraph};
 
 use crate::Result;
-use crate::kernel::{Conv, Dense, Kernel, Scratch};
+use crate::kernel::{Activation, Conv, Dense, Kernel, Scratch};
 use crate::model::Model;
 
 /// Where a value lives during a call.
@@ -98,11 +100,11 @@ impl Plan {
                 continue;
             }
             values[i] = match &node.op {
-                Op::Placeholder { .. } => {
+                Op::Placeholder(_) => {
                     return Err(node.error(format!("the signature {name:?} does not feed this placeholder")).into());
                 }
-                Op::Const { value } => Some(plan.constant(value.clone())),
-                Op::Variable { .. } => {
+                Op::Const(Const { value }) => Some(plan.constant(value.clone())),
+                Op::Variable(_) => {
                     let value = model.variables().get(&node.name)?;
                     graph_check(graph, i, &value)?;
                     Some(plan.constant(value))
@@ -111,7 +113,7 @@ impl Plan {
                     let refs: Vec<&Tensor> =
                         node.inputs.iter().filter_map(|&j| values[j]).map(|v| plan.get(v, &[], &[])).collect();
                     let mut out = Tensor::empty(node.ty.dtype);
-                    op.eval(&refs, &mut out).map_err(|reason| node.error(reason))?;
+                    op.eval(&refs, &mut out).map_err(|e| node.op_error(e))?;
                     Some(plan.constant(out))
                 }
                 _ => None,
@@ -180,7 +182,7 @@ impl Plan {
         // The weights as a `[k, n]` matrix, and for a convolution its window.
         let mut window = None;
         let weights = match (op, args.as_slice()) {
-            (Op::MatMul { transpose_a: false, transpose_b }, [_, Value::Const(w)])
+            (Op::MatMul(MatMul { transpose_a: false, transpose_b }), [_, Value::Const(w)])
                 if self.consts[*w].shape().len() == 2 =>
             {
                 let w = &self.consts[*w];
@@ -190,7 +192,7 @@ impl Plan {
                     None => w,
                 }
             }
-            (Op::Conv2D(sliding), [_, Value::Const(f)]) => match self.consts[*f].shape() {
+            (Op::Conv2D(Conv2D { sliding }), [_, Value::Const(f)]) => match self.consts[*f].shape() {
                 // The HWIO filter is already the `[kh * kw * c, f]` matrix.
                 &[kh, kw, c, n] if self.consts[*f].dtype() == DataType::F32 => {
                     window = Some((*sliding, [kh, kw]));
@@ -212,7 +214,7 @@ impl Plan {
         let mut last = i;
         let mut bias = None;
         if let Some(c) = sole(last)
-            && let (Op::BiasAdd | Op::Binary(BinaryOp::Add), [a, b]) = (&nodes[c].op, nodes[c].inputs.as_slice())
+            && let (Op::BiasAdd(_) | Op::Add(_), [a, b]) = (&nodes[c].op, nodes[c].inputs.as_slice())
             && *a == last
             && let Some(Value::Const(k)) = values[*b]
             && self.consts[k].dtype() == DataType::F32
@@ -224,9 +226,9 @@ impl Plan {
         }
         let mut activation = None;
         if let Some(c) = sole(last)
-            && let Op::Unary(u @ (UnaryOp::Relu | UnaryOp::Tanh | UnaryOp::Sigmoid)) = nodes[c].op
+            && let Some(a) = Activation::of(&nodes[c].op)
         {
-            activation = Some(u);
+            activation = Some(a);
             absorbed.push(c);
         }
         let dense = Dense { weights, bias, activation, threads };
@@ -263,7 +265,7 @@ impl Plan {
             for &v in &step.inputs {
                 args.push(self.get(v, inputs, done));
             }
-            step.kernel.run(&args, out, &mut state.scratch).map_err(|reason| graph.nodes()[step.node].error(reason))?;
+            step.kernel.run(&args, out, &mut state.scratch).map_err(|e| graph.nodes()[step.node].op_error(e))?;
         }
         Ok(())
     }
@@ -314,10 +316,11 @@ fn tile_into_matmul(
     t: usize,
 ) -> Option<usize> {
     let nodes = graph.nodes();
-    let Op::Tile { multiples } = &nodes[t].op else { return None };
+    let Op::Tile(Tile { multiples }) = &nodes[t].op else { return None };
     let &[1, r] = multiples.as_slice() else { return None };
     let &[c] = consumers[t].as_slice() else { return None };
-    let (Op::MatMul { transpose_a: false, transpose_b: false }, [a, b]) = (&nodes[c].op, nodes[c].inputs.as_slice())
+    let (Op::MatMul(MatMul { transpose_a: false, transpose_b: false }), [a, b]) =
+        (&nodes[c].op, nodes[c].inputs.as_slice())
     else {
         return None;
     };

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use export::Signature;
-use opset::{Op, Tensor};
+use opset::Tensor;
+use opset::ops::OpDef;
+use opset::ops::array::Identity;
 use smallvec::SmallVec;
 use thread_local::ThreadLocal;
 
@@ -246,10 +248,10 @@ impl Predictor {
                     // A constant, an input, or a value also lent to another
                     // key: Identity's kernel copies it, reusing the buffer.
                     let value = self.plan.get(v, bound, &state.slots);
-                    Op::Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|reason| opset::Error::Node {
+                    Identity.eval(&[value], &mut outputs.tensors[k]).map_err(|source| opset::Error::Op {
                         node: self.plan.output_keys[k].clone(),
-                        op: "Identity".into(),
-                        reason,
+                        op: Identity::NAME.into(),
+                        source,
                     })?;
                 }
             }

@@ -1,7 +1,9 @@
 //! `Session`: one thread's own scratch buffers for a predictor, with the
 //! outputs read in place.
 
-use opset::{Op, Tensor};
+use opset::Tensor;
+use opset::ops::OpDef;
+use opset::ops::array::Identity;
 use smallvec::SmallVec;
 
 use crate::Result;
@@ -35,10 +37,10 @@ impl<'p> Session<'p> {
         plan.run(self.predictor.model.graph(), &mut self.state, &bound)?;
         for (k, &v) in plan.outputs.iter().enumerate() {
             if let Value::Input(i) = v {
-                Op::Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|reason| opset::Error::Node {
+                Identity.eval(&[bound[i]], &mut self.passed_through[k]).map_err(|source| opset::Error::Op {
                     node: plan.output_keys[k].clone(),
-                    op: "Identity".into(),
-                    reason,
+                    op: Identity::NAME.into(),
+                    source,
                 })?;
             }
         }

@@ -77,6 +77,12 @@ impl TfBundle {
         Ok(TfBundle { index_path, entries, shards })
     }
 
+    /// A bundle without variables, for graphs that have none.
+    #[cfg(test)]
+    pub fn empty() -> TfBundle {
+        TfBundle { index_path: PathBuf::new(), entries: BTreeMap::new(), shards: Vec::new() }
+    }
+
     /// Whether the bundle has an entry `key`.
     pub fn contains(&self, key: &str) -> bool {
         self.entries.contains_key(key)

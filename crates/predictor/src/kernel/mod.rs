@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
-use opset::ops::{Sliding, UnaryOp};
+use opset::ops::OpError;
+use opset::ops::math::{Relu, Sigmoid, Tanh, UnaryFn};
+use opset::ops::nn::Sliding;
 use opset::{Op, Tensor};
 
 /// Row counts below this stream the weights in place, four rows per pass
@@ -66,25 +68,58 @@ pub(crate) struct Conv {
 pub(crate) struct Dense {
     pub weights: Tensor,
     pub bias: Option<Tensor>,
-    pub activation: Option<UnaryOp>,
+    pub activation: Option<Activation>,
     /// The most threads a large call may use (1: never more than the caller's).
     pub threads: usize,
 }
 
 impl Kernel {
     /// Computes the step into `out`, with the calling thread's `scratch`.
-    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Scratch) -> Result<(), String> {
+    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Scratch) -> Result<(), OpError> {
         match self {
             Kernel::Op(op) => op.eval(inputs, out),
             Kernel::Dense(dense) => {
                 let &[m, k] = inputs[0].shape() else {
-                    return Err(format!("expected a matrix input, got shape {:?}", inputs[0].shape()));
+                    return Err(OpError::shape(format!("expected a matrix input, got shape {:?}", inputs[0].shape())));
                 };
-                let xs = inputs[0].as_slice::<f32>().map_err(|e| e.to_string())?;
+                let xs = inputs[0].as_slice::<f32>()?;
                 let n = dense.weights.shape().get(1).copied().unwrap_or(0);
-                dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial)
+                dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial).map_err(OpError::Shape)
             }
-            Kernel::Conv(conv) => conv.run(inputs[0], out, scratch),
+            Kernel::Conv(conv) => conv.run(inputs[0], out, scratch).map_err(OpError::Shape),
+        }
+    }
+}
+
+/// An activation the dense kernel fuses after its product and bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// [`Relu`].
+    Relu,
+    /// [`Tanh`].
+    Tanh,
+    /// [`Sigmoid`].
+    Sigmoid,
+}
+
+impl Activation {
+    /// The activation `op` computes, if the dense kernel fuses it.
+    pub fn of(op: &Op) -> Option<Activation> {
+        match op {
+            Op::Relu(_) => Some(Activation::Relu),
+            Op::Tanh(_) => Some(Activation::Tanh),
+            Op::Sigmoid(_) => Some(Activation::Sigmoid),
+            _ => None,
+        }
+    }
+
+    /// The activation of one element, as its op computes it.
+    #[inline]
+    fn apply(self, v: f32) -> f32 {
+        match self {
+            Activation::Relu => Relu::apply(v),
+            Activation::Tanh => Tanh::apply(v),
+            Activation::Sigmoid => Sigmoid::apply(v),
         }
     }
 }
@@ -255,10 +290,10 @@ impl Dense {
     fn finish(&self, row: &mut [f32], bias: Option<&[f32]>) {
         match (bias, self.activation) {
             (None, None) => {}
-            (None, Some(UnaryOp::Relu)) => row.iter_mut().for_each(|v| *v = v.max(0.0)),
+            (None, Some(Activation::Relu)) => row.iter_mut().for_each(|v| *v = v.max(0.0)),
             (None, Some(act)) => row.iter_mut().for_each(|v| *v = act.apply(*v)),
             (Some(b), None) => row.iter_mut().zip(b).for_each(|(v, &b)| *v += b),
-            (Some(b), Some(UnaryOp::Relu)) => row.iter_mut().zip(b).for_each(|(v, &b)| *v = (*v + b).max(0.0)),
+            (Some(b), Some(Activation::Relu)) => row.iter_mut().zip(b).for_each(|(v, &b)| *v = (*v + b).max(0.0)),
             (Some(b), Some(act)) => row.iter_mut().zip(b).for_each(|(v, &b)| *v = act.apply(*v + b)),
         }
     }

@@ -1,44 +1,36 @@
 //! Lookup tables: what fills the table a `LookupTableFindV2` reads, a
 //! vocabulary file (our `VocabLookup` on the asset) or constant keys and
-//! values (our `TableLookup`).
+//! values (our `TableLookup`); the translators are in [`super::ops`]'s text
+//! family.
 
-use opset::{Attr, Tensor};
+use std::path::PathBuf;
 
-use super::{AttrV, Importer, node_error};
+use opset::Tensor;
+
+use super::{Importer, attr, node_error};
 use crate::Result;
 use crate::pb;
 
 /// What fills a lookup table.
 pub(super) enum TableSource {
-    /// A vocabulary file in `assets/` (id = line number).
-    File(String),
+    /// A vocabulary file in `assets/` (id = line number): its name there,
+    /// and where it is now.
+    File {
+        /// The file name under `assets/`.
+        asset: String,
+        /// Its path.
+        path: PathBuf,
+    },
     /// Keys and values given in the graph.
-    Inline { keys: Tensor, values: Tensor },
+    Inline {
+        /// The keys (strings or i64).
+        keys: Tensor,
+        /// The value of each key (i64).
+        values: Tensor,
+    },
 }
 
 impl<'a> Importer<'a> {
-    /// A lookup in a table initialised from a vocabulary file: our
-    /// `VocabLookup` on the asset (keys missing from it get the lookup's
-    /// default value; `StaticVocabularyTable`'s out-of-vocabulary buckets
-    /// are ops around the lookup, translated one by one).
-    pub(super) fn vocabulary_lookup(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<String> {
-        let source = self.table_source(scope, node)?;
-        let words = self.input(scope, node, 1)?;
-        let default = Attr::Int(self.int(scope, node, 2)?);
-        Ok(match source {
-            TableSource::File(asset) => {
-                let attrs =
-                    vec![("asset", Attr::Str(asset)), ("num_oov_buckets", Attr::Int(0)), ("default_value", default)];
-                self.emit(scope, node, "VocabLookup", &[words], attrs)
-            }
-            TableSource::Inline { keys, values } => {
-                let attrs =
-                    vec![("keys", Attr::Tensor(keys)), ("values", Attr::Tensor(values)), ("default_value", default)];
-                self.emit(scope, node, "TableLookup", &[words], attrs)
-            }
-        })
-    }
-
     /// What fills the table `node` reads (input 0): a vocabulary file
     /// ([`Importer::table_vocabulary`]), or keys and values given as
     /// constants (`LookupTableImportV2`, as `KeyValueTensorInitializer` and
@@ -49,7 +41,7 @@ impl<'a> Importer<'a> {
     pub(super) fn table_source(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<TableSource> {
         let from_file = self.table_vocabulary(scope, node);
         let from_file_error = match from_file {
-            Ok(asset) => return Ok(TableSource::File(asset)),
+            Ok(asset) => return Ok(TableSource::File { path: self.assets_dir.join(&asset), asset }),
             Err(e) => e,
         };
         let inputs = Self::data_inputs(node);
@@ -148,10 +140,7 @@ impl<'a> Importer<'a> {
         let init =
             beside.or_else(in_function).ok_or_else(|| node_error(table, "the table has no text-file initializer"))?;
         // An attribute left out takes the op's default (vocab_size -1: the whole file).
-        let int = |key: &str, default: i64| match init.attr.get(key).and_then(|a| a.value.as_ref()) {
-            Some(AttrV::I(v)) => *v,
-            _ => default,
-        };
+        let int = |key: &str, default: i64| attr::int_or(init, key, default);
         if int("key_index", 0) != -2
             || int("value_index", 0) != -1
             || int("vocab_size", -1) != -1
@@ -185,10 +174,7 @@ impl<'a> Importer<'a> {
     /// `hash_table_<path>_-2_-1` for whole-line keys and line-number values
     /// over the whole file (a vocabulary size would sit before the indices).
     fn asset_named_by(&self, table: &pb::NodeDef) -> Result<String> {
-        let shared = match table.attr.get("shared_name").and_then(|a| a.value.as_ref()) {
-            Some(AttrV::S(s)) => String::from_utf8_lossy(s).into_owned(),
-            _ => String::new(),
-        };
+        let shared = attr::bytes(table, "shared_name").map(String::from_utf8_lossy).unwrap_or_default().into_owned();
         let path = shared.strip_prefix("hash_table_").and_then(|s| s.strip_suffix("_-2_-1")).ok_or_else(|| {
             node_error(
                 table,

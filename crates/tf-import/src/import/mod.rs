@@ -2,15 +2,21 @@
 //! signature needs (pruned from its outputs), translated into our op set,
 //! with `StatefulPartitionedCall`s inlined from the function library and
 //! variables resolved to their checkpoint tensors.
+//!
+//! This file holds the machinery every translation uses (scopes, inputs,
+//! calls, variables, the emission of our typed nodes); [`ops`] holds what
+//! each TensorFlow op becomes, registered per family.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod attr;
 mod lookup_tables;
+mod ops;
 mod shapes;
-mod translate;
 
 use export::{MetaGraph, Signature, TensorInfo};
-use opset::{Attr, Graph, Node, Tensor};
+use opset::ops::array::{Placeholder, Variable};
+use opset::{Graph, Node, Op, Tensor, TensorType};
 
 use crate::bundle::TfBundle;
 use crate::pb;
@@ -29,16 +35,28 @@ struct Scope<'a> {
     depth: usize,
 }
 
+/// Translates one TensorFlow meta graph into ours, from the signatures'
+/// outputs back through what they need, each TensorFlow tensor once.
 pub(crate) struct Importer<'a> {
+    /// The function library, by name.
     functions: HashMap<&'a str, &'a pb::FunctionDef>,
+    /// Top-level variable node name -> checkpoint key.
     keys: HashMap<String, String>,
     bundle: &'a TfBundle,
+    /// The top-level graph (0) and each inlined call.
     scopes: Vec<Scope<'a>>,
+    /// Our nodes, in the order emitted (each after its inputs).
     nodes: Vec<Node>,
+    /// The dtype and shape of each of our tensors emitted so far, by name:
+    /// each op's output rule applied as it is emitted.
+    types: HashMap<String, TensorType>,
+    /// The names of our nodes, each unique.
     names: HashSet<String>,
+    /// (scope, TensorFlow node, output) -> our tensor computing it.
     memo: HashMap<(usize, &'a str, usize), String>,
     /// Tensors being translated: meeting one again means a cycle.
     visiting: HashSet<(usize, &'a str, usize)>,
+    /// The variables our graph reads, by checkpoint key.
     variables: BTreeMap<String, Tensor>,
     /// The version's `assets/` directory, and the files the graph reads from it.
     assets_dir: std::path::PathBuf,
@@ -66,6 +84,8 @@ fn node_error(node: &pb::NodeDef, reason: impl Into<String>) -> Error {
 }
 
 impl<'a> Importer<'a> {
+    /// An importer of `graph`, whose variables are in `bundle` and assets
+    /// in `assets_dir`.
     pub fn new(graph: &'a pb::GraphDef, bundle: &'a TfBundle, assets_dir: std::path::PathBuf) -> Importer<'a> {
         let functions = graph
             .library
@@ -85,6 +105,7 @@ impl<'a> Importer<'a> {
             bundle,
             scopes: vec![top],
             nodes: Vec::new(),
+            types: HashMap::new(),
             names: HashSet::new(),
             memo: HashMap::new(),
             visiting: HashSet::new(),
@@ -125,33 +146,21 @@ impl<'a> Importer<'a> {
                 let tensor = self.tensor(0, &info.name)?;
                 let dtype =
                     crate::tensor_proto::dtype(info.dtype).map_err(|e| fail(format!("output {name:?}: {e}")))?;
-                let shape =
-                    crate::tensor_proto::shape(info.tensor_shape.as_ref()).unwrap_or_else(|_| opset::Shape(Vec::new()));
+                // The graph's inferred shape: TensorFlow often leaves it
+                // unknown in the signature.
+                let shape = match self.types.get(&tensor) {
+                    Some(ty) => ty.shape.clone(),
+                    None => crate::tensor_proto::shape(info.tensor_shape.as_ref())
+                        .unwrap_or_else(|_| opset::Shape(Vec::new())),
+                };
                 outputs.insert(name.clone(), TensorInfo { name: tensor, dtype, shape });
             }
             signatures.insert(key.clone(), Signature { method_name: sig.method_name.clone(), inputs, outputs });
         }
-        // Output shapes come from the graph once it is typed (TensorFlow
-        // often leaves them unknown in the signature).
-        let assets = self.asset_paths()?;
         let graph = Graph { nodes: self.nodes };
-        if let Ok(typed) = opset::TypedGraph::new(&graph, &assets) {
-            for sig in signatures.values_mut() {
-                for info in sig.outputs.values_mut() {
-                    if let Ok(i) = typed.resolve(&info.name) {
-                        info.shape = typed.nodes()[i].ty.shape.clone();
-                    }
-                }
-            }
-        }
         let tags = meta.meta_info_def.as_ref().map(|m| m.tags.clone()).unwrap_or_default();
         let assets = self.assets.into_iter().collect();
         Ok((MetaGraph { tags, graph, signatures, assets }, self.variables))
-    }
-
-    /// Where the assets the graph reads so far are.
-    fn asset_paths(&self) -> Result<opset::Assets> {
-        Ok(opset::Assets::in_dir(&self.assets_dir, self.assets.iter().map(String::as_str))?)
     }
 
     /// A signature input: a `Placeholder` (or `PlaceholderWithDefault`) of the top-level graph.
@@ -163,13 +172,12 @@ impl<'a> Importer<'a> {
         if let Some(name) = self.memo.get(&(0, node.name.as_str(), 0)) {
             return Ok(name.clone());
         }
-        let dtype = self.dtype_attr(node, "dtype")?;
-        let shape = match node.attr.get("shape").and_then(|a| a.value.as_ref()) {
+        let dtype = attr::dtype(node, "dtype")?;
+        let shape = match attr::get(node, "shape") {
             Some(AttrV::Shape(s)) => crate::tensor_proto::shape(Some(s)).map_err(|e| node_error(node, e))?,
             _ => return Err(node_error(node, "no shape attribute")),
         };
-        let name =
-            self.emit(0, node, "Placeholder", &[], vec![("dtype", Attr::Type(dtype)), ("shape", Attr::Shape(shape))]);
+        let name = self.emit(0, node, Placeholder { dtype, shape }, &[])?;
         self.memo.insert((0, node.name.as_str(), 0), name.clone());
         Ok(name)
     }
@@ -219,6 +227,7 @@ impl<'a> Importer<'a> {
         node.input.iter().filter(|i| !i.starts_with('^')).map(String::as_str).collect()
     }
 
+    /// Our tensor for data input `i` of `node`.
     fn input(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<String> {
         let inputs = Self::data_inputs(node);
         let reference = inputs.get(i).copied().ok_or_else(|| node_error(node, format!("missing input {i}")))?;
@@ -230,40 +239,67 @@ impl<'a> Importer<'a> {
         })
     }
 
-    fn dtype_attr(&self, node: &pb::NodeDef, key: &str) -> Result<opset::DataType> {
-        match node.attr.get(key).and_then(|a| a.value.as_ref()) {
-            Some(AttrV::Type(t)) => crate::tensor_proto::dtype(*t).map_err(|e| node_error(node, e)),
-            _ => Err(node_error(node, format!("no dtype attribute {key:?}"))),
-        }
+    /// Our tensors for data inputs `range` of `node`, in order.
+    fn inputs(&mut self, scope: usize, node: &'a pb::NodeDef, range: std::ops::Range<usize>) -> Result<Vec<String>> {
+        range.map(|i| self.input(scope, node, i)).collect()
     }
 
-    fn flag(node: &pb::NodeDef, key: &str) -> bool {
-        matches!(node.attr.get(key).and_then(|a| a.value.as_ref()), Some(AttrV::B(true)))
+    /// The value of a `Const` node.
+    fn constant_node(&self, node: &pb::NodeDef) -> Result<Tensor> {
+        let Some(AttrV::Tensor(t)) = attr::get(node, "value") else {
+            return Err(node_error(node, "a Const without a value"));
+        };
+        crate::tensor_proto::tensor(t).map_err(|e| node_error(node, e))
     }
 
-    /// Adds one of our nodes for TensorFlow node `node`, named uniquely.
-    fn emit(
-        &mut self,
-        scope: usize,
-        node: &pb::NodeDef,
-        op: &str,
-        inputs: &[String],
-        attrs: Vec<(&str, Attr)>,
-    ) -> String {
-        self.emit_named(format!("{}{}", self.scopes[scope].prefix, node.name), op, inputs, attrs)
+    /// The name our node for TensorFlow node `node` of `scope` is based on
+    /// (the TensorFlow name, under the prefix of an inlined call); the
+    /// helper nodes of a translation add `/<what>` to it.
+    fn base(&self, scope: usize, node: &pb::NodeDef) -> String {
+        format!("{}{}", self.scopes[scope].prefix, node.name)
     }
 
-    fn emit_named(&mut self, base: String, op: &str, inputs: &[String], attrs: Vec<(&str, Attr)>) -> String {
+    /// Adds our node computing `op` on `inputs` for TensorFlow node `node`,
+    /// named after it, and returns its name.
+    ///
+    /// # Errors
+    /// [`Error::Node`] naming `node` when the op's output rule refuses the
+    /// inputs' types.
+    fn emit(&mut self, scope: usize, node: &pb::NodeDef, op: impl Into<Op>, inputs: &[String]) -> Result<String> {
+        self.emit_named(node, self.base(scope, node), op, inputs)
+    }
+
+    /// As [`Importer::emit`], for our node named `base` (made unique with a
+    /// `_<n>` suffix): a helper node of `node`'s translation.
+    fn emit_named(&mut self, node: &pb::NodeDef, base: String, op: impl Into<Op>, inputs: &[String]) -> Result<String> {
         let mut name = base.clone();
         let mut i = 0;
         while !self.names.insert(name.clone()) {
             i += 1;
             name = format!("{base}_{i}");
         }
-        let mut n = Node { name: name.clone(), op: op.to_owned(), inputs: inputs.to_vec(), attrs: BTreeMap::new() };
-        n.attrs.extend(attrs.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        self.nodes.push(n);
-        name
+        self.add(node, name.clone(), op.into(), inputs)?;
+        Ok(name)
+    }
+
+    /// Adds our node `name` computing `op` on `inputs`, typed by the op's
+    /// output rule on the inputs' types; a refusal names TensorFlow node `node`.
+    fn add(&mut self, node: &pb::NodeDef, name: String, op: Op, inputs: &[String]) -> Result<()> {
+        let types = inputs.iter().map(|x| self.type_of(node, x).cloned()).collect::<Result<Vec<_>>>()?;
+        let ty = op.infer(&types).map_err(|e| node_error(node, e.to_string()))?;
+        self.nodes.push(op.to_node(name.clone(), inputs.to_vec()));
+        self.types.insert(name, ty);
+        Ok(())
+    }
+
+    /// The dtype and shape of our tensor `tensor`, read by TensorFlow node `node`.
+    fn type_of(&self, node: &pb::NodeDef, tensor: &str) -> Result<&TensorType> {
+        self.types.get(tensor).ok_or_else(|| node_error(node, format!("our tensor {tensor:?} was never emitted")))
+    }
+
+    /// The resource (variable handle) `node` reads: its first data input.
+    fn resource_input(node: &'a pb::NodeDef) -> Result<&'a str> {
+        Self::data_inputs(node).first().copied().ok_or_else(|| node_error(node, "no resource input"))
     }
 
     /// Our `Variable` node for the variable behind resource `reference`.
@@ -279,7 +315,7 @@ impl<'a> Importer<'a> {
                 _ => return Err(node_error(node, "expected a variable handle")),
             }
         };
-        let shared = match var.attr.get("shared_name").and_then(|a| a.value.as_ref()) {
+        let shared = match attr::get(var, "shared_name") {
             Some(AttrV::S(s)) => String::from_utf8(s.clone()).ok(),
             _ => None,
         };
@@ -290,17 +326,11 @@ impl<'a> Importer<'a> {
             .ok_or_else(|| node_error(var, "no checkpoint tensor restores this variable"))?;
         if !self.variables.contains_key(&key) {
             let value = self.bundle.get(&key)?;
-            let attrs =
-                vec![("dtype", Attr::Type(value.dtype())), ("shape", Attr::Shape(opset::Shape::known(value.shape())))];
             if !self.names.insert(key.clone()) {
                 return Err(node_error(var, format!("checkpoint key {key:?} collides with a node name")));
             }
-            self.nodes.push(Node {
-                name: key.clone(),
-                op: "Variable".into(),
-                inputs: Vec::new(),
-                attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-            });
+            let op = Variable { dtype: value.dtype(), shape: value.shape().to_vec() };
+            self.add(var, key.clone(), op.into(), &[])?;
             self.variables.insert(key.clone(), value);
         }
         Ok(key)
@@ -320,7 +350,7 @@ impl<'a> Importer<'a> {
             return Err(node_error(node, "function calls nest more than 32 deep (recursive?)"));
         }
         let inputs = Self::data_inputs(node);
-        let prefix = format!("{}{}/", self.scopes[scope].prefix, node.name);
+        let prefix = format!("{}/", self.base(scope, node));
         // One scope per call node: calls of one node share their inlined body.
         let callee = match self.scopes.iter().position(|s| s.prefix == prefix) {
             Some(s) => s,
@@ -342,3 +372,6 @@ impl<'a> Importer<'a> {
         self.tensor(callee, ret)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,11 @@
 //! target shapes), computed from constants and from `Shape`, `StridedSlice`,
 //! `Pack`, `GatherV2`, `Prod`... as TensorFlow's shape functions fold them.
 
-use opset::Graph;
+use std::ops::RangeInclusive;
 
-use super::{AttrV, Importer, node_error};
+use opset::ops::array::{SliceSpec, slice_offsets};
+
+use super::{Importer, attr, node_error};
 use crate::Result;
 use crate::pb;
 
@@ -56,14 +58,13 @@ impl<'a> Importer<'a> {
             }
             "Identity" | "Cast" => input(self, 0),
             "Shape" => {
+                // The dims of x's type, as its op's output rule gave it.
                 let x = self.input(scope, node, 0)?;
-                let graph = Graph { nodes: self.nodes.clone() };
-                let typed = opset::TypedGraph::new(&graph, &self.asset_paths()?)?;
-                let ty = &typed.nodes()[typed.resolve(&x)?].ty;
-                Ok(ty.shape.0.iter().map(|d| d.and_then(|d| i64::try_from(d).ok())).collect())
+                let ty = self.type_of(node, &x)?;
+                Ok(ty.dims().iter().map(|d| d.and_then(|d| i64::try_from(d).ok())).collect())
             }
             "Pack" | "ConcatV2" => {
-                let n = Self::data_inputs(node).len() - usize::from(node.op == "ConcatV2");
+                let n = Self::data_inputs(node).len().saturating_sub(usize::from(node.op == "ConcatV2"));
                 let mut out = Vec::new();
                 for k in 0..n {
                     out.extend(input(self, k)?);
@@ -87,28 +88,34 @@ impl<'a> Importer<'a> {
             }
             "Prod" => {
                 let v = input(self, 0)?;
-                Ok(vec![v.iter().try_fold(1i64, |p, d| d.map(|d| p * d))])
+                let mut product = Some(1i64);
+                for d in v {
+                    product = match (product, d) {
+                        (Some(p), Some(d)) => {
+                            Some(p.checked_mul(d).ok_or_else(|| node_error(node, "the product overflows"))?)
+                        }
+                        _ => None,
+                    };
+                }
+                Ok(vec![product])
             }
             "StridedSlice" => {
                 let v = input(self, 0)?;
                 let spec = self.slice_spec(scope, node)?;
-                let dims = spec.resolve(&[v.len()]).map_err(|e| node_error(node, e))?;
-                Ok(opset::ops::slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
+                let dims = spec.resolve(&[v.len()]).map_err(|e| node_error(node, e.to_string()))?;
+                Ok(slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
             }
             other => Err(node_error(node, format!("cannot compute a shape through TensorFlow op {other:?}"))),
         }
     }
 
     /// A `StridedSlice`'s constant bounds and masks.
-    pub(super) fn slice_spec(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<opset::ops::SliceSpec> {
-        let mask = |key: &str| match node.attr.get(key).and_then(|a| a.value.as_ref()) {
-            Some(AttrV::I(m)) => *m,
-            _ => 0,
-        };
+    pub(super) fn slice_spec(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<SliceSpec> {
+        let mask = |key: &str| attr::int_or(node, key, 0);
         if mask("ellipsis_mask") != 0 || mask("new_axis_mask") != 0 {
             return Err(node_error(node, "ellipsis (...) and new-axis (None) slicing are not supported"));
         }
-        Ok(opset::ops::SliceSpec {
+        Ok(SliceSpec {
             begin: self.ints(scope, node, 1)?,
             end: self.ints(scope, node, 2)?,
             strides: self.ints(scope, node, 3)?,
@@ -118,10 +125,31 @@ impl<'a> Importer<'a> {
         })
     }
 
+    /// Input `i` as one integer (an axis, a bound).
     pub(super) fn int(&mut self, scope: usize, node: &'a pb::NodeDef, i: usize) -> Result<i64> {
         match self.ints(scope, node, i)?.as_slice() {
             [v] => Ok(*v),
             other => Err(node_error(node, format!("input {i} must be one integer, got {other:?}"))),
         }
     }
+}
+
+/// `values` (what `node` gives as `what`) as sizes, each in `range`.
+///
+/// # Errors
+/// [`crate::Error::Node`] naming `what` and the values, for a value out of `range`.
+pub(super) fn sizes(
+    node: &pb::NodeDef,
+    what: &str,
+    values: &[i64],
+    range: RangeInclusive<usize>,
+) -> Result<Vec<usize>> {
+    values
+        .iter()
+        .map(|&v| usize::try_from(v).ok().filter(|v| range.contains(v)))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| {
+            let (low, high) = range.into_inner();
+            node_error(node, format!("{what} {values:?}: expected sizes in {low}..={high}"))
+        })
 }

@@ -1,0 +1,41 @@
+//! Sources, shapes and ops that move elements without arithmetic.
+
+mod slicing;
+pub use slicing::{DimSlice, SliceSpec, slice_offsets, strided_offsets};
+
+mod placeholder;
+pub use placeholder::Placeholder;
+mod constant;
+pub use constant::Const;
+mod variable;
+pub use variable::Variable;
+mod identity;
+pub use identity::Identity;
+mod reshape;
+pub use reshape::Reshape;
+mod tile;
+pub use tile::Tile;
+mod tile_by;
+pub use tile_by::TileBy;
+mod pad;
+pub use pad::Pad;
+mod shape_of;
+pub use shape_of::ShapeOf;
+mod concat;
+pub use concat::Concat;
+mod expand_dims;
+pub use expand_dims::ExpandDims;
+mod squeeze;
+pub use squeeze::Squeeze;
+mod strided_slice;
+pub use strided_slice::StridedSlice;
+mod transpose;
+pub use transpose::Transpose;
+mod gather;
+pub use gather::Gather;
+mod cast;
+pub use cast::Cast;
+mod select;
+pub use select::Select;
+mod reverse_sequence;
+pub use reverse_sequence::ReverseSequence;

@@ -1,0 +1,206 @@
+//! Strided slices: Python's `x[b0:e0:s0, b1:e1:s1, ...]` with TensorFlow's
+//! masks, resolved against a concrete shape into one [`DimSlice`] per dim,
+//! and the row-major index maps that `StridedSlice` (its kernel and its
+//! gradient) and `Transpose` walk.
+
+use crate::Tensor;
+use crate::ops::OpError;
+use crate::ops::kernel::slice;
+use crate::tensor::Element;
+
+/// The attributes of a strided slice, one entry per sliced dim (dims past
+/// the list are taken whole).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SliceSpec {
+    /// Start per dim (negative counts from the end).
+    pub begin: Vec<i64>,
+    /// Stop per dim, exclusive (negative counts from the end).
+    pub end: Vec<i64>,
+    /// Step per dim, non-zero (negative walks backwards).
+    pub strides: Vec<i64>,
+    /// Bit `d` set: ignore `begin[d]`, start at the first element (the last for a negative step).
+    pub begin_mask: i64,
+    /// Bit `d` set: ignore `end[d]`, run to the end (the start for a negative step).
+    pub end_mask: i64,
+    /// Bit `d` set: take only index `begin[d]` and drop dim `d`.
+    pub shrink_axis_mask: i64,
+}
+
+/// Where one input dim's slice starts, its step, its length, and whether
+/// the dim is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DimSlice {
+    /// First input index.
+    pub start: i64,
+    /// Step between input indices.
+    pub step: i64,
+    /// Number of elements taken.
+    pub len: usize,
+    /// Whether the output drops this dim (shrink).
+    pub dropped: bool,
+}
+
+impl DimSlice {
+    /// The whole of a dim of `len` elements, in order.
+    pub fn whole(len: usize) -> DimSlice {
+        DimSlice { start: 0, step: 1, len, dropped: false }
+    }
+}
+
+impl SliceSpec {
+    /// The slice of each dim of an input of `shape`.
+    ///
+    /// # Errors
+    /// [`OpError`] for a zero stride, more spec entries than dims, lists of
+    /// different lengths, or a shrunk index out of range.
+    pub fn resolve(&self, shape: &[usize]) -> Result<Vec<DimSlice>, OpError> {
+        let n = self.begin.len();
+        if self.end.len() != n || self.strides.len() != n {
+            return Err(OpError::Invalid {
+                what: "begin, end and strides",
+                reason: "must have one entry per sliced dim".into(),
+            });
+        }
+        if n > shape.len() {
+            return Err(OpError::shape(format!("{n} sliced dims for a tensor of rank {}", shape.len())));
+        }
+        shape.iter().enumerate().map(|(d, &size)| self.resolve_dim(d, size)).collect()
+    }
+
+    /// The slice of dim `d`, of `size` elements.
+    fn resolve_dim(&self, d: usize, size: usize) -> Result<DimSlice, OpError> {
+        let (Some(&begin), Some(&end), Some(&step)) = (self.begin.get(d), self.end.get(d), self.strides.get(d)) else {
+            return Ok(DimSlice::whole(size));
+        };
+        // A mask has 64 bits: a dim past them is never masked.
+        let bit = |mask: i64| u32::try_from(d).ok().and_then(|d| mask.checked_shr(d)).is_some_and(|m| m & 1 == 1);
+        if step == 0 {
+            return Err(OpError::Invalid { what: "strides", reason: format!("stride 0 in dim {d}") });
+        }
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let at = |i: i64| if i < 0 { i + size } else { i };
+        if bit(self.shrink_axis_mask) {
+            let i = at(begin);
+            if !(0..size).contains(&i) {
+                return Err(OpError::Invalid {
+                    what: "begin",
+                    reason: format!("index {begin} is out of range for dim {d} of size {size}"),
+                });
+            }
+            return Ok(DimSlice { start: i, step: 1, len: 1, dropped: true });
+        }
+        let (lo, hi) = if step > 0 { (0, size) } else { (-1, size - 1) };
+        let start = if bit(self.begin_mask) { if step > 0 { lo } else { hi } } else { at(begin).clamp(lo, hi) };
+        let stop = if bit(self.end_mask) { if step > 0 { hi } else { lo } } else { at(end).clamp(lo, hi) };
+        // Both ends lie in [-1, size], so the span cannot overflow.
+        let span = if step > 0 { stop - start } else { start - stop };
+        let len = if span <= 0 { 0 } else { span.unsigned_abs().div_ceil(step.unsigned_abs()) };
+        Ok(DimSlice { start, step, len: usize::try_from(len).unwrap_or(usize::MAX), dropped: false })
+    }
+}
+
+/// The input offset of every output element, row-major, for a slice `dims`
+/// of an input of `shape`: the one index map the `StridedSlice` kernel
+/// (gather) and its gradient (scatter) share.
+pub fn slice_offsets(shape: &[usize], dims: &[DimSlice]) -> Vec<usize> {
+    strided_offsets(&row_major_strides(shape), dims)
+}
+
+/// The row-major strides of `shape`: how far apart, in elements, two
+/// neighbours along each dim are.
+pub(crate) fn row_major_strides(shape: &[usize]) -> Vec<usize> {
+    // Saturating: past a dim of 0 the strides are never used.
+    let mut strides = vec![1usize; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1].saturating_mul(shape[d + 1]);
+    }
+    strides
+}
+
+/// The offset of every output element, row-major, when output dim `d`
+/// walks `dims[d]` over an input whose dim `d` has stride `strides[d]`
+/// (also how `Transpose` reads its input, with permuted strides).
+pub fn strided_offsets(strides: &[usize], dims: &[DimSlice]) -> Vec<usize> {
+    let strides: Vec<i64> = strides.iter().map(|&s| i64::try_from(s).unwrap_or(i64::MAX)).collect();
+    // With no dim of 0, the count is at most the input's (each slice takes
+    // at most its dim); a dim of 0 ends it before any product overflows.
+    let total = if dims.iter().any(|s| s.len == 0) { 0 } else { dims.iter().map(|s| s.len).product() };
+    let mut offsets = Vec::with_capacity(total);
+    let mut index = vec![0usize; dims.len()];
+    for _ in 0..total {
+        let offset: i64 =
+            dims.iter().zip(&index).zip(&strides).map(|((s, &i), &st)| (s.start + i as i64 * s.step) * st).sum();
+        offsets.push(usize::try_from(offset).unwrap_or(usize::MAX));
+        for d in (0..dims.len()).rev() {
+            index[d] += 1;
+            if index[d] < dims[d].len {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    offsets
+}
+
+/// The elements of `x` (of `T`) at `offsets`, in order, into `out` with
+/// `shape`: how `StridedSlice` and `Transpose` read their input.
+///
+/// # Errors
+/// [`OpError::Tensor`] if `x` is not of `T`.
+pub(crate) fn take<T: Element>(
+    x: &Tensor,
+    offsets: &[usize],
+    shape: &[usize],
+    out: &mut Tensor,
+) -> Result<(), OpError> {
+    let src = slice::<T>(x)?;
+    out.output_vec::<T>(shape).extend(offsets.iter().map(|&o| src[o].clone()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(begin: &[i64], end: &[i64], strides: &[i64], masks: [i64; 3]) -> SliceSpec {
+        SliceSpec {
+            begin: begin.to_vec(),
+            end: end.to_vec(),
+            strides: strides.to_vec(),
+            begin_mask: masks[0],
+            end_mask: masks[1],
+            shrink_axis_mask: masks[2],
+        }
+    }
+
+    #[test]
+    fn a_reversed_dim_walks_backwards() {
+        // x[::-1, 1] of a 3 x 4 matrix: rows 2, 1, 0 of column 1.
+        let dims = spec(&[0, 1], &[0, 2], &[-1, 1], [1, 1, 2]).resolve(&[3, 4]).unwrap();
+        assert_eq!(dims[0], DimSlice { start: 2, step: -1, len: 3, dropped: false });
+        assert!(dims[1].dropped);
+        assert_eq!(slice_offsets(&[3, 4], &dims), [9, 5, 1]);
+    }
+
+    #[test]
+    fn huge_strides_and_deep_masks_do_not_overflow() {
+        let dims = spec(&[0], &[5], &[i64::MIN], [0, 0, 0]).resolve(&[5]).unwrap();
+        assert_eq!(dims[0].len, 0, "a negative step from 0 down to 5 takes nothing");
+        let dims = spec(&[0], &[5], &[i64::MAX], [0, 0, 0]).resolve(&[5]).unwrap();
+        assert_eq!(dims[0].len, 1);
+        let deep = vec![1usize; 70];
+        let n = deep.len();
+        let dims = spec(&vec![0; n], &vec![1; n], &vec![1; n], [-1, -1, 0]).resolve(&deep).unwrap();
+        assert!(dims.iter().all(|d| d.len == 1));
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        let err = spec(&[0], &[1], &[0], [0, 0, 0]).resolve(&[3]).unwrap_err();
+        assert!(err.to_string().contains("stride 0"), "{err}");
+        let err = spec(&[3], &[4], &[1], [0, 0, 1]).resolve(&[3]).unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+        assert!(spec(&[0, 0], &[1], &[1], [0, 0, 0]).resolve(&[3, 3]).is_err());
+        assert!(spec(&[0, 0], &[1, 1], &[1, 1], [0, 0, 0]).resolve(&[3]).is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! What reference kernels share: dispatch on dtype, typed element access,
+//! NumPy broadcasting on concrete shapes, and the checks that keep a hostile
+//! artifact from making a kernel allocate without bound.
+
+use ndarray::IxDyn;
+
+use super::{MAX_ELEMENTS, OpError, rule};
+use crate::tensor::Element;
+use crate::{DataType, Tensor};
+
+/// Dispatches `$body` with `$t` bound to the Rust type of a numeric `$dtype`.
+macro_rules! numeric {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::DataType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::DataType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::DataType::I32 => {
+                type $t = i32;
+                $body
+            }
+            other => Err($crate::ops::OpError::Dtype { input: 0, expected: "a numeric dtype", got: other }),
+        }
+    };
+}
+pub(crate) use numeric;
+
+/// Dispatches `$body` with `$t` bound to the Rust type of any `$dtype`.
+macro_rules! any_dtype {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::DataType::Bool => {
+                type $t = bool;
+                $body
+            }
+            $crate::DataType::String => {
+                type $t = String;
+                $body
+            }
+            other => $crate::ops::kernel::numeric!(other, $t => $body),
+        }
+    };
+}
+pub(crate) use any_dtype;
+
+/// The elements of `t` as `T`.
+///
+/// # Errors
+/// [`OpError::Tensor`] if `t` holds another dtype.
+pub fn slice<T: Element>(t: &Tensor) -> Result<&[T], OpError> {
+    Ok(t.as_slice::<T>()?)
+}
+
+/// A new tensor of `shape` holding `data`.
+///
+/// # Errors
+/// [`OpError::Tensor`] if the element count does not match the shape.
+pub fn tensor<T: Element>(shape: &[usize], data: Vec<T>) -> Result<Tensor, OpError> {
+    Ok(Tensor::from_vec(shape.to_vec(), data)?)
+}
+
+/// Copies `x`'s elements into `out` with a new shape of the same size.
+///
+/// # Errors
+/// [`OpError::Shape`] if the sizes differ.
+pub fn copy(x: &Tensor, shape: &[usize], out: &mut Tensor) -> Result<(), OpError> {
+    if shape.iter().product::<usize>() != x.len() {
+        return Err(OpError::shape(format!("cannot give {} elements the shape {shape:?}", x.len())));
+    }
+    any_dtype!(x.dtype(), T => {
+        out.output_vec::<T>(shape).extend_from_slice(slice::<T>(x)?);
+        Ok(())
+    })
+}
+
+/// The element count of an output about to be allocated, refused past
+/// [`MAX_ELEMENTS`].
+///
+/// # Errors
+/// [`OpError::TooLarge`].
+pub fn checked_len(shape: &[usize]) -> Result<usize, OpError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| OpError::TooLarge { shape: shape.to_vec(), limit: MAX_ELEMENTS })
+}
+
+/// Splits `shape` around `axis` into (outer, len, inner) element counts.
+pub fn around(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    (shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product())
+}
+
+/// Reads i32 or i64 indices as i64.
+///
+/// # Errors
+/// [`OpError::Dtype`] for another dtype (the indices are input `input`).
+pub fn indices(t: &Tensor, input: usize) -> Result<Vec<i64>, OpError> {
+    match t.dtype() {
+        DataType::I64 => Ok(slice::<i64>(t)?.to_vec()),
+        DataType::I32 => Ok(slice::<i32>(t)?.iter().map(|&i| i64::from(i)).collect()),
+        got => Err(OpError::Dtype { input, expected: "i32 or i64", got }),
+    }
+}
+
+/// The broadcast shape of two concrete shapes.
+///
+/// # Errors
+/// [`OpError::Broadcast`] if they disagree.
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, OpError> {
+    let wrap = |s: &[usize]| s.iter().map(|&d| Some(d)).collect::<Vec<_>>();
+    rule::broadcast_dims(&wrap(a), &wrap(b))
+        .and_then(|d| d.into_iter().collect())
+        .ok_or_else(|| OpError::Broadcast { shapes: format!("{a:?} and {b:?}") })
+}
+
+/// `f` applied elementwise to `a` and `b` broadcast together, into `out`:
+/// the one broadcasting loop of arithmetic, comparisons and logic.
+///
+/// # Errors
+/// [`OpError::Broadcast`], or [`OpError::Tensor`] for an input not of `T`.
+pub fn broadcast_zip<T: Element, U: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(&T, &T) -> U,
+    out: &mut Tensor,
+) -> Result<(), OpError> {
+    let (av, bv) = (slice::<T>(a)?, slice::<T>(b)?);
+    let shape = broadcast_shape(a.shape(), b.shape())?;
+    let n: usize = shape.iter().product();
+    let dst = out.output_vec::<U>(&shape);
+    if a.shape() == b.shape() {
+        dst.extend(av.iter().zip(bv).map(|(x, y)| f(x, y)));
+    } else if bv.len() == 1 && av.len() == n {
+        dst.extend(av.iter().map(|x| f(x, &bv[0])));
+    } else if av.len() == 1 && bv.len() == n {
+        dst.extend(bv.iter().map(|y| f(&av[0], y)));
+    } else {
+        let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
+        let broadcast_failed = || OpError::Broadcast { shapes: format!("{:?} and {:?}", a.shape(), b.shape()) };
+        let (va, vb) = (
+            va.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
+            vb.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
+        );
+        dst.extend(va.iter().zip(vb.iter()).map(|(x, y)| f(x, y)));
+    }
+    Ok(())
+}
+
+/// Arithmetic element types: `f32`, `i64`, `i32`.
+pub trait Num:
+    Element
+    + Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::AddAssign
+{
+    /// Zero.
+    const ZERO: Self;
+    /// The lowest value (for f32, the lowest finite one).
+    const LOWEST: Self;
+    /// The highest value (for f32, the highest finite one).
+    const HIGHEST: Self;
+    /// Whether this is a floating-point type.
+    const IS_FLOAT: bool;
+    /// `v` converted as Rust's `as` does.
+    fn from_i64(v: i64) -> Self;
+    /// `v` converted as Rust's `as` does (float to int truncates toward zero).
+    fn from_f64(v: f64) -> Self;
+    /// `self` as an i64.
+    fn to_i64(self) -> i64;
+    /// `self` as an f64.
+    fn to_f64(self) -> f64;
+    /// `self + other`, integers wrapping around on overflow (as TensorFlow's
+    /// kernels do) rather than panicking.
+    fn add(self, other: Self) -> Self;
+    /// `self - other`, integers wrapping around on overflow.
+    fn sub(self, other: Self) -> Self;
+    /// `self * other`, integers wrapping around on overflow.
+    fn mul(self, other: Self) -> Self;
+}
+
+macro_rules! num {
+    ($t:ty, $zero:expr, $float:expr, $add:path, $sub:path, $mul:path) => {
+        impl Num for $t {
+            const ZERO: Self = $zero;
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+            const IS_FLOAT: bool = $float;
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn add(self, other: Self) -> Self {
+                $add(self, other)
+            }
+            fn sub(self, other: Self) -> Self {
+                $sub(self, other)
+            }
+            fn mul(self, other: Self) -> Self {
+                $mul(self, other)
+            }
+        }
+    };
+}
+
+num!(f32, 0.0, true, std::ops::Add::add, std::ops::Sub::sub, std::ops::Mul::mul);
+num!(i64, 0, false, i64::wrapping_add, i64::wrapping_sub, i64::wrapping_mul);
+num!(i32, 0, false, i32::wrapping_add, i32::wrapping_sub, i32::wrapping_mul);

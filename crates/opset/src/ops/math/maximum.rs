@@ -1,0 +1,74 @@
+//! `Maximum`.
+
+use super::{BinaryFn, binary_op};
+use crate::ops::kernel::Num;
+#[cfg(feature = "grad")]
+use crate::{Tensor, ops::OpError};
+
+/// `max(a, b)`, elementwise over two numeric tensors of one dtype (f32, i64
+/// or i32), broadcasting; NaN where either input is NaN (TensorFlow's
+/// `Maximum`).
+///
+/// Gradient: `g` to the input the output took its element from, `a` on ties
+/// (`b` where either is NaN), each summed over the dims it was broadcast
+/// along.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Maximum;
+
+impl BinaryFn for Maximum {
+    const NAME: &'static str = "Maximum";
+    const SINCE: u32 = 1;
+
+    // `a != a` only for NaN: a NaN on either side wins, as in TensorFlow.
+    #[allow(clippy::eq_op)]
+    fn apply<T: Num>(a: T, b: T) -> T {
+        if a >= b || a != a { a } else { b }
+    }
+
+    #[cfg(feature = "grad")]
+    fn grad(a: &Tensor, _b: &Tensor, y: &Tensor, g: &Tensor) -> Result<(Tensor, Tensor), OpError> {
+        super::elementwise::chosen_grad(a, y, g)
+    }
+}
+
+binary_op!(Maximum);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Tensor;
+    use crate::ops::OpDef;
+    use ndarray::array;
+
+    #[test]
+    fn takes_the_larger_and_propagates_nan() {
+        let y = Maximum.run(&[
+            &Tensor::from(array![1.0f32, f32::NAN, -2.0, 0.0]),
+            &Tensor::from(array![0.0f32, 0.0, 0.0, f32::NAN]),
+        ]);
+        let y = y.unwrap();
+        let y = y.as_slice::<f32>().unwrap();
+        assert_eq!((y[0], y[2]), (1.0, 0.0));
+        assert!(y[1].is_nan() && y[3].is_nan(), "{y:?}");
+        let y = Maximum.run(&[&Tensor::from(array![[3i32], [-5]]), &Tensor::from(array![0i32, 4])]).unwrap();
+        assert_eq!(y.as_slice::<i32>().unwrap(), &[3, 4, 0, 4]);
+    }
+}
+
+#[cfg(all(test, feature = "grad"))]
+mod grad_tests {
+    use super::*;
+    use crate::Tensor;
+    use crate::ops::OpDef;
+    use ndarray::array;
+
+    #[test]
+    fn the_larger_input_gets_g_and_a_wins_ties() {
+        let (a, b) = (Tensor::from(array![1.0f32, 5.0, 2.0]), Tensor::scalar(2.0f32));
+        let y = Maximum.run(&[&a, &b]).unwrap();
+        let g = Tensor::from(array![10.0f32, 20.0, 30.0]);
+        let d = Maximum.grad(&[&a, &b], &y, &g).unwrap();
+        assert_eq!(d[0].as_ref().unwrap(), &Tensor::from(array![0.0f32, 20.0, 30.0]));
+        assert_eq!(d[1].as_ref().unwrap(), &Tensor::scalar(10.0f32));
+    }
+}

@@ -1,0 +1,10 @@
+//! Strings: formatting numbers, and strings to ids (vocabularies, key-value tables, hash buckets).
+
+mod as_string;
+pub use as_string::AsString;
+mod vocab_lookup;
+pub use vocab_lookup::VocabLookup;
+mod table_lookup;
+pub use table_lookup::{KeyValueMap, TableLookup};
+mod hash_bucket;
+pub use hash_bucket::HashBucket;

@@ -1,0 +1,274 @@
+//! Array ops: shapes, tiling, padding, slicing, gathering, concatenation,
+//! casts and the constants TensorFlow computes from shapes (`Range`,
+//! `Fill`, `ZerosLike`...).
+
+use opset::ops::MAX_ELEMENTS;
+use opset::ops::array::{
+    Cast, Concat, Const, ExpandDims, Gather, Pad, Reshape, ReverseSequence, Select, ShapeOf, Squeeze, StridedSlice,
+    Tile, TileBy, Transpose,
+};
+use opset::ops::math::Equal;
+use opset::{DataType, Tensor};
+
+use super::{Translate, as_dtype, same_op};
+use crate::Result;
+use crate::import::shapes::sizes;
+use crate::import::{AttrV, Importer, attr, node_error};
+use crate::pb;
+
+/// The TensorFlow ops of this family, by name.
+pub(super) const OPS: &[(&str, Translate)] = &[
+    ("Reshape", reshape),
+    ("ExpandDims", expand_dims),
+    ("Squeeze", squeeze),
+    ("Transpose", transpose),
+    ("Tile", tile),
+    ("Fill", fill),
+    ("Pad", pad),
+    ("PadV2", pad_v2),
+    ("ConcatV2", concat),
+    ("Pack", pack),
+    ("StridedSlice", strided_slice),
+    ("GatherV2", gather),
+    ("ResourceGather", resource_gather),
+    ("Cast", cast),
+    ("SelectV2", same_op::<Select, 3>),
+    ("Shape", shape),
+    ("Range", range),
+    ("ZerosLike", zeros_like),
+    ("OnesLike", ones_like),
+    ("ReverseSequence", reverse_sequence),
+];
+
+/// `Reshape` to a shape folded to integers, one size known only at run
+/// time (the batch) becoming -1.
+fn reshape<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let dims = im.dims(scope, node, 1)?;
+    if dims.iter().filter(|d| d.is_none()).count() > 1 {
+        return Err(node_error(node, format!("more than one size of {dims:?} is known only at run time")));
+    }
+    let shape = dims.iter().map(|d| d.unwrap_or(-1)).collect();
+    im.emit(scope, node, Reshape { shape }, &[x])
+}
+
+/// `ExpandDims` at a constant axis.
+fn expand_dims<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let axis = im.int(scope, node, 1)?;
+    im.emit(scope, node, ExpandDims { axis }, &[x])
+}
+
+/// `Squeeze` of the `squeeze_dims` (all dims of 1 when none is given).
+fn squeeze<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let axes = match attr::get(node, "squeeze_dims") {
+        Some(AttrV::List(l)) => l.i.clone(),
+        _ => Vec::new(),
+    };
+    im.emit(scope, node, Squeeze { axes }, &[x])
+}
+
+/// `Transpose` by a constant permutation.
+fn transpose<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let perm = sizes(node, "perm", &im.ints(scope, node, 1)?, 0..=MAX_ELEMENTS)?;
+    im.emit(scope, node, Transpose { perm }, &[x])
+}
+
+/// `Tile` by multiples that fold to integers, `TileBy` by run-time ones.
+fn tile<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    tiled(im, scope, node, x, 1)
+}
+
+/// `Fill`: the value reshaped to the rank of the dims with dims of 1,
+/// tiled by the dims.
+fn fill<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let rank = im.dims(scope, node, 0)?.len();
+    let value = im.input(scope, node, 1)?;
+    let cell = format!("{}/cell", im.base(scope, node));
+    let cell = im.emit_named(node, cell, Reshape { shape: vec![1; rank] }, &[value])?;
+    tiled(im, scope, node, cell, 0)
+}
+
+/// Our tensor `x` tiled by input `i` of `node`: by fixed multiples when
+/// they fold to integers, else by the multiples computed at run time (a
+/// batch size).
+fn tiled<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, x: String, i: usize) -> Result<String> {
+    match im.ints(scope, node, i) {
+        Ok(multiples) => {
+            let multiples = sizes(node, "multiples", &multiples, 0..=MAX_ELEMENTS)?;
+            im.emit(scope, node, Tile { multiples }, &[x])
+        }
+        Err(_) => {
+            let multiples = im.input(scope, node, i)?;
+            im.emit(scope, node, TileBy, &[x, multiples])
+        }
+    }
+}
+
+/// `Pad` with zeros.
+fn pad<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    padded(im, scope, node, false)
+}
+
+/// `PadV2`: `Pad` with the constant value of input 2.
+fn pad_v2<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    padded(im, scope, node, true)
+}
+
+/// Our `Pad` of input 0 by the constant paddings of input 1 (`[rank, 2]`:
+/// before and after each dim), with the constant value of input 2 when
+/// `with_value` (else zeros).
+fn padded<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, with_value: bool) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let ints = im.ints(scope, node, 1)?;
+    let flat = sizes(node, "paddings", &ints, 0..=MAX_ELEMENTS)?;
+    if flat.len() % 2 != 0 {
+        return Err(node_error(node, format!("paddings {ints:?}: expected pairs (before, after)")));
+    }
+    let paddings = flat.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+    let value = if with_value {
+        let reference = Importer::data_inputs(node).get(2).copied().unwrap_or_default();
+        let (at, reference) = im.outer(scope, reference);
+        let value = im.constant_node(im.node(at, reference)?)?;
+        if value.len() != 1 {
+            return Err(node_error(node, format!("the padding value has shape {:?}, not a scalar", value.shape())));
+        }
+        Some(value)
+    } else {
+        None
+    };
+    im.emit(scope, node, Pad { paddings, value }, &[x])
+}
+
+/// `ConcatV2`: the inputs but the last, along the constant axis the last gives.
+fn concat<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let n = Importer::data_inputs(node).len().saturating_sub(1);
+    let axis = im.int(scope, node, n)?;
+    let xs = im.inputs(scope, node, 0..n)?;
+    im.emit(scope, node, Concat { axis }, &xs)
+}
+
+/// `Pack` (`tf.stack`): each input expanded at the axis, concatenated along it.
+fn pack<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let axis = attr::int_or(node, "axis", 0);
+    let n = Importer::data_inputs(node).len();
+    let mut parts = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = im.input(scope, node, i)?;
+        let base = format!("{}/expand_{i}", im.base(scope, node));
+        parts.push(im.emit_named(node, base, ExpandDims { axis }, &[x])?);
+    }
+    im.emit(scope, node, Concat { axis }, &parts)
+}
+
+/// `StridedSlice` with constant bounds.
+fn strided_slice<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let spec = im.slice_spec(scope, node)?;
+    im.emit(scope, node, StridedSlice { spec }, &[x])
+}
+
+/// `GatherV2` along a constant axis.
+fn gather<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    no_batch_dims(node)?;
+    let params = im.input(scope, node, 0)?;
+    let indices = im.input(scope, node, 1)?;
+    let axis = im.int(scope, node, 2)?;
+    im.emit(scope, node, Gather { axis }, &[params, indices])
+}
+
+/// `ResourceGather`: rows of a variable (an embedding lookup).
+fn resource_gather<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    no_batch_dims(node)?;
+    let params = im.variable(scope, Importer::resource_input(node)?)?;
+    let indices = im.input(scope, node, 1)?;
+    im.emit(scope, node, Gather { axis: 0 }, &[params, indices])
+}
+
+/// Refuses a gather with batch dims (ours has none).
+fn no_batch_dims(node: &pb::NodeDef) -> Result<()> {
+    if attr::int(node, "batch_dims").is_some_and(|b| b != 0) {
+        return Err(node_error(node, "batch_dims other than 0 is not supported"));
+    }
+    Ok(())
+}
+
+/// `Cast` to the `DstT` dtype.
+fn cast<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let to = attr::dtype(node, "DstT")?;
+    let x = im.input(scope, node, 0)?;
+    im.emit(scope, node, Cast { to }, &[x])
+}
+
+/// `Shape` computed at run time (reached only when a shape is needed then:
+/// folded otherwise), cast to its `out_type`.
+fn shape<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let shape = im.emit(scope, node, ShapeOf, &[x])?;
+    as_dtype(im, node, shape, attr::dtype(node, "out_type").unwrap_or(DataType::I32))
+}
+
+/// `Range` with bounds fixed in the graph (a class count): a constant.
+fn range<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let [start, limit, delta] = [0, 1, 2].map(|i| im.int(scope, node, i));
+    let (start, limit, delta) = (start?, limit?, delta?);
+    // Checked: hostile bounds must not overflow.
+    let span = limit.checked_sub(start);
+    let backwards = span.is_some_and(|d| d.signum() * delta.signum() < 0);
+    if backwards || span.and_then(|d| d.checked_div(delta)).is_none_or(|n| n > 1 << 24) {
+        return Err(node_error(node, format!("range({start}, {limit}, {delta}) is empty, endless or too long")));
+    }
+    let values: Vec<i64> = (0..)
+        .map_while(|i: i64| i.checked_mul(delta).and_then(|d| start.checked_add(d)))
+        .take_while(|&v| if delta > 0 { v < limit } else { v > limit })
+        .collect();
+    let value = match attr::dtype(node, "Tidx").unwrap_or(DataType::I32) {
+        DataType::I64 => Tensor::from_vec(vec![values.len()], values)?,
+        DataType::I32 => {
+            let values: Vec<i32> = values.iter().map(|&v| v as i32).collect();
+            Tensor::from_vec(vec![values.len()], values)?
+        }
+        other => return Err(node_error(node, format!("a range of {other} is not supported"))),
+    };
+    im.emit(scope, node, Const { value }, &[])
+}
+
+/// `ZerosLike`.
+fn zeros_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    constant_like(im, scope, node, false)
+}
+
+/// `OnesLike`.
+fn ones_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    constant_like(im, scope, node, true)
+}
+
+/// Zeros (ones if `one`) of input 0's dtype and shape: the constant
+/// broadcast to x's shape by a select that takes it either way
+/// (`Equal(x, x)` is false for NaN).
+fn constant_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, one: bool) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let value = match attr::dtype(node, "T")? {
+        DataType::F32 => Tensor::scalar(if one { 1.0f32 } else { 0.0 }),
+        DataType::I64 => Tensor::scalar(i64::from(one)),
+        DataType::I32 => Tensor::scalar(i32::from(one)),
+        DataType::Bool => Tensor::scalar(one),
+        other => return Err(node_error(node, format!("{} of {other} is not supported", node.op))),
+    };
+    let base = im.base(scope, node);
+    let c = im.emit_named(node, format!("{base}/value"), Const { value }, &[])?;
+    let all = im.emit_named(node, format!("{base}/everywhere"), Equal, &[x.clone(), x])?;
+    im.emit(scope, node, Select, &[all, c.clone(), c])
+}
+
+/// `ReverseSequence` along `seq_dim`, the sequences indexed by `batch_dim`
+/// (default 0), each reversed within its length.
+fn reverse_sequence<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let seq_axis = attr::int(node, "seq_dim").ok_or_else(|| node_error(node, "no seq_dim"))?;
+    let op = ReverseSequence { seq_axis, batch_axis: attr::int_or(node, "batch_dim", 0) };
+    let (x, lengths) = (im.input(scope, node, 0)?, im.input(scope, node, 1)?);
+    im.emit(scope, node, op, &[x, lengths])
+}
