@@ -53,12 +53,23 @@ fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
     }
 }
 
+/// Fixtures whose TensorFlow ops the importer does not translate yet (TF1
+/// control flow: `Enter`/`Exit`/`Merge`/`Switch`/`NextIteration` frames
+/// and `TensorArrayV3`), each with an op it must name when it refuses them.
+const NOT_YET: &[(&str, &str)] = &[("tf1_crf_decode", "Exit"), ("tf1_dynamic_rnn", "Exit")];
+
 #[test]
 fn tensorflow_exports_predict_what_tensorflow_computed() {
     let fixtures = fixtures();
     assert!(fixtures.len() >= 2);
     for base in fixtures {
         let name = base.file_name().unwrap().to_string_lossy().into_owned();
+        if let Some((_, op)) = NOT_YET.iter().find(|(n, _)| *n == name) {
+            let err =
+                Predictor::from_export_base(&base).err().unwrap_or_else(|| panic!("{name} now loads")).to_string();
+            assert!(err.contains(op) && err.contains("not supported"), "{name}: {err}");
+            continue;
+        }
         let expected: Value =
             serde_json::from_str(&std::fs::read_to_string(base.join("expected.json")).unwrap()).unwrap();
         let predictor = Predictor::from_export_base(&base).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -95,6 +95,7 @@ fn attr_to_pb(a: &Attr) -> pb::AttrValue {
         Attr::Shape(s) => Value::Shape(shape_to_pb(s)),
         Attr::Tensor(t) => Value::Tensor(tensor_to_pb(t)),
         Attr::Ints(v) => Value::Ints(pb::attr_value::IntList { values: v.clone() }),
+        Attr::Graph(g) => Value::Graph(graph_to_pb(g)),
     };
     pb::AttrValue { value: Some(value) }
 }
@@ -109,6 +110,7 @@ fn attr_from_pb(a: &pb::AttrValue, what: &str) -> R<Attr> {
         Value::Shape(s) => Attr::Shape(shape_from_pb(Some(s), what)?),
         Value::Tensor(t) => Attr::Tensor(tensor_from_pb(t, what)?),
         Value::Ints(l) => Attr::Ints(l.values.clone()),
+        Value::Graph(g) => Attr::Graph(graph_from_pb(g).map_err(|e| format!("{what}: {e}"))?),
     })
 }
 
@@ -143,6 +145,24 @@ fn graph_from_pb(g: &pb::Graph) -> R<Graph> {
     Ok(Graph { nodes })
 }
 
+/// The op of every node of `g` and of its subgraphs (loop bodies), so that
+/// an artifact declares the op set its nested ops need too. Iterative: a
+/// deeply nested graph cannot overflow the stack.
+fn graph_ops(g: &Graph) -> Vec<&str> {
+    let mut ops = Vec::new();
+    let mut pending = vec![g];
+    while let Some(g) = pending.pop() {
+        for node in &g.nodes {
+            ops.push(node.op.as_str());
+            pending.extend(node.attrs.values().filter_map(|a| match a {
+                Attr::Graph(sub) => Some(sub),
+                _ => None,
+            }));
+        }
+    }
+    ops
+}
+
 fn infos_to_pb(m: &BTreeMap<String, TensorInfo>) -> BTreeMap<String, pb::TensorInfo> {
     m.iter()
         .map(|(k, i)| {
@@ -173,9 +193,7 @@ fn infos_from_pb(m: &BTreeMap<String, pb::TensorInfo>, what: &str) -> R<BTreeMap
 pub(crate) fn saved_model_to_pb(m: &SavedModel) -> pb::SavedModel {
     pb::SavedModel {
         format_version: crate::FORMAT_VERSION,
-        op_set_version: opset::ops::required_version(
-            m.meta_graphs.iter().flat_map(|mg| &mg.graph.nodes).map(|node| node.op.as_str()),
-        ),
+        op_set_version: opset::ops::required_version(m.meta_graphs.iter().flat_map(|mg| graph_ops(&mg.graph))),
         meta_graphs: m
             .meta_graphs
             .iter()

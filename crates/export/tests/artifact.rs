@@ -96,3 +96,56 @@ fn a_crash_before_the_rename_leaves_no_visible_version() {
     let err = Artifact::open(&tmp).unwrap_err().to_string();
     assert!(err.contains("still being written"), "{err}");
 }
+
+/// `y = x * 2^3`: a `While` node whose `body` attribute is a graph.
+fn loop_model() -> export::SavedModel {
+    use opset::{Attr, DataType, Graph, Node, Shape};
+    let placeholder = |name: &str, dtype, shape: Shape| {
+        Node::new(name, "Placeholder", &[]).with("dtype", Attr::Type(dtype)).with("shape", Attr::Shape(shape))
+    };
+    let constant = |name: &str, value: Tensor| Node::new(name, "Const", &[]).with("value", Attr::Tensor(value));
+    let body = Graph {
+        nodes: vec![
+            placeholder("arg_0", DataType::F32, Shape(vec![None])),
+            placeholder("arg_1", DataType::I64, Shape::scalar()),
+            constant("three", Tensor::scalar(3i64)),
+            constant("one", Tensor::scalar(1i64)),
+            constant("two", Tensor::scalar(2.0f32)),
+            Node::new("cond", "Less", &["arg_1", "three"]),
+            Node::new("out_0", "Mul", &["arg_0", "two"]),
+            Node::new("out_1", "Add", &["arg_1", "one"]),
+        ],
+    };
+    let mut model = common::model();
+    let meta = &mut model.meta_graphs[0];
+    meta.graph = Graph {
+        nodes: vec![
+            placeholder("x", DataType::F32, Shape(vec![None, Some(2)])),
+            Node::new("flat", "Reshape", &["x"]).with("shape", Attr::Ints(vec![-1])),
+            constant("zero", Tensor::scalar(0i64)),
+            Node::new("loop", "While", &["flat", "zero"])
+                .with("body", Attr::Graph(body))
+                .with("output", Attr::Int(0))
+                .with("max_iterations", Attr::Int(10)),
+            Node::new("y", "Reshape", &["loop"]).with("shape", Attr::Ints(vec![-1, 1])),
+        ],
+    };
+    model
+}
+
+#[test]
+fn a_graph_attribute_round_trips() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = export::write_artifact(base.path(), &loop_model(), &[], &opset::Assets::new()).unwrap();
+    let artifact = Artifact::open(&dir).unwrap();
+    assert_eq!(artifact.model(), &loop_model());
+    // Fields 1 (format_version) and 2 (op_set_version) lead: the loop needs op set 5.
+    let bytes = std::fs::read(dir.join("saved_model.pb")).unwrap();
+    assert_eq!(bytes[..4], [0x08, export::FORMAT_VERSION as u8, 0x10, 5]);
+    let graph = artifact.typed_graph(&["serve"]).unwrap();
+    let mut values = vec![None; graph.nodes().len()];
+    values[graph.resolve("x").unwrap()] = Some(Tensor::from(array![[1.0f32, 0.5], [-2.0, 0.0]]));
+    let y = graph.resolve("y").unwrap();
+    graph.evaluate(&[y], &mut values).unwrap();
+    assert_eq!(values[y].as_ref().unwrap(), &Tensor::from(array![[8.0f32], [4.0], [-16.0], [0.0]]));
+}

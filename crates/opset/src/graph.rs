@@ -44,6 +44,8 @@ pub enum Attr {
     Tensor(Tensor),
     /// A list of integers (axes, multiples, a target shape).
     Ints(Vec<i64>),
+    /// A subgraph (the body of a loop: [`crate::ops::control::While`]).
+    Graph(Graph),
 }
 
 impl Node {
@@ -116,6 +118,13 @@ impl Node {
         match self.attr(key)? {
             Attr::Tensor(t) => Ok(t),
             other => Err(self.error(format!("attribute {key:?}: expected a tensor, got {other:?}"))),
+        }
+    }
+
+    pub(crate) fn attr_graph(&self, key: &str) -> Result<&Graph> {
+        match self.attr(key)? {
+            Attr::Graph(g) => Ok(g),
+            other => Err(self.error(format!("attribute {key:?}: expected a graph, got {other:?}"))),
         }
     }
 

@@ -28,6 +28,8 @@ const GOLDEN: &[(u32, &str)] = &[
          LogicalNot Conv2D DepthwiseConv2D MaxPool AvgPool AsString TableLookup",
     ),
     (4, "ReverseSequence"),
+    // Tensor lists, ReverseV2, OneHot, and loops (a subgraph attribute).
+    (5, "ReshapeTo ListReserve ListSetItem Reverse OneHot While"),
 ];
 
 #[test]

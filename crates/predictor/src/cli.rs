@@ -10,6 +10,11 @@
 //!
 //! `--dir` is a version directory or an export base (its newest version),
 //! holding our artifact or a SavedModel written by TensorFlow.
+//!
+//! `show` on a TensorFlow export prints TensorFlow's own text from its
+//! `saved_model.pb` alone (`tf_import::inspect`), as TensorFlow's tool
+//! does: it works even when the importer cannot translate an op, and then
+//! ends with a section of ours listing those ops by node.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,9 +43,10 @@ pub enum Command {
         /// A version directory, or an export base (its newest version is used).
         #[arg(long)]
         dir: PathBuf,
-        /// The meta graph's tags, comma-separated.
-        #[arg(long = "tag_set", default_value = "serve")]
-        tag_set: String,
+        /// The meta graph's tags, comma-separated (default `serve`; for a
+        /// TensorFlow export without `--signature_def`, none lists the tag-sets).
+        #[arg(long = "tag_set")]
+        tag_set: Option<String>,
         /// Show only this signature.
         #[arg(long = "signature_def")]
         signature_def: Option<String>,
@@ -54,7 +60,7 @@ pub enum Command {
         #[arg(long)]
         dir: PathBuf,
         /// The meta graph's tags, comma-separated.
-        #[arg(long = "tag_set", default_value = "serve")]
+        #[arg(long = "tag_set", default_value = DEFAULT_TAGS)]
         tag_set: String,
         /// The signature to run.
         #[arg(long = "signature_def", default_value = export::DEFAULT_SIGNATURE)]
@@ -90,7 +96,14 @@ pub enum Command {
 pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let text = match cli.command {
         Command::Show { dir, tag_set, signature_def, all } => {
-            let predictor = load(&dir, &tag_set, None)?;
+            let dir = version_dir(&dir)?;
+            #[cfg(feature = "tensorflow")]
+            if is_tensorflow_export(&dir) {
+                let summary = tf_import::inspect(&dir)?;
+                let text = tensorflow::show(&summary, tag_set.as_deref(), signature_def.as_deref(), all)?;
+                return write(out, &text);
+            }
+            let predictor = load(&dir, tag_set.as_deref().unwrap_or(DEFAULT_TAGS), None)?;
             show(&predictor, signature_def.as_deref(), all)?
         }
         Command::Run { dir, tag_set, signature_def, input_exprs, inputs_json, exprs } => {
@@ -129,6 +142,13 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
             format!("converted the {} in {} into {}\n", artifact.format(), dir.display(), written.display())
         }
     };
+    write(out, &text)
+}
+
+/// The tag set `show` and `run` use when none is given.
+const DEFAULT_TAGS: &str = "serve";
+
+fn write(out: &mut dyn Write, text: &str) -> Result<()> {
     out.write_all(text.as_bytes()).map_err(|source| export::Error::Io {
         action: "writing",
         path: "standard output".into(),
@@ -140,6 +160,18 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
 /// `dir` itself if it holds a `saved_model.pb`, else its newest version.
 fn version_dir(dir: &Path) -> Result<PathBuf> {
     Ok(if dir.join(export::SAVED_MODEL_FILE).exists() { dir.to_owned() } else { export::latest_version(dir)? })
+}
+
+/// Whether the version directory `dir` holds a SavedModel written by
+/// TensorFlow (an unreadable `saved_model.pb` is left to the loader to
+/// report, with its usual error).
+#[cfg(feature = "tensorflow")]
+fn is_tensorflow_export(dir: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(dir.join(export::SAVED_MODEL_FILE))
+        .and_then(|f| f.take(16).read_to_end(&mut head))
+        .is_ok_and(|_| tf_import::is_tensorflow(&head))
 }
 
 fn load(dir: &Path, tag_set: &str, signature: Option<&str>) -> Result<Predictor> {
@@ -203,4 +235,176 @@ fn run(predictor: &Predictor, inputs: &Map<String, Value>) -> Result<String> {
     let outputs = predictor.predict(&tensors)?;
     let json: Map<String, Value> = outputs.iter().map(|(k, t)| (k.to_owned(), tensor_to_json(t))).collect();
     Ok(format!("{}\n", Value::Object(json)))
+}
+
+/// `show` on a TensorFlow export: TensorFlow's `saved_model_cli show` text,
+/// from what `saved_model.pb` stores, then (ours) the ops this build cannot run.
+#[cfg(feature = "tensorflow")]
+mod tensorflow {
+    use std::collections::BTreeSet;
+    use std::fmt::Write as _;
+
+    use tf_import::{MetaGraphSummary, SavedModelSummary, SignatureSummary, TensorSummary, UnsupportedNode};
+
+    use super::DEFAULT_TAGS;
+    use crate::{Error, Result};
+
+    /// The text of `show`: as TensorFlow's, `--all` shows every meta graph
+    /// and signature; else no `--tag_set` lists the tag-sets; a tag set
+    /// lists its signature keys; a `--signature_def` (tag set `serve` unless
+    /// given) shows that signature.
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`NoMetaGraph`) for a tag set the export does not
+    /// have, [`Error::NoSignature`] for a signature its meta graph does not have.
+    pub(super) fn show(
+        summary: &SavedModelSummary,
+        tag_set: Option<&str>,
+        signature_def: Option<&str>,
+        all: bool,
+    ) -> Result<String> {
+        let mut text = String::new();
+        if all {
+            let mut metas: Vec<&MetaGraphSummary> = summary.meta_graphs.iter().collect();
+            metas.sort_by(|a, b| a.tags.cmp(&b.tags));
+            for meta in metas {
+                let tags = meta.tags.join(", ");
+                let _ = writeln!(text, "\nMetaGraphDef with tag-set: '{tags}' contains the following SignatureDefs:");
+                for (key, signature) in &meta.signatures {
+                    let _ = writeln!(text, "\nsignature_def['{key}']:");
+                    describe(&mut text, signature, "  ");
+                }
+                unsupported(&mut text, meta);
+            }
+            return Ok(text);
+        }
+        match (tag_set, signature_def) {
+            (None, None) => {
+                text.push_str("The given SavedModel contains the following tag-sets:\n");
+                let mut tag_sets: Vec<&Vec<String>> = summary.meta_graphs.iter().map(|m| &m.tags).collect();
+                tag_sets.sort();
+                for tags in tag_sets {
+                    let mut sorted: Vec<&str> = tags.iter().map(String::as_str).collect();
+                    sorted.sort_unstable();
+                    let _ = writeln!(text, "{}", py_repr(&sorted.join(", ")));
+                }
+                for meta in &summary.meta_graphs {
+                    unsupported(&mut text, meta);
+                }
+            }
+            (Some(tags), None) => {
+                let meta = meta_graph(summary, tags)?;
+                text.push_str("The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n");
+                for key in meta.signatures.keys() {
+                    let _ = writeln!(text, "SignatureDef key: \"{key}\"");
+                }
+                unsupported(&mut text, meta);
+            }
+            (tags, Some(key)) => {
+                let meta = meta_graph(summary, tags.unwrap_or(DEFAULT_TAGS))?;
+                let signature = meta.signatures.get(key).ok_or_else(|| Error::NoSignature {
+                    name: key.to_owned(),
+                    available: meta.signatures.keys().cloned().collect(),
+                })?;
+                describe(&mut text, signature, "");
+                unsupported(&mut text, meta);
+            }
+        }
+        Ok(text)
+    }
+
+    /// The meta graph whose tag set is `tags` (comma-separated, as a set).
+    fn meta_graph<'s>(summary: &'s SavedModelSummary, tags: &str) -> Result<&'s MetaGraphSummary> {
+        let wanted: BTreeSet<&str> = tags.split(',').map(str::trim).collect();
+        summary
+            .meta_graphs
+            .iter()
+            .find(|m| m.tags.iter().map(String::as_str).collect::<BTreeSet<_>>() == wanted)
+            .ok_or_else(|| {
+                Error::Export(export::Error::NoMetaGraph {
+                    wanted: wanted.iter().map(|t| (*t).to_owned()).collect(),
+                    available: summary.meta_graphs.iter().map(|m| m.tags.clone()).collect(),
+                })
+            })
+    }
+
+    /// A signature's inputs, outputs and method, each line after `indent`.
+    fn describe(text: &mut String, signature: &SignatureSummary, indent: &str) {
+        for (side, map) in [("input", &signature.inputs), ("output", &signature.outputs)] {
+            let _ = writeln!(text, "{indent}The given SavedModel SignatureDef contains the following {side}(s):");
+            for (key, info) in map {
+                let _ = writeln!(text, "{indent}  {side}s['{key}'] tensor_info:");
+                tensor_info(text, info, indent);
+            }
+        }
+        let _ = writeln!(text, "{indent}Method name is: {}", signature.method_name);
+    }
+
+    /// A `TensorInfo`: TensorFlow's dtype name, the shape as a tuple
+    /// (`(-1, 784)`; a scalar `()`, one dimension `(3)`), the tensor name.
+    fn tensor_info(text: &mut String, info: &TensorSummary, indent: &str) {
+        let shape = match &info.shape {
+            None => "unknown_rank".to_owned(),
+            Some(dims) => format!("({})", dims.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
+        };
+        let _ = writeln!(text, "{indent}      dtype: {}", info.dtype_name());
+        let _ = writeln!(text, "{indent}      shape: {shape}");
+        let _ = writeln!(text, "{indent}      name: {}", info.name);
+    }
+
+    /// Ours, not TensorFlow's: the ops of `meta` this build cannot run, each
+    /// with its number of nodes and up to three of them; nothing if none.
+    fn unsupported(text: &mut String, meta: &MetaGraphSummary) {
+        let ops = meta.unsupported_ops();
+        if ops.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            text,
+            "\nThis build cannot run {} of this export (tag-set '{}'; `run` and `convert` refuse it):",
+            plural(ops.len(), "op type"),
+            meta.tags.join(", "),
+        );
+        for (op, nodes) in ops {
+            let mut examples: Vec<String> = nodes.iter().take(3).map(|n| node(n)).collect();
+            if nodes.len() > 3 {
+                examples.push("...".to_owned());
+            }
+            let _ = writeln!(text, "  {op}: {} ({})", plural(nodes.len(), "node"), examples.join(", "));
+        }
+    }
+
+    /// A node, and the function it is in if not the top-level graph.
+    fn node(n: &UnsupportedNode) -> String {
+        match &n.function {
+            Some(f) => format!("{} in {f}", n.node),
+            None => n.node.clone(),
+        }
+    }
+
+    fn plural(n: usize, what: &str) -> String {
+        if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+    }
+
+    /// Python's `repr` of a string, as TensorFlow prints a tag-set: in
+    /// single quotes, or double ones if it holds a single quote and no double.
+    fn py_repr(s: &str) -> String {
+        let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+        let mut out = String::from(quote);
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c == quote => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push(quote);
+        out
+    }
 }

@@ -1,7 +1,7 @@
 //! `saved_model_cli` run as a process on a real artifact: the write-up's
 //! exported graph (`number` tiled, one dense unit), written through `export`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use export::{DEFAULT_SIGNATURE, MetaGraph, PREDICT_METHOD, SavedModel, Signature, TensorInfo};
@@ -113,7 +113,10 @@ fn bad_invocations_fail_with_a_clear_message() {
 fn a_tensorflow_export_is_shown_run_and_converted() {
     let tf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorflow/estimator_toy");
     let shown = stdout(&cli(&["show", "--dir", tf.to_str().unwrap(), "--all"]));
-    assert!(shown.starts_with("TensorFlow SavedModel, version 1700000000"), "{shown}");
+    assert!(
+        shown.starts_with("\nMetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:\n"),
+        "{shown}"
+    );
     assert!(shown.contains("name: dense/BiasAdd"), "{shown}");
     // TensorFlow computed 84.0005874633789 for 42 (expected.json).
     let out = stdout(&cli(&["run", "--dir", tf.to_str().unwrap(), "number=[[42.0]]"]));
@@ -127,4 +130,169 @@ fn a_tensorflow_export_is_shown_run_and_converted() {
     assert!(shown.starts_with("native artifact"), "{shown}");
     let again = stdout(&cli(&["run", "--dir", base.path().to_str().unwrap(), "number=[[42.0]]"]));
     assert_eq!(again, out);
+}
+
+/// A TensorFlow fixture's export base.
+fn tensorflow_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorflow").join(name)
+}
+
+/// A copy of TensorFlow fixture `name`'s version directory under `base`.
+fn copy_version(name: &str, base: &Path) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    let to = base.join("1700000000");
+    copy(&tensorflow_fixture(name).join("1700000000"), &to);
+    to
+}
+
+fn stderr_of_failure(o: &Output) -> String {
+    assert!(!o.status.success(), "should fail; stdout: {}", String::from_utf8_lossy(&o.stdout));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// What TensorFlow 2.15's `saved_model_cli show --all` prints for the
+/// signature of `tf_function_mlp`.
+const MLP_SERVING_DEFAULT: &str = "
+signature_def['serving_default']:
+  The given SavedModel SignatureDef contains the following input(s):
+    inputs['x'] tensor_info:
+        dtype: DT_FLOAT
+        shape: (-1, 784)
+        name: serving_default_x:0
+  The given SavedModel SignatureDef contains the following output(s):
+    outputs['probs'] tensor_info:
+        dtype: DT_FLOAT
+        shape: (-1, 10)
+        name: StatefulPartitionedCall:0
+  Method name is: tensorflow/serving/predict
+";
+
+#[test]
+fn show_prints_tensorflow_s_own_text_for_a_tensorflow_export() {
+    let base = tensorflow_fixture("tf_function_mlp");
+    let dir = base.to_str().unwrap();
+    let all = stdout(&cli(&["show", "--dir", dir, "--all"]));
+    assert!(all.starts_with("\nMetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:\n"), "{all}");
+    assert!(all.contains(MLP_SERVING_DEFAULT), "{all}");
+    // TensorFlow's internal signature is shown too, as TensorFlow does.
+    assert!(all.contains("\nsignature_def['__saved_model_init_op']:\n"), "{all}");
+    assert!(!all.contains("This build cannot run"), "every op is supported: {all}");
+    let tag_sets = stdout(&cli(&["show", "--dir", dir]));
+    assert_eq!(tag_sets, "The given SavedModel contains the following tag-sets:\n'serve'\n");
+    let keys = stdout(&cli(&["show", "--dir", dir, "--tag_set", "serve"]));
+    assert_eq!(
+        keys,
+        "The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n\
+         SignatureDef key: \"__saved_model_init_op\"\nSignatureDef key: \"serving_default\"\n"
+    );
+    let one = stdout(&cli(&["show", "--dir", dir, "--tag_set", "serve", "--signature_def", "serving_default"]));
+    let unindented: String =
+        MLP_SERVING_DEFAULT.lines().skip(2).map(|l| format!("{}\n", l.strip_prefix("  ").unwrap())).collect();
+    assert_eq!(one, unindented);
+    let cases: [(&[&str], &str); 2] = [
+        (&["show", "--dir", dir, "--tag_set", "gpu"], "no meta graph tagged [\"gpu\"]"),
+        (&["show", "--dir", dir, "--signature_def", "predict"], "no signature \"predict\""),
+    ];
+    for (args, expected) in cases {
+        let err = stderr_of_failure(&cli(args));
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn show_works_on_an_export_with_an_unsupported_op_and_lists_it() {
+    let base = tempfile::tempdir().unwrap();
+    let version = copy_version("tf_function_mlp", base.path());
+    // Rename the op of the `Softmax` nodes (`NodeDef.op`: field 2, length
+    // 7) to one no importer knows; same length, so the proto stays valid.
+    let pb = version.join("saved_model.pb");
+    let mut bytes = std::fs::read(&pb).unwrap();
+    let (from, to) = (b"\x12\x07Softmax", b"\x12\x07Unknown");
+    let mut renamed = 0;
+    for i in 0..bytes.len() - from.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            renamed += 1;
+        }
+    }
+    assert!(renamed > 0);
+    std::fs::write(&pb, bytes).unwrap();
+    let dir = version.to_str().unwrap();
+
+    let all = stdout(&cli(&["show", "--dir", dir, "--all"]));
+    assert!(all.contains(MLP_SERVING_DEFAULT), "{all}");
+    let section = all.split_once("\nThis build cannot run 1 op type of this export (tag-set 'serve';").map(|s| s.1);
+    let section = section.unwrap_or_else(|| panic!("no section of unsupported ops: {all}"));
+    let line = section.lines().find(|l| l.starts_with("  Unknown: 1 node (")).unwrap_or_else(|| panic!("{all}"));
+    // The node is named, in the function it is in.
+    assert!(line.contains(" in __inference_"), "{line}");
+    for args in [&["show", "--dir", dir][..], &["show", "--dir", dir, "--signature_def", "serving_default"]] {
+        let out = stdout(&cli(args));
+        assert!(out.contains("\n  Unknown: 1 node ("), "{args:?}: {out}");
+    }
+    // Running or converting it still fails, naming the node and the op.
+    let err = stderr_of_failure(&cli(&["run", "--dir", dir, "--input_exprs", "x=[[0.0]]"]));
+    assert!(err.contains("TensorFlow op \"Unknown\" is not supported by the importer"), "{err}");
+    let out = tempfile::tempdir().unwrap();
+    let err = stderr_of_failure(&cli(&["convert", "--dir", dir, "--output_dir", out.path().to_str().unwrap()]));
+    assert!(err.contains("(Unknown)"), "{err}");
+}
+
+#[test]
+fn a_corrupt_tensorflow_saved_model_is_a_clear_error() {
+    let base = tempfile::tempdir().unwrap();
+    let version = copy_version("tf_function_mlp", base.path());
+    let pb = version.join("saved_model.pb");
+    let bytes = std::fs::read(&pb).unwrap();
+    // Truncated: still TensorFlow's by its first bytes, but cut mid-message.
+    std::fs::write(&pb, &bytes[..bytes.len() / 2]).unwrap();
+    for args in
+        [&["show", "--dir", version.to_str().unwrap(), "--all"][..], &["show", "--dir", base.path().to_str().unwrap()]]
+    {
+        let err = stderr_of_failure(&cli(args));
+        assert!(
+            err.contains(&pb.display().to_string()) && err.contains("is not a valid TensorFlow SavedModel"),
+            "{err}"
+        );
+    }
+}
+
+/// Every TensorFlow fixture is shown, whether the importer translates it or
+/// not; when it does not, the op it stops at is among those listed.
+#[test]
+fn every_tensorflow_fixture_is_shown_with_the_ops_the_importer_refuses() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorflow");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(fixtures).unwrap() {
+        let base = entry.unwrap().path();
+        if !base.join("1700000000/saved_model.pb").exists() {
+            continue;
+        }
+        let dir = base.to_str().unwrap();
+        let all = stdout(&cli(&["show", "--dir", dir, "--all"]));
+        assert!(all.contains("MetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:"), "{all}");
+        assert!(all.contains("  Method name is: tensorflow/serving/predict\n"), "{all}");
+        let out = tempfile::tempdir().unwrap();
+        let converted = cli(&["convert", "--dir", dir, "--output_dir", out.path().to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&converted.stderr);
+        if converted.status.success() {
+            assert!(!all.contains("This build cannot run"), "{dir} converts, yet: {all}");
+        } else if let Some(op) = err.split_once("TensorFlow op \"").and_then(|(_, rest)| rest.split_once('"')) {
+            assert!(all.contains(&format!("\n  {}: ", op.0)), "{dir}: {err}\n{all}");
+        }
+        seen.push(base.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    assert!(seen.iter().any(|s| s == "tf_function_mlp"), "{seen:?}");
 }

@@ -25,6 +25,7 @@
 mod bundle;
 mod error;
 mod import;
+mod inspect;
 mod open;
 mod pb;
 mod restore;
@@ -39,6 +40,7 @@ use opset::Tensor;
 use prost::Message;
 
 pub use error::{Error, Result};
+pub use inspect::{MetaGraphSummary, SavedModelSummary, SignatureSummary, TensorSummary, UnsupportedNode, inspect};
 pub use open::{convert, open};
 
 /// Whether `saved_model.pb` bytes are a TensorFlow SavedModel rather than

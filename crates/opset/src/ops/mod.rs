@@ -6,9 +6,10 @@
 //! written to a [`Node`], its output rule (dtype and shape from the inputs'),
 //! its reference kernel, its gradient (behind the `grad` feature) and its
 //! unit tests: everything the [`OpDef`] trait asks for. The files are grouped
-//! by family: [`array`](mod@array) (sources, shapes, moving elements), [`math`]
-//! (arithmetic, elementwise functions, comparisons, products, reductions),
-//! [`nn`] (convolutions, pooling, losses) and [`text`] (strings to ids).
+//! by family: [`array`](mod@array) (sources, shapes, moving elements, tensor
+//! lists), [`control`] (loops), [`math`] (arithmetic, elementwise functions,
+//! comparisons, products, reductions), [`nn`] (convolutions, pooling, losses)
+//! and [`text`] (strings to ids).
 //!
 //! One list, at the bottom of this file, makes the set: it generates the
 //! [`Op`] enum, parsing by name, and the dispatch of every method, so that
@@ -36,6 +37,7 @@ use crate::graph::{Attr, Node};
 use crate::{Assets, Result, Tensor};
 
 pub mod array;
+pub mod control;
 mod error;
 #[cfg(feature = "grad")]
 pub mod grad;
@@ -55,7 +57,7 @@ pub const MAX_ELEMENTS: usize = 1 << 32;
 
 /// The version of the op set this build implements: the newest an artifact
 /// may declare. See [`CATALOG`] for what each version holds.
-pub const OP_SET_VERSION: u32 = 4;
+pub const OP_SET_VERSION: u32 = 5;
 
 /// How many inputs an op takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,6 +357,7 @@ op_set! {
     array::Variable,
     array::Identity,
     array::Reshape,
+    array::ReshapeTo,
     array::Tile,
     array::TileBy,
     array::Pad,
@@ -368,6 +371,10 @@ op_set! {
     array::Cast,
     array::Select,
     array::ReverseSequence,
+    array::ListReserve,
+    array::ListSetItem,
+    array::Reverse,
+    array::OneHot,
     math::MatMul,
     math::Einsum,
     math::BiasAdd,
@@ -416,4 +423,5 @@ op_set! {
     text::VocabLookup,
     text::TableLookup,
     text::HashBucket,
+    control::While,
 }

@@ -33,6 +33,11 @@ struct Scope<'a> {
     prefix: String,
     /// How many calls deep this scope is.
     depth: usize,
+    /// The function this scope runs (none for the top-level graph).
+    function: Option<&'a pb::FunctionDef>,
+    /// Function arguments bound to our tensors: a loop body's arguments are
+    /// the placeholders of its subgraph.
+    bound: HashMap<&'a str, String>,
 }
 
 /// Translates one TensorFlow meta graph into ours, from the signatures'
@@ -65,6 +70,16 @@ pub(crate) struct Importer<'a> {
     /// bound input is (`None` for other kinds): how a TF2 key-value table's
     /// initializer gets its keys and values.
     bound_constants: HashMap<&'a str, Vec<Option<&'a str>>>,
+    /// The body of each loop translated so far, by (scope, `While` node):
+    /// shared by the loop's outputs.
+    loop_bodies: HashMap<(usize, &'a str), std::sync::Arc<opset::ops::control::LoopBody>>,
+}
+
+/// What the importer was emitting into before it started a subgraph.
+struct Emitting {
+    nodes: Vec<Node>,
+    types: HashMap<String, TensorType>,
+    names: HashSet<String>,
 }
 
 /// How deep the importer follows inputs (recursively) before refusing the
@@ -98,6 +113,8 @@ impl<'a> Importer<'a> {
             args: HashMap::new(),
             prefix: String::new(),
             depth: 0,
+            function: None,
+            bound: HashMap::new(),
         };
         Importer {
             functions,
@@ -113,6 +130,7 @@ impl<'a> Importer<'a> {
             assets_dir,
             assets: std::collections::BTreeSet::new(),
             bound_constants: HashMap::new(),
+            loop_bodies: HashMap::new(),
         }
     }
 
@@ -203,6 +221,9 @@ impl<'a> Importer<'a> {
     /// Our node computing TensorFlow tensor `reference` in `scope`.
     fn tensor(&mut self, scope: usize, reference: &'a str) -> Result<String> {
         let (scope, reference) = self.outer(scope, reference);
+        if let Some(bound) = self.scopes[scope].bound.get(node_name(reference)) {
+            return Ok(bound.clone());
+        }
         let node = self.node(scope, reference)?;
         let index = output_index(reference);
         let key = (scope, node.name.as_str(), index);
@@ -302,10 +323,14 @@ impl<'a> Importer<'a> {
         Self::data_inputs(node).first().copied().ok_or_else(|| node_error(node, "no resource input"))
     }
 
-    /// Our `Variable` node for the variable behind resource `reference`.
+    /// Our `Variable` node for the variable behind resource `reference` (in
+    /// a loop body, the loop variable holding its value).
     fn variable(&mut self, scope: usize, reference: &'a str) -> Result<String> {
         let (mut scope, mut reference) = self.outer(scope, reference);
         let var = loop {
+            if let Some(bound) = self.scopes[scope].bound.get(node_name(reference)) {
+                return Ok(bound.clone());
+            }
             let node = self.node(scope, reference)?;
             match node.op.as_str() {
                 "VarHandleOp" | "VariableV2" | "Variable" => break node,
@@ -355,14 +380,10 @@ impl<'a> Importer<'a> {
         let callee = match self.scopes.iter().position(|s| s.prefix == prefix) {
             Some(s) => s,
             None => {
-                let args = sig.input_arg.iter().zip(&inputs).map(|(a, &r)| (a.name.as_str(), (scope, r))).collect();
-                self.scopes.push(Scope {
-                    nodes: f.node_def.iter().map(|n| (n.name.as_str(), n)).collect(),
-                    args,
-                    prefix,
-                    depth,
-                });
-                self.scopes.len() - 1
+                let callee = self.push_scope(f, prefix, depth, HashMap::new());
+                self.scopes[callee].args =
+                    sig.input_arg.iter().zip(&inputs).map(|(a, &r)| (a.name.as_str(), (scope, r))).collect();
+                callee
             }
         };
         let out =
@@ -370,6 +391,53 @@ impl<'a> Importer<'a> {
         let ret =
             f.ret.get(&out.name).ok_or_else(|| node_error(node, format!("output {:?} is not returned", out.name)))?;
         self.tensor(callee, ret)
+    }
+
+    /// A new scope running function `f`, its arguments `bound` to our tensors.
+    fn push_scope(
+        &mut self,
+        f: &'a pb::FunctionDef,
+        prefix: String,
+        depth: usize,
+        bound: HashMap<&'a str, String>,
+    ) -> usize {
+        self.scopes.push(Scope {
+            nodes: f.node_def.iter().map(|n| (n.name.as_str(), n)).collect(),
+            args: HashMap::new(),
+            prefix,
+            depth,
+            function: Some(f),
+            bound,
+        });
+        self.scopes.len() - 1
+    }
+
+    /// The function `scope` runs.
+    fn scope_function(&self, scope: usize) -> Option<&'a pb::FunctionDef> {
+        self.scopes[scope].function
+    }
+
+    /// Starts emitting into a new, empty graph (a loop's subgraph); returns
+    /// what [`Importer::leave_subgraph`] restores.
+    fn enter_subgraph(&mut self) -> Emitting {
+        Emitting {
+            nodes: std::mem::take(&mut self.nodes),
+            types: std::mem::take(&mut self.types),
+            names: std::mem::take(&mut self.names),
+        }
+    }
+
+    /// Goes back to emitting into the graph `outer` was taken from; returns
+    /// the subgraph's nodes.
+    fn leave_subgraph(&mut self, outer: Emitting) -> Vec<Node> {
+        self.types = outer.types;
+        self.names = outer.names;
+        std::mem::replace(&mut self.nodes, outer.nodes)
+    }
+
+    /// Where the assets the graph reads so far are.
+    fn asset_paths(&self) -> Result<opset::Assets> {
+        Ok(opset::Assets::in_dir(&self.assets_dir, self.assets.iter().map(String::as_str))?)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Sources, shapes and ops that move elements without arithmetic.
+//! Sources, shapes, ops that move elements without arithmetic, and tensor
+//! lists (dense `[n, ...element dims]` tensors).
 
 mod slicing;
 pub use slicing::{DimSlice, SliceSpec, slice_offsets, strided_offsets};
@@ -13,6 +14,8 @@ mod identity;
 pub use identity::Identity;
 mod reshape;
 pub use reshape::Reshape;
+mod reshape_to;
+pub use reshape_to::ReshapeTo;
 mod tile;
 pub use tile::Tile;
 mod tile_by;
@@ -39,3 +42,11 @@ mod select;
 pub use select::Select;
 mod reverse_sequence;
 pub use reverse_sequence::ReverseSequence;
+mod list_reserve;
+pub use list_reserve::ListReserve;
+mod list_set_item;
+pub use list_set_item::ListSetItem;
+mod reverse;
+pub use reverse::Reverse;
+mod one_hot;
+pub use one_hot::OneHot;

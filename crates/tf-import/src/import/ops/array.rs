@@ -4,11 +4,11 @@
 
 use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
-    Cast, Concat, Const, ExpandDims, Gather, Pad, Reshape, ReverseSequence, Select, ShapeOf, Squeeze, StridedSlice,
-    Tile, TileBy, Transpose,
+    Cast, Concat, Const, ExpandDims, Gather, Pad, Reshape, ReshapeTo, Reverse, ReverseSequence, Select, ShapeOf,
+    SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
 };
 use opset::ops::math::Equal;
-use opset::{DataType, Tensor};
+use opset::{DataType, Shape, Tensor};
 
 use super::{Translate, as_dtype, same_op};
 use crate::Result;
@@ -38,15 +38,21 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("ZerosLike", zeros_like),
     ("OnesLike", ones_like),
     ("ReverseSequence", reverse_sequence),
+    ("ReverseV2", reverse),
+    ("Split", split),
+    ("Unpack", unpack),
 ];
 
 /// `Reshape` to a shape folded to integers, one size known only at run
-/// time (the batch) becoming -1.
+/// time (the batch) becoming -1; with more sizes known only at run time (a
+/// batch and a sequence length), `ReshapeTo` the shape computed then.
 fn reshape<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
     let x = im.input(scope, node, 0)?;
     let dims = im.dims(scope, node, 1)?;
     if dims.iter().filter(|d| d.is_none()).count() > 1 {
-        return Err(node_error(node, format!("more than one size of {dims:?} is known only at run time")));
+        let declared = Shape(dims.iter().map(|d| d.and_then(|d| usize::try_from(d).ok())).collect());
+        let shape = im.input(scope, node, 1)?;
+        return im.emit(scope, node, ReshapeTo { shape: declared }, &[x, shape]);
     }
     let shape = dims.iter().map(|d| d.unwrap_or(-1)).collect();
     im.emit(scope, node, Reshape { shape }, &[x])
@@ -271,4 +277,68 @@ fn reverse_sequence<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeD
     let op = ReverseSequence { seq_axis, batch_axis: attr::int_or(node, "batch_dim", 0) };
     let (x, lengths) = (im.input(scope, node, 0)?, im.input(scope, node, 1)?);
     im.emit(scope, node, op, &[x, lengths])
+}
+
+/// `ReverseV2` along constant axes.
+fn reverse<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let axes = im.ints(scope, node, 1)?;
+    im.emit(scope, node, Reverse { axes }, &[x])
+}
+
+/// Output `index` of `Split(axis, value)` into `num_split` equal parts:
+/// the slice of part `index` along the axis (whose size must be known).
+fn split<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let parts = attr::int(node, "num_split").filter(|&n| n >= 1).ok_or_else(|| node_error(node, "no num_split"))?;
+    let x = im.input(scope, node, 1)?;
+    let axis = im.int(scope, node, 0)?;
+    let (rank, size) = axis_size(im, node, &x, axis)?;
+    if size % parts != 0 || index as i64 >= parts {
+        return Err(node_error(node, format!("output {index} of {size} elements split {parts} ways")));
+    }
+    let part = size / parts;
+    let spec = axis_slice(rank, axis, index as i64 * part, (index as i64 + 1) * part, false);
+    im.emit_named(node, format!("{}/output_{index}", im.base(scope, node)), StridedSlice { spec }, &[x])
+}
+
+/// Output `index` of `Unpack` (`tf.unstack`) along `axis`: the slice at
+/// `index`, that dim dropped.
+fn unpack<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let axis = attr::int_or(node, "axis", 0);
+    let (rank, size) = axis_size(im, node, &x, axis)?;
+    if index as i64 >= size {
+        return Err(node_error(node, format!("output {index} of an unstack of {size}")));
+    }
+    let spec = axis_slice(rank, axis, index as i64, index as i64 + 1, true);
+    im.emit_named(node, format!("{}/output_{index}", im.base(scope, node)), StridedSlice { spec }, &[x])
+}
+
+/// The rank of our tensor `x` and the (known) size of its dim `axis`.
+fn axis_size(im: &Importer<'_>, node: &pb::NodeDef, x: &str, axis: i64) -> Result<(usize, i64)> {
+    let dims = im.type_of(node, x)?.dims().to_vec();
+    if dims.len() > 32 {
+        return Err(node_error(node, format!("{x:?} has rank {}: at most 32 can be sliced", dims.len())));
+    }
+    let d = opset::ops::normalize_axis(axis, dims.len()).map_err(|e| node_error(node, e.to_string()))?;
+    let size = dims[d].ok_or_else(|| node_error(node, format!("dim {d} of {x:?} is known only at run time")))?;
+    Ok((dims.len(), i64::try_from(size).map_err(|_| node_error(node, "dim too large"))?))
+}
+
+/// The slice `begin..end` along `axis` of a tensor of `rank` dims (the
+/// other dims whole); `shrink` drops the axis (one index).
+fn axis_slice(rank: usize, axis: i64, begin: i64, end: i64, shrink: bool) -> SliceSpec {
+    let d = if axis < 0 { axis + rank as i64 } else { axis } as usize;
+    let whole = ((1i64 << rank) - 1) & !(1 << d);
+    let mut spec = SliceSpec {
+        begin: vec![0; rank],
+        end: vec![0; rank],
+        strides: vec![1; rank],
+        begin_mask: whole,
+        end_mask: whole,
+        shrink_axis_mask: if shrink { 1 << d } else { 0 },
+    };
+    spec.begin[d] = begin;
+    spec.end[d] = end;
+    spec
 }

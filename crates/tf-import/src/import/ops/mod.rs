@@ -25,6 +25,7 @@ use crate::pb;
 
 mod array;
 mod calls;
+mod control;
 mod math;
 mod nn;
 mod text;
@@ -35,12 +36,22 @@ mod text;
 pub(super) type Translate = for<'a> fn(&mut Importer<'a>, usize, &'a pb::NodeDef, usize) -> Result<String>;
 
 /// The registrations of every family.
-const FAMILIES: [&[(&str, Translate)]; 5] = [calls::OPS, array::OPS, math::OPS, nn::OPS, text::OPS];
+const FAMILIES: [&[(&str, Translate)]; 6] = [calls::OPS, control::OPS, array::OPS, math::OPS, nn::OPS, text::OPS];
 
 /// Every family's translators, by TensorFlow op name (built once).
 fn registry() -> &'static HashMap<&'static str, Translate> {
     static REGISTRY: OnceLock<HashMap<&'static str, Translate>> = OnceLock::new();
     REGISTRY.get_or_init(|| FAMILIES.into_iter().flatten().copied().collect())
+}
+
+impl pb::NodeDef {
+    /// Whether the importer has a translator for this node's op (what
+    /// `tf_import::inspect` reports). A method rather than a free function:
+    /// this module is private to `import`, and an inherent method is
+    /// visible to the whole crate.
+    pub(crate) fn is_supported(&self) -> bool {
+        registry().contains_key(self.op.as_str())
+    }
 }
 
 impl<'a> Importer<'a> {
