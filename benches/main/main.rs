@@ -10,8 +10,9 @@
 
 mod cnn;
 mod mlp;
+mod rnn;
 mod tensorflow;
 mod text;
 mod toy;
 
-criterion::criterion_main!(toy::benches, mlp::benches, cnn::benches, text::benches, tensorflow::benches);
+criterion::criterion_main!(toy::benches, mlp::benches, cnn::benches, text::benches, tensorflow::benches, rnn::benches);

@@ -47,6 +47,7 @@ mod error;
 pub mod json;
 mod kernel;
 mod loader;
+mod looping;
 mod model;
 mod outputs;
 mod plan;

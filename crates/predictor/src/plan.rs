@@ -11,7 +11,9 @@ use opset::{DataType, Op, Shape, Tensor, TypedGraph};
 
 use crate::Result;
 use crate::kernel::{Activation, Conv, Dense, Kernel, Scratch};
+use crate::looping::{LoopKernel, LoopState};
 use crate::model::Model;
+use opset::ops::OpError;
 
 /// Where a value lives during a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +57,23 @@ pub(crate) struct Plan {
     pub lent_outputs: Vec<(usize, usize)>,
     pub consts: Vec<Tensor>,
     pub steps: Vec<Step>,
+    /// How many loop steps the plan has (each with its state in [`State::loops`]).
+    pub loops: usize,
     /// The most threads one call may use.
     pub threads: usize,
+}
+
+/// Where the values of a graph being compiled come from, besides its
+/// constants.
+pub(crate) struct Sources<'a> {
+    /// The nodes fed at run time, in the order of the plan's inputs.
+    pub fed: &'a [usize],
+    /// Nodes whose value is known at load (a loop's constant variables).
+    pub fixed: &'a [(usize, Tensor)],
+    /// The value of a `Variable` node.
+    pub variable: &'a dyn Fn(usize) -> Result<Tensor>,
+    /// Who feeds the plan, for messages (`the signature "serving_default"`).
+    pub what: &'a str,
 }
 
 /// Per-thread scratch: one reusable output buffer per step.
@@ -65,6 +82,8 @@ pub(crate) struct State {
     pub slots: Vec<Tensor>,
     /// Spare room a step may use during its run.
     pub scratch: Scratch,
+    /// The state of each loop step.
+    pub loops: Vec<LoopState>,
 }
 
 impl Plan {
@@ -72,27 +91,50 @@ impl Plan {
     pub fn compile(model: &Model, name: &str) -> Result<Plan> {
         let signature = model.signature(name)?;
         let graph = model.graph();
-        let nodes = graph.nodes();
-        let mut values: Vec<Option<Value>> = vec![None; nodes.len()];
         let mut inputs = Vec::with_capacity(signature.inputs.len());
-        for (k, (key, info)) in signature.inputs.iter().enumerate() {
-            values[graph.resolve(&info.name)?] = Some(Value::Input(k));
+        let mut fed = Vec::with_capacity(signature.inputs.len());
+        for (key, info) in &signature.inputs {
+            fed.push(graph.resolve(&info.name)?);
             inputs.push(InputSpec { key: key.clone(), dtype: info.dtype, shape: info.shape.clone() });
         }
         let output_nodes =
             signature.outputs.values().map(|info| graph.resolve(&info.name)).collect::<opset::Result<Vec<usize>>>()?;
-        let needed = graph.needed(&output_nodes);
-        let consumers = consumers(graph, &needed, &output_nodes);
+        let variable = |i: usize| -> Result<Tensor> {
+            let value = model.variables().get(&graph.nodes()[i].name)?;
+            graph_check(graph, i, &value)?;
+            Ok(value)
+        };
+        let source = Sources { fed: &fed, fixed: &[], variable: &variable, what: &format!("the signature {name:?}") };
+        let mut plan = Plan::build(graph, &source, &output_nodes, model.threads())?;
+        plan.signature = name.to_owned();
+        plan.inputs = inputs;
+        plan.output_keys = signature.outputs.keys().cloned().collect();
+        Ok(plan)
+    }
+
+    /// Compiles what `outputs` (nodes of `graph`) need from `source`.
+    pub(crate) fn build(graph: &TypedGraph, source: &Sources<'_>, outputs: &[usize], threads: usize) -> Result<Plan> {
+        let nodes = graph.nodes();
+        let mut values: Vec<Option<Value>> = vec![None; nodes.len()];
+        for (k, &i) in source.fed.iter().enumerate() {
+            values[i] = Some(Value::Input(k));
+        }
+        let needed = graph.needed(outputs);
+        let consumers = consumers(graph, &needed, outputs);
         let mut plan = Plan {
-            signature: name.to_owned(),
-            inputs,
-            output_keys: signature.outputs.keys().cloned().collect(),
+            signature: String::new(),
+            inputs: Vec::new(),
+            output_keys: std::sync::Arc::from([]),
             outputs: Vec::new(),
             lent_outputs: Vec::new(),
             consts: Vec::new(),
             steps: Vec::new(),
-            threads: model.threads(),
+            loops: 0,
+            threads,
         };
+        for (i, value) in source.fixed {
+            values[*i] = Some(plan.constant(value.clone()));
+        }
         // Pass 1: everything fixed once loaded (constants, variables, and
         // ops over them) is computed now, with the reference kernels.
         for (i, node) in nodes.iter().enumerate() {
@@ -101,14 +143,10 @@ impl Plan {
             }
             values[i] = match &node.op {
                 Op::Placeholder(_) => {
-                    return Err(node.error(format!("the signature {name:?} does not feed this placeholder")).into());
+                    return Err(node.error(format!("{} does not feed this placeholder", source.what)).into());
                 }
                 Op::Const(Const { value }) => Some(plan.constant(value.clone())),
-                Op::Variable(_) => {
-                    let value = model.variables().get(&node.name)?;
-                    graph_check(graph, i, &value)?;
-                    Some(plan.constant(value))
-                }
+                Op::Variable(_) => Some(plan.constant((source.variable)(i)?)),
                 op if node.inputs.iter().all(|&j| matches!(values[j], Some(Value::Const(_)))) => {
                     let refs: Vec<&Tensor> =
                         node.inputs.iter().filter_map(|&j| values[j]).map(|v| plan.get(v, &[], &[])).collect();
@@ -136,15 +174,28 @@ impl Plan {
                 .iter()
                 .map(|&j| values[j].ok_or_else(|| node.error("input not computed")))
                 .collect::<opset::Result<_>>()?;
-            let tiles = node.inputs.first().and_then(|&j| tiled[j]);
-            let (kernel, inputs, absorbed) = plan.fuse(graph, &consumers, &values, i, args, tiles);
+            let (kernel, inputs, absorbed) = match &node.op {
+                Op::While(w) => {
+                    let fixed = args.iter().map(|&v| match v {
+                        Value::Const(c) => Some(&plan.consts[c]),
+                        _ => None,
+                    });
+                    let kernel = LoopKernel::compile(w, fixed.collect(), plan.loops, threads)?;
+                    plan.loops += 1;
+                    (Kernel::Loop(Box::new(kernel)), args, Vec::new())
+                }
+                _ => {
+                    let tiles = node.inputs.first().and_then(|&j| tiled[j]);
+                    plan.fuse(graph, &consumers, &values, i, args, tiles)
+                }
+            };
             let value = Value::Step(plan.steps.len());
             plan.steps.push(Step { kernel, inputs, node: absorbed.last().copied().unwrap_or(i) });
             for j in std::iter::once(i).chain(absorbed) {
                 values[j] = Some(value);
             }
         }
-        plan.outputs = output_nodes
+        plan.outputs = outputs
             .iter()
             .map(|&i| values[i].ok_or_else(|| nodes[i].error("output not computed")))
             .collect::<opset::Result<_>>()?;
@@ -253,11 +304,24 @@ impl Plan {
         State {
             slots: self.steps.iter().map(|s| Tensor::empty(graph.nodes()[s.node].ty.dtype)).collect(),
             scratch: Scratch::default(),
+            loops: self
+                .steps
+                .iter()
+                .filter_map(|s| match &s.kernel {
+                    Kernel::Loop(l) => Some(l.new_state()),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
     /// Runs every step on `inputs` (ordered as [`Plan::inputs`], already checked).
     pub fn run(&self, graph: &TypedGraph, state: &mut State, inputs: &[&Tensor]) -> Result<()> {
+        self.run_steps(state, inputs).map_err(|(step, e)| graph.nodes()[self.steps[step].node].op_error(e).into())
+    }
+
+    /// Runs every step; an error says which step failed.
+    pub(crate) fn run_steps(&self, state: &mut State, inputs: &[&Tensor]) -> Result<(), (usize, OpError)> {
         for (s, step) in self.steps.iter().enumerate() {
             let (done, rest) = state.slots.split_at_mut(s);
             let Some(out) = rest.first_mut() else { break };
@@ -265,7 +329,11 @@ impl Plan {
             for &v in &step.inputs {
                 args.push(self.get(v, inputs, done));
             }
-            step.kernel.run(&args, out, &mut state.scratch).map_err(|e| graph.nodes()[step.node].op_error(e))?;
+            let ran = match &step.kernel {
+                Kernel::Loop(l) => l.run(&args, out, &mut state.loops[l.state]),
+                kernel => kernel.run(&args, out, &mut state.scratch),
+            };
+            ran.map_err(|e| (s, e))?;
         }
         Ok(())
     }

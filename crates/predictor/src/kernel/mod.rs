@@ -42,6 +42,8 @@ pub(crate) enum Kernel {
     Dense(Dense),
     /// `activation(conv2d(x, filter) + bias)`.
     Conv(Conv),
+    /// A `While` loop, its body compiled (run by the plan, with its state).
+    Loop(Box<crate::looping::LoopKernel>),
 }
 
 /// A thread's spare buffers, kept between calls.
@@ -87,6 +89,7 @@ impl Kernel {
                 dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial).map_err(OpError::Shape)
             }
             Kernel::Conv(conv) => conv.run(inputs[0], out, scratch).map_err(OpError::Shape),
+            Kernel::Loop(_) => Err(OpError::Invalid { what: "loop", reason: "a loop runs with its state".into() }),
         }
     }
 }

@@ -2,4 +2,4 @@
 //! attribute).
 
 mod while_loop;
-pub use while_loop::{LoopBody, MAX_LOOP_ITERATIONS, While};
+pub use while_loop::{IterationBudget, LoopBody, MAX_LOOP_ITERATIONS, While};

@@ -308,7 +308,7 @@ impl LoopBody {
         for (i, v) in initial.iter().enumerate() {
             self.check_var(i, v, || format!("input {i}"))?;
         }
-        let budget = Budget::enter(self.limit);
+        let budget = IterationBudget::enter(self.limit);
         let mut values: Vec<Option<Tensor>> = vec![None; self.typed.nodes().len()];
         for (&a, v) in self.args.iter().zip(initial) {
             values[a] = Some((*v).clone());
@@ -405,27 +405,30 @@ thread_local! {
     static ITERATIONS_LEFT: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-/// A loop's share of [`ITERATIONS_LEFT`]: the outermost loop sets it, the
-/// loops nested in its body draw on it too, so that nesting cannot multiply
-/// [`MAX_LOOP_ITERATIONS`]. Dropping the outermost one (even on an error or
-/// a panic) clears it.
-struct Budget {
+/// A loop's share of the iterations a thread may run: the outermost loop
+/// running sets the budget, the loops nested in its body draw on it too, so
+/// that nesting cannot multiply [`MAX_LOOP_ITERATIONS`]. Dropping the
+/// outermost one (even on an error or a panic) clears it. Every runner of
+/// loops (the reference kernel, a predictor's compiled loop) takes one.
+#[derive(Debug)]
+pub struct IterationBudget {
     outermost: bool,
 }
 
-impl Budget {
-    fn enter(limit: u64) -> Budget {
+impl IterationBudget {
+    /// Enters a loop: the outermost one sets the budget to `limit`.
+    pub fn enter(limit: u64) -> IterationBudget {
         ITERATIONS_LEFT.with(|left| {
             let outermost = left.get().is_none();
             if outermost {
                 left.set(Some(limit));
             }
-            Budget { outermost }
+            IterationBudget { outermost }
         })
     }
 
     /// Takes one iteration; `false` when none is left.
-    fn spend(&self) -> bool {
+    pub fn spend(&self) -> bool {
         ITERATIONS_LEFT.with(|left| match left.get() {
             Some(n) if n > 0 => {
                 left.set(Some(n - 1));
@@ -436,7 +439,7 @@ impl Budget {
     }
 }
 
-impl Drop for Budget {
+impl Drop for IterationBudget {
     fn drop(&mut self) {
         if self.outermost {
             ITERATIONS_LEFT.with(|left| left.set(None));

@@ -1,0 +1,168 @@
+//! Loops (`While`) compiled once: the condition and the body each become a
+//! [`Plan`] of their own, over the loop variables that change; variables
+//! that never change and are known at load (weights) are constants of those
+//! plans, so their products fuse as anywhere else. A call then runs the
+//! plans in turn, moving each iteration's results into the variables
+//! without allocating once warm.
+
+use std::sync::Arc;
+
+use opset::ops::OpError;
+use opset::ops::control::{IterationBudget, LoopBody, MAX_LOOP_ITERATIONS, While};
+use opset::ops::kernel::copy;
+use opset::{DataType, Tensor};
+
+use crate::Result;
+use crate::plan::{Plan, Sources, State, Value};
+
+/// A `While` step.
+#[derive(Debug)]
+pub(crate) struct LoopKernel {
+    body: Arc<LoopBody>,
+    max_iterations: Option<u64>,
+    /// The loop variables that change, by variable index: the inputs of
+    /// both plans, in this order.
+    varying: Vec<usize>,
+    /// Where the yielded variable is: its position among `varying`, or
+    /// (a constant) its value.
+    result: Result<usize, Tensor>,
+    /// The condition: inputs `varying`, one output.
+    cond: Plan,
+    /// The next values: inputs `varying`, one output per varying variable.
+    next: Plan,
+    /// Where this step's [`LoopState`] is in [`State::loops`].
+    pub state: usize,
+}
+
+/// A thread's state for one loop step.
+#[derive(Debug)]
+pub(crate) struct LoopState {
+    /// The varying variables' current values.
+    vars: Vec<Tensor>,
+    cond: State,
+    next: State,
+}
+
+impl LoopKernel {
+    /// Compiles loop `w`; `fixed[i]` is variable `i`'s initial value when it
+    /// is known at load. The step's state will be `state` in [`State::loops`].
+    pub fn compile(w: &While, fixed: Vec<Option<&Tensor>>, state: usize, threads: usize) -> Result<LoopKernel> {
+        let body = &w.body;
+        let graph = body.typed();
+        // A variable known at load that never changes is a constant.
+        let constant = |i: usize| fixed.get(i).copied().flatten().filter(|_| body.is_invariant(i));
+        let varying: Vec<usize> = (0..body.var_count()).filter(|&i| constant(i).is_none()).collect();
+        let fed: Vec<usize> = varying.iter().map(|&i| body.args()[i]).collect();
+        let known: Vec<(usize, Tensor)> =
+            (0..body.var_count()).filter_map(|i| Some((body.args()[i], constant(i)?.clone()))).collect();
+        let no_variable = |i: usize| -> Result<Tensor> {
+            Err(graph.nodes()[i].error("a loop body reads its variables as loop values").into())
+        };
+        let source = Sources { fed: &fed, fixed: &known, variable: &no_variable, what: "the loop" };
+        let cond = Plan::build(graph, &source, &[body.cond()], threads)?;
+        let outs: Vec<usize> = varying.iter().map(|&i| body.outs()[i]).collect();
+        let next = Plan::build(graph, &source, &outs, threads)?;
+        let result = match varying.iter().position(|&i| i == w.output) {
+            Some(k) => Ok(k),
+            None => Err(constant(w.output).cloned().ok_or_else(|| graph.nodes()[body.cond()].error("no output"))?),
+        };
+        Ok(LoopKernel { body: body.clone(), max_iterations: w.max_iterations, varying, result, cond, next, state })
+    }
+
+    /// A fresh state for one thread.
+    pub fn new_state(&self) -> LoopState {
+        let graph = self.body.typed();
+        LoopState {
+            vars: self.varying.iter().map(|&i| Tensor::empty(self.body.arg_ty(i).dtype)).collect(),
+            cond: self.cond.new_state(graph),
+            next: self.next.new_state(graph),
+        }
+    }
+
+    /// Runs the loop from the variables' initial values `inputs` and puts
+    /// the yielded variable in `out`.
+    pub fn run(&self, inputs: &[&Tensor], out: &mut Tensor, st: &mut LoopState) -> Result<(), OpError> {
+        let fail = |what: &str, (step, e): (usize, OpError)| {
+            let plan = if what == "cond" { &self.cond } else { &self.next };
+            let node = &self.body.typed().nodes()[plan.steps[step].node];
+            OpError::Invalid {
+                what: "loop body",
+                reason: format!("{what}: node {:?} ({}): {e}", node.name, node.op.name()),
+            }
+        };
+        for (var, &i) in st.vars.iter_mut().zip(&self.varying) {
+            let initial = inputs.get(i).ok_or(OpError::Arity {
+                expected: opset::ops::Arity::Exactly(self.body.var_count()),
+                got: inputs.len(),
+            })?;
+            copy(initial, initial.shape(), var)?;
+        }
+        let budget = IterationBudget::enter(MAX_LOOP_ITERATIONS);
+        let mut done = 0u64;
+        while self.max_iterations.is_none_or(|m| done < m) {
+            let vars: Vec<&Tensor> = st.vars.iter().collect();
+            self.cond.run_steps(&mut st.cond, &vars).map_err(|e| fail("cond", e))?;
+            if !holds(self.cond.get(self.cond.outputs[0], &vars, &st.cond.slots))? {
+                break;
+            }
+            if done >= MAX_LOOP_ITERATIONS || !budget.spend() {
+                return Err(OpError::Invalid {
+                    what: "loop",
+                    reason: format!(
+                        "its condition still holds after {done} iteration(s), past the limit of \
+                         {MAX_LOOP_ITERATIONS} (nested loops' iterations included): refused as endless"
+                    ),
+                });
+            }
+            self.next.run_steps(&mut st.next, &vars).map_err(|e| fail("body", e))?;
+            self.advance(st)?;
+            done += 1;
+        }
+        match &self.result {
+            Ok(k) => std::mem::swap(out, &mut st.vars[*k]),
+            Err(value) => copy(value, value.shape(), out)?,
+        }
+        Ok(())
+    }
+
+    /// Moves the body's results into the variables: a step's buffer is
+    /// swapped in (the step reuses the variable's old one next iteration);
+    /// a variable passed through or a constant is copied.
+    fn advance(&self, st: &mut LoopState) -> Result<(), OpError> {
+        let outputs = &self.next.outputs;
+        // Values read from the variables themselves first, before any changes.
+        let mut carried: Vec<(usize, Tensor)> = Vec::new();
+        for (k, &v) in outputs.iter().enumerate() {
+            if let Value::Input(j) = v
+                && j != k
+            {
+                carried.push((k, st.vars[j].clone()));
+            }
+        }
+        for (k, &v) in outputs.iter().enumerate() {
+            match v {
+                Value::Step(s) if outputs.iter().filter(|&&o| o == v).count() == 1 => {
+                    std::mem::swap(&mut st.vars[k], &mut st.next.slots[s]);
+                }
+                Value::Step(s) => copy(&st.next.slots[s], st.next.slots[s].shape(), &mut st.vars[k])?,
+                Value::Const(c) => copy(&self.next.consts[c], self.next.consts[c].shape(), &mut st.vars[k])?,
+                Value::Input(_) => {}
+            }
+        }
+        for (k, value) in carried {
+            st.vars[k] = value;
+        }
+        Ok(())
+    }
+}
+
+/// The condition's one bool.
+fn holds(cond: &Tensor) -> Result<bool, OpError> {
+    match (cond.dtype(), cond.as_slice::<bool>()) {
+        (DataType::Bool, Ok([b])) => Ok(*b),
+        _ => Err(OpError::Invalid {
+            what: "loop",
+            reason: format!("cond is {} {:?}, expected one bool", cond.dtype(), cond.shape()),
+        }),
+    }
+}
