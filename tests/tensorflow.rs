@@ -53,10 +53,10 @@ fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
     }
 }
 
-/// Fixtures whose TensorFlow ops the importer does not translate yet (TF1
-/// control flow: `Enter`/`Exit`/`Merge`/`Switch`/`NextIteration` frames
-/// and `TensorArrayV3`), each with an op it must name when it refuses them.
-const NOT_YET: &[(&str, &str)] = &[("tf1_crf_decode", "Exit"), ("tf1_dynamic_rnn", "Exit")];
+/// Fixtures whose TensorFlow ops the importer does not translate yet, each
+/// with an op it must name when it refuses them (none today: the last two,
+/// TF1 loop frames and TensorArrays, load since op set 5).
+const NOT_YET: &[(&str, &str)] = &[];
 
 #[test]
 fn tensorflow_exports_predict_what_tensorflow_computed() {
@@ -160,4 +160,41 @@ fn hostile_tensorflow_graphs_name_the_node() {
     // Range bounds whose difference overflows i64.
     let e = err("huge_range");
     assert!(e.contains("\"range\"") && e.contains("endless or too long"), "{e}");
+}
+
+/// The recurrent fixtures run their loops twice: standard cells fused (the
+/// default) and every body op by op; both give TensorFlow's outputs, and
+/// each other's to 1e-6.
+#[test]
+fn fused_recurrent_cells_agree_with_the_general_loop() {
+    for name in ["keras_lstm", "keras_bilstm_tagger", "keras_gru", "keras_simple_rnn_backwards"] {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow").join(name);
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(base.join("expected.json")).unwrap()).unwrap();
+        let version = export::latest_version(&base).unwrap();
+        let general = predictor::LoadOptions { fused_cells: false, ..Default::default() };
+        let general = Predictor::load(&version, &general).unwrap();
+        let fused = Predictor::from_saved_model(&version).unwrap();
+        let lstms = match name {
+            "keras_lstm" | "keras_bilstm_tagger" => 2,
+            _ => 0,
+        };
+        assert_eq!((fused.fused_loops(), general.fused_loops()), (lstms, 0), "{name}");
+        check_expected(&general, &expected, &format!("{name} (general loop)"));
+        for case in expected["cases"].as_array().unwrap() {
+            let inputs: Vec<(&str, opset::Tensor)> = case["inputs"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(key, value)| {
+                    let spec = fused.inputs().iter().find(|s| s.key == *key).unwrap();
+                    (key.as_str(), tensor_from_json(value, spec.dtype, key).unwrap())
+                })
+                .collect();
+            let (a, b) = (fused.predict(&inputs).unwrap(), general.predict(&inputs).unwrap());
+            for key in case["outputs"].as_object().unwrap().keys() {
+                assert_close(&tensor_to_json(&a[key.as_str()]), &tensor_to_json(&b[key.as_str()]), 1e-6, name);
+            }
+        }
+    }
 }

@@ -54,6 +54,7 @@ mod plan;
 mod pool;
 #[allow(clippy::module_inception)]
 mod predictor;
+mod recurrent;
 mod session;
 
 pub use error::{Error, Result};

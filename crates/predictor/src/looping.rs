@@ -7,13 +7,16 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use opset::ops::OpError;
 use opset::ops::control::{IterationBudget, LoopBody, MAX_LOOP_ITERATIONS, While};
 use opset::ops::kernel::copy;
 use opset::{DataType, Tensor};
 
 use crate::Result;
-use crate::plan::{Plan, Sources, State, Value};
+use crate::plan::{Plan, Sources, State, Tuning, Value};
+use crate::recurrent::{CellScratch, LstmCell};
 
 /// A `While` step.
 #[derive(Debug)]
@@ -28,8 +31,15 @@ pub(crate) struct LoopKernel {
     result: Result<usize, Tensor>,
     /// The condition: inputs `varying`, one output.
     cond: Plan,
-    /// The next values: inputs `varying`, one output per varying variable.
+    /// The next values: inputs `varying`, one output per variable of
+    /// `next_vars`.
     next: Plan,
+    /// The positions in `varying` of the variables `next` computes: all of
+    /// them, or those a fused `cell` does not.
+    next_vars: Vec<usize>,
+    /// The body's recurrent cell, run fused (its variables by position in
+    /// `varying`).
+    cell: Option<LstmCell>,
     /// Where this step's [`LoopState`] is in [`State::loops`].
     pub state: usize,
 }
@@ -41,12 +51,13 @@ pub(crate) struct LoopState {
     vars: Vec<Tensor>,
     cond: State,
     next: State,
+    cell: CellScratch,
 }
 
 impl LoopKernel {
     /// Compiles loop `w`; `fixed[i]` is variable `i`'s initial value when it
     /// is known at load. The step's state will be `state` in [`State::loops`].
-    pub fn compile(w: &While, fixed: Vec<Option<&Tensor>>, state: usize, threads: usize) -> Result<LoopKernel> {
+    pub fn compile(w: &While, fixed: Vec<Option<&Tensor>>, state: usize, tuning: Tuning) -> Result<LoopKernel> {
         let body = &w.body;
         let graph = body.typed();
         // A variable known at load that never changes is a constant.
@@ -59,14 +70,34 @@ impl LoopKernel {
             Err(graph.nodes()[i].error("a loop body reads its variables as loop values").into())
         };
         let source = Sources { fed: &fed, fixed: &known, variable: &no_variable, what: "the loop" };
-        let cond = Plan::build(graph, &source, &[body.cond()], threads)?;
-        let outs: Vec<usize> = varying.iter().map(|&i| body.outs()[i]).collect();
-        let next = Plan::build(graph, &source, &outs, threads)?;
+        let cond = Plan::build(graph, &source, &[body.cond()], tuning)?;
+        let constants: Vec<Option<&Tensor>> = (0..body.var_count()).map(constant).collect();
+        let cell = (tuning.fused_cells.then(|| LstmCell::recognize(body, &constants)).flatten())
+            .and_then(|cell| cell.relocate(|v| varying.iter().position(|&i| i == v)));
+        let fused = cell.as_ref().map(LstmCell::computes).unwrap_or_default();
+        let next_vars: Vec<usize> = (0..varying.len()).filter(|k| cell.is_none() || !fused.contains(k)).collect();
+        let outs: Vec<usize> = next_vars.iter().map(|&k| body.outs()[varying[k]]).collect();
+        let next = Plan::build(graph, &source, &outs, tuning)?;
         let result = match varying.iter().position(|&i| i == w.output) {
             Some(k) => Ok(k),
             None => Err(constant(w.output).cloned().ok_or_else(|| graph.nodes()[body.cond()].error("no output"))?),
         };
-        Ok(LoopKernel { body: body.clone(), max_iterations: w.max_iterations, varying, result, cond, next, state })
+        Ok(LoopKernel {
+            body: body.clone(),
+            max_iterations: w.max_iterations,
+            varying,
+            result,
+            cond,
+            next,
+            next_vars,
+            cell,
+            state,
+        })
+    }
+
+    /// How many loops run a fused cell: this one, and those in its body.
+    pub fn fused_loops(&self) -> usize {
+        usize::from(self.cell.is_some()) + self.cond.fused_loops() + self.next.fused_loops()
     }
 
     /// A fresh state for one thread.
@@ -76,6 +107,7 @@ impl LoopKernel {
             vars: self.varying.iter().map(|&i| Tensor::empty(self.body.arg_ty(i).dtype)).collect(),
             cond: self.cond.new_state(graph),
             next: self.next.new_state(graph),
+            cell: CellScratch::default(),
         }
     }
 
@@ -100,9 +132,10 @@ impl LoopKernel {
         let budget = IterationBudget::enter(MAX_LOOP_ITERATIONS);
         let mut done = 0u64;
         while self.max_iterations.is_none_or(|m| done < m) {
-            let vars: Vec<&Tensor> = st.vars.iter().collect();
+            let vars: SmallVec<[&Tensor; 16]> = st.vars.iter().collect();
             self.cond.run_steps(&mut st.cond, &vars).map_err(|e| fail("cond", e))?;
             if !holds(self.cond.get(self.cond.outputs[0], &vars, &st.cond.slots))? {
+                drop(vars);
                 break;
             }
             if done >= MAX_LOOP_ITERATIONS || !budget.spend() {
@@ -115,6 +148,10 @@ impl LoopKernel {
                 });
             }
             self.next.run_steps(&mut st.next, &vars).map_err(|e| fail("body", e))?;
+            drop(vars);
+            if let Some(cell) = &self.cell {
+                cell.step(&mut st.vars, &mut st.cell)?;
+            }
             self.advance(st)?;
             done += 1;
         }
@@ -132,14 +169,14 @@ impl LoopKernel {
         let outputs = &self.next.outputs;
         // Values read from the variables themselves first, before any changes.
         let mut carried: Vec<(usize, Tensor)> = Vec::new();
-        for (k, &v) in outputs.iter().enumerate() {
+        for (&k, &v) in self.next_vars.iter().zip(outputs) {
             if let Value::Input(j) = v
                 && j != k
             {
                 carried.push((k, st.vars[j].clone()));
             }
         }
-        for (k, &v) in outputs.iter().enumerate() {
+        for (&k, &v) in self.next_vars.iter().zip(outputs) {
             match v {
                 Value::Step(s) if outputs.iter().filter(|&&o| o == v).count() == 1 => {
                     std::mem::swap(&mut st.vars[k], &mut st.next.slots[s]);

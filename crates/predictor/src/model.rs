@@ -28,6 +28,11 @@ pub struct LoadOptions {
     /// server answering requests on every core gains nothing from it, and
     /// an idle helper spins ~50 us before it parks.
     pub threads: usize,
+    /// Run the standard recurrent cells that loops compute (Keras's LSTM)
+    /// as fused steps: one matrix product per step over weights laid out at
+    /// load (default: yes). Off, every loop runs its body op by op, the
+    /// general path the fused one is checked against.
+    pub fused_cells: bool,
 }
 
 impl Default for LoadOptions {
@@ -37,6 +42,7 @@ impl Default for LoadOptions {
             signature: export::DEFAULT_SIGNATURE.to_owned(),
             verify_checksums: true,
             threads: 1,
+            fused_cells: true,
         }
     }
 }
@@ -49,6 +55,7 @@ pub struct Model {
     version: Option<u64>,
     format: Format,
     threads: usize,
+    fused_cells: bool,
     meta_graph: MetaGraph,
     graph: TypedGraph,
     variables: VariablesBundle,
@@ -72,6 +79,7 @@ impl Model {
             version: artifact.version(),
             format: artifact.format(),
             threads: options.threads.max(1),
+            fused_cells: options.fused_cells,
             meta_graph,
             graph,
             variables: artifact.variables().clone(),
@@ -96,6 +104,11 @@ impl Model {
     /// The most threads one call may use ([`LoadOptions::threads`]).
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Whether loops run recognised recurrent cells fused ([`LoadOptions::fused_cells`]).
+    pub fn fused_cells(&self) -> bool {
+        self.fused_cells
     }
 
     /// The graph.

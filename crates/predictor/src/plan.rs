@@ -63,6 +63,15 @@ pub(crate) struct Plan {
     pub threads: usize,
 }
 
+/// How a plan runs: the choices of [`crate::LoadOptions`] that compiling uses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// The most threads one call may use.
+    pub threads: usize,
+    /// Whether loops run recognised recurrent cells fused.
+    pub fused_cells: bool,
+}
+
 /// Where the values of a graph being compiled come from, besides its
 /// constants.
 pub(crate) struct Sources<'a> {
@@ -105,7 +114,8 @@ impl Plan {
             Ok(value)
         };
         let source = Sources { fed: &fed, fixed: &[], variable: &variable, what: &format!("the signature {name:?}") };
-        let mut plan = Plan::build(graph, &source, &output_nodes, model.threads())?;
+        let tuning = Tuning { threads: model.threads(), fused_cells: model.fused_cells() };
+        let mut plan = Plan::build(graph, &source, &output_nodes, tuning)?;
         plan.signature = name.to_owned();
         plan.inputs = inputs;
         plan.output_keys = signature.outputs.keys().cloned().collect();
@@ -113,7 +123,7 @@ impl Plan {
     }
 
     /// Compiles what `outputs` (nodes of `graph`) need from `source`.
-    pub(crate) fn build(graph: &TypedGraph, source: &Sources<'_>, outputs: &[usize], threads: usize) -> Result<Plan> {
+    pub(crate) fn build(graph: &TypedGraph, source: &Sources<'_>, outputs: &[usize], tuning: Tuning) -> Result<Plan> {
         let nodes = graph.nodes();
         let mut values: Vec<Option<Value>> = vec![None; nodes.len()];
         for (k, &i) in source.fed.iter().enumerate() {
@@ -130,7 +140,7 @@ impl Plan {
             consts: Vec::new(),
             steps: Vec::new(),
             loops: 0,
-            threads,
+            threads: tuning.threads,
         };
         for (i, value) in source.fixed {
             values[*i] = Some(plan.constant(value.clone()));
@@ -180,7 +190,7 @@ impl Plan {
                         Value::Const(c) => Some(&plan.consts[c]),
                         _ => None,
                     });
-                    let kernel = LoopKernel::compile(w, fixed.collect(), plan.loops, threads)?;
+                    let kernel = LoopKernel::compile(w, fixed.collect(), plan.loops, tuning)?;
                     plan.loops += 1;
                     (Kernel::Loop(Box::new(kernel)), args, Vec::new())
                 }
@@ -297,6 +307,17 @@ impl Plan {
             Value::Input(k) => inputs[k],
             Value::Step(s) => &slots[s],
         }
+    }
+
+    /// How many loop steps run a fused recurrent cell, nested loops included.
+    pub fn fused_loops(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match &s.kernel {
+                Kernel::Loop(l) => l.fused_loops(),
+                _ => 0,
+            })
+            .sum()
     }
 
     /// Fresh scratch for one thread.

@@ -164,6 +164,13 @@ impl Predictor {
         self.plan.steps.len()
     }
 
+    /// How many of the plan's loops run a recurrent cell fused (see
+    /// [`LoadOptions::fused_cells`]): the way to check that a recurrent
+    /// model takes the fast path.
+    pub fn fused_loops(&self) -> usize {
+        self.plan.fused_loops()
+    }
+
     /// Answers one call: `inputs` by signature key, outputs by signature key.
     ///
     /// # Errors

@@ -131,24 +131,28 @@ pub fn broadcast_zip<T: Element, U: Element>(
     out: &mut Tensor,
 ) -> Result<(), OpError> {
     let (av, bv) = (slice::<T>(a)?, slice::<T>(b)?);
-    let shape = broadcast_shape(a.shape(), b.shape())?;
-    let n: usize = shape.iter().product();
-    let dst = out.output_vec::<U>(&shape);
+    // The common cases first, without computing a broadcast shape.
     if a.shape() == b.shape() {
-        dst.extend(av.iter().zip(bv).map(|(x, y)| f(x, y)));
-    } else if bv.len() == 1 && av.len() == n {
-        dst.extend(av.iter().map(|x| f(x, &bv[0])));
-    } else if av.len() == 1 && bv.len() == n {
-        dst.extend(bv.iter().map(|y| f(&av[0], y)));
-    } else {
-        let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
-        let broadcast_failed = || OpError::Broadcast { shapes: format!("{:?} and {:?}", a.shape(), b.shape()) };
-        let (va, vb) = (
-            va.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
-            vb.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
-        );
-        dst.extend(va.iter().zip(vb.iter()).map(|(x, y)| f(x, y)));
+        out.output_vec::<U>(a.shape()).extend(av.iter().zip(bv).map(|(x, y)| f(x, y)));
+        return Ok(());
     }
+    if bv.len() == 1 && a.shape().len() >= b.shape().len() {
+        out.output_vec::<U>(a.shape()).extend(av.iter().map(|x| f(x, &bv[0])));
+        return Ok(());
+    }
+    if av.len() == 1 && b.shape().len() >= a.shape().len() {
+        out.output_vec::<U>(b.shape()).extend(bv.iter().map(|y| f(&av[0], y)));
+        return Ok(());
+    }
+    let shape = broadcast_shape(a.shape(), b.shape())?;
+    let dst = out.output_vec::<U>(&shape);
+    let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
+    let broadcast_failed = || OpError::Broadcast { shapes: format!("{:?} and {:?}", a.shape(), b.shape()) };
+    let (va, vb) = (
+        va.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
+        vb.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
+    );
+    dst.extend(va.iter().zip(vb.iter()).map(|(x, y)| f(x, y)));
     Ok(())
 }
 

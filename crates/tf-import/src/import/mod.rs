@@ -36,8 +36,13 @@ struct Scope<'a> {
     /// The function this scope runs (none for the top-level graph).
     function: Option<&'a pb::FunctionDef>,
     /// Function arguments bound to our tensors: a loop body's arguments are
-    /// the placeholders of its subgraph.
+    /// the placeholders of its subgraph (in a TF1 frame's body, its
+    /// `Merge`, `Switch` and loop-invariant `Enter` nodes).
     bound: HashMap<&'a str, String>,
+    /// The values of bound nodes that fold to small integers (a TF1 frame's
+    /// loop-invariant `Enter` of a constant or of a shape): what
+    /// [`Importer::shape_value`] gives for them.
+    folded: HashMap<&'a str, Vec<Option<i64>>>,
 }
 
 /// Translates one TensorFlow meta graph into ours, from the signatures'
@@ -73,6 +78,9 @@ pub(crate) struct Importer<'a> {
     /// The body of each loop translated so far, by (scope, `While` node):
     /// shared by the loop's outputs.
     loop_bodies: HashMap<(usize, &'a str), std::sync::Arc<opset::ops::control::LoopBody>>,
+    /// Each TF1 loop frame translated so far, by (scope, frame name): its
+    /// body and loop variables, shared by the frame's `Exit`s.
+    frames: HashMap<(usize, &'a str), ops::Frame<'a>>,
 }
 
 /// What the importer was emitting into before it started a subgraph.
@@ -115,6 +123,7 @@ impl<'a> Importer<'a> {
             depth: 0,
             function: None,
             bound: HashMap::new(),
+            folded: HashMap::new(),
         };
         Importer {
             functions,
@@ -131,6 +140,7 @@ impl<'a> Importer<'a> {
             assets: std::collections::BTreeSet::new(),
             bound_constants: HashMap::new(),
             loop_bodies: HashMap::new(),
+            frames: HashMap::new(),
         }
     }
 
@@ -408,6 +418,7 @@ impl<'a> Importer<'a> {
             depth,
             function: Some(f),
             bound,
+            folded: HashMap::new(),
         });
         self.scopes.len() - 1
     }

@@ -1,6 +1,7 @@
 //! Small integer tensors the importer needs as constants (axes, multiples,
 //! target shapes), computed from constants and from `Shape`, `StridedSlice`,
-//! `Pack`, `GatherV2`, `Prod`... as TensorFlow's shape functions fold them.
+//! `Pack`, `GatherV2`, `Prod`, `Range`... as TensorFlow's shape functions
+//! fold them.
 
 use std::ops::RangeInclusive;
 
@@ -9,6 +10,7 @@ use opset::ops::array::{SliceSpec, slice_offsets};
 use super::{Importer, attr, node_error};
 use crate::Result;
 use crate::pb;
+use crate::restore::node_name;
 
 impl<'a> Importer<'a> {
     /// Input `i` as integers: a constant, or a shape computation
@@ -35,6 +37,9 @@ impl<'a> Importer<'a> {
     /// shapes, as TensorFlow's shape functions would fold it.
     pub(super) fn shape_value(&mut self, scope: usize, reference: &'a str, depth: usize) -> Result<Vec<Option<i64>>> {
         let (scope, reference) = self.outer(scope, reference);
+        if let Some(folded) = self.scopes[scope].folded.get(node_name(reference)) {
+            return Ok(folded.clone());
+        }
         let node = self.node(scope, reference)?;
         if depth > 64 {
             return Err(node_error(node, "shape computation too deep"));
@@ -56,7 +61,8 @@ impl<'a> Importer<'a> {
                 };
                 Ok(v.into_iter().map(Some).collect())
             }
-            "Identity" | "Cast" => input(self, 0),
+            // The same values (an `ExpandDims` of a scalar size into a vector).
+            "Identity" | "Cast" | "ExpandDims" => input(self, 0),
             "Shape" => {
                 // The dims of x's type, as its op's output rule gave it.
                 let x = self.input(scope, node, 0)?;
@@ -99,6 +105,19 @@ impl<'a> Importer<'a> {
                 }
                 Ok(vec![product])
             }
+            "Range" => {
+                let mut bounds = [0i64; 3];
+                for (k, bound) in bounds.iter_mut().enumerate() {
+                    *bound = match input(self, k)?.as_slice() {
+                        [Some(v)] => *v,
+                        other => {
+                            return Err(node_error(node, format!("input {k} is not one known integer: {other:?}")));
+                        }
+                    };
+                }
+                let [start, limit, delta] = bounds;
+                Ok(range_values(node, start, limit, delta)?.into_iter().map(Some).collect())
+            }
             "StridedSlice" => {
                 let v = input(self, 0)?;
                 let spec = self.slice_spec(scope, node)?;
@@ -132,6 +151,25 @@ impl<'a> Importer<'a> {
             other => Err(node_error(node, format!("input {i} must be one integer, got {other:?}"))),
         }
     }
+}
+
+/// The values of `range(start, limit, delta)` (TensorFlow's `Range` with
+/// bounds fixed in the graph, folded).
+///
+/// # Errors
+/// [`crate::Error::Node`] naming `node` for a range that is empty the wrong
+/// way, endless (`delta` 0) or longer than 2^24 (checked: hostile bounds
+/// must not overflow).
+pub(super) fn range_values(node: &pb::NodeDef, start: i64, limit: i64, delta: i64) -> Result<Vec<i64>> {
+    let span = limit.checked_sub(start);
+    let backwards = span.is_some_and(|d| d.signum() * delta.signum() < 0);
+    if backwards || span.and_then(|d| d.checked_div(delta)).is_none_or(|n| n > 1 << 24) {
+        return Err(node_error(node, format!("range({start}, {limit}, {delta}) is empty, endless or too long")));
+    }
+    Ok((0..)
+        .map_while(|i: i64| i.checked_mul(delta).and_then(|d| start.checked_add(d)))
+        .take_while(|&v| if delta > 0 { v < limit } else { v > limit })
+        .collect())
 }
 
 /// `values` (what `node` gives as `what`) as sizes, each in `range`.

@@ -1,18 +1,18 @@
 //! Array ops: shapes, tiling, padding, slicing, gathering, concatenation,
 //! casts and the constants TensorFlow computes from shapes (`Range`,
-//! `Fill`, `ZerosLike`...).
+//! `Fill`, `ZerosLike`...), folded when they can be.
 
 use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
-    Cast, Concat, Const, ExpandDims, Gather, Pad, Reshape, ReshapeTo, Reverse, ReverseSequence, Select, ShapeOf,
-    SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
+    Cast, Concat, Const, ExpandDims, Gather, GatherNd, Pad, Range, Reshape, ReshapeTo, Reverse, ReverseSequence,
+    Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
 };
 use opset::ops::math::Equal;
 use opset::{DataType, Shape, Tensor};
 
 use super::{Translate, as_dtype, same_op};
 use crate::Result;
-use crate::import::shapes::sizes;
+use crate::import::shapes::{range_values, sizes};
 use crate::import::{AttrV, Importer, attr, node_error};
 use crate::pb;
 
@@ -33,6 +33,8 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("ResourceGather", resource_gather),
     ("Cast", cast),
     ("SelectV2", same_op::<Select, 3>),
+    ("Select", select_v1),
+    ("GatherNd", gather_nd),
     ("Shape", shape),
     ("Range", range),
     ("ZerosLike", zeros_like),
@@ -217,20 +219,16 @@ fn shape<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usiz
     as_dtype(im, node, shape, attr::dtype(node, "out_type").unwrap_or(DataType::I32))
 }
 
-/// `Range` with bounds fixed in the graph (a class count): a constant.
+/// `Range`: with bounds fixed in the graph (a class count), folded to a
+/// constant; with bounds known only at run time (a batch size, a sequence
+/// length), our `Range`.
 fn range<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
     let [start, limit, delta] = [0, 1, 2].map(|i| im.int(scope, node, i));
-    let (start, limit, delta) = (start?, limit?, delta?);
-    // Checked: hostile bounds must not overflow.
-    let span = limit.checked_sub(start);
-    let backwards = span.is_some_and(|d| d.signum() * delta.signum() < 0);
-    if backwards || span.and_then(|d| d.checked_div(delta)).is_none_or(|n| n > 1 << 24) {
-        return Err(node_error(node, format!("range({start}, {limit}, {delta}) is empty, endless or too long")));
-    }
-    let values: Vec<i64> = (0..)
-        .map_while(|i: i64| i.checked_mul(delta).and_then(|d| start.checked_add(d)))
-        .take_while(|&v| if delta > 0 { v < limit } else { v > limit })
-        .collect();
+    let (Ok(start), Ok(limit), Ok(delta)) = (start, limit, delta) else {
+        let bounds = im.inputs(scope, node, 0..3)?;
+        return im.emit(scope, node, Range, &bounds);
+    };
+    let values = range_values(node, start, limit, delta)?;
     let value = match attr::dtype(node, "Tidx").unwrap_or(DataType::I32) {
         DataType::I64 => Tensor::from_vec(vec![values.len()], values)?,
         DataType::I32 => {
@@ -240,6 +238,29 @@ fn range<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usiz
         other => return Err(node_error(node, format!("a range of {other} is not supported"))),
     };
     im.emit(scope, node, Const { value }, &[])
+}
+
+/// TensorFlow 1's `Select(cond, x, y)`: where `cond` is a vector and `x` of
+/// a higher rank, `cond` picks whole rows (`cond[i]` for `x[i, ...]`), so it
+/// is reshaped to `[n, 1, ..., 1]` for our broadcasting `Select`; otherwise
+/// (same shapes, a scalar) it is `SelectV2`'s.
+fn select_v1<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let [cond, x, y] = <[String; 3]>::try_from(im.inputs(scope, node, 0..3)?)
+        .map_err(|_| node_error(node, "expected three inputs"))?;
+    let (cond_rank, rank) = (im.type_of(node, &cond)?.dims().len(), im.type_of(node, &x)?.dims().len());
+    let cond = if cond_rank == 1 && rank > 1 {
+        let shape = std::iter::once(-1).chain(std::iter::repeat_n(1, rank - 1)).collect();
+        im.emit_named(node, format!("{}/rows", im.base(scope, node)), Reshape { shape }, &[cond])?
+    } else {
+        cond
+    };
+    im.emit(scope, node, Select, &[cond, x, y])
+}
+
+/// `GatherNd(params, indices)`.
+fn gather_nd<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let inputs = im.inputs(scope, node, 0..2)?;
+    im.emit(scope, node, GatherNd, &inputs)
 }
 
 /// `ZerosLike`.

@@ -25,8 +25,18 @@ pub(super) const OPS: &[(&str, Translate)] = &[
 ];
 
 /// The ops with more than one output (every other op's outputs past 0 are refused).
-pub(super) const MULTI_OUTPUT: &[&str] =
-    &["StatefulPartitionedCall", "PartitionedCall", "IdentityN", "While", "StatelessWhile", "Split", "Unpack"];
+pub(super) const MULTI_OUTPUT: &[&str] = &[
+    "StatefulPartitionedCall",
+    "PartitionedCall",
+    "IdentityN",
+    "While",
+    "StatelessWhile",
+    "Split",
+    "Unpack",
+    "TensorArrayV3",
+    "Switch",
+    "Merge",
+];
 
 /// A placeholder that a signature does not feed: refused.
 fn placeholder<'a>(_: &mut Importer<'a>, _: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {

@@ -175,7 +175,7 @@ fn loop_types(node: &pb::NodeDef) -> Result<Vec<i32>> {
 /// with the dims TensorFlow's shape invariant (`output_shapes`) leaves
 /// unknown made unknown (a tensor list keeps the initial value's type: its
 /// invariant is the scalar handle's).
-fn loop_type(initial: TensorType, invariant: Option<&pb::TensorShapeProto>) -> TensorType {
+pub(super) fn loop_type(initial: TensorType, invariant: Option<&pb::TensorShapeProto>) -> TensorType {
     let Some(invariant) = invariant.filter(|s| !s.unknown_rank && s.dim.len() == initial.dims().len()) else {
         return initial;
     };

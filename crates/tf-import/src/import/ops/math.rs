@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use opset::DataType;
 use opset::Tensor;
 use opset::ops::OpDef;
-use opset::ops::array::{Const, Identity};
+use opset::ops::array::{Cast, Const, Identity};
 use opset::ops::math::{
     Abs, Add, ArgMax, BiasAdd, Div, Einsum, Elu, Equal, Equation, Erf, Exp, Greater, GreaterEqual, Less, LessEqual,
     Log, LogicalAnd, LogicalNot, LogicalOr, MatMul, Maximum, Minimum, Mul, Neg, NotEqual, ReduceMax, ReduceMean,
@@ -66,6 +67,8 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("Mean", reduce::<ReduceMean>),
     ("Max", reduce::<ReduceMax>),
     ("Min", reduce::<ReduceMin>),
+    ("All", logical_reduce::<ReduceMin>),
+    ("Any", logical_reduce::<ReduceMax>),
 ];
 
 /// `MatMul`, transposing as its `transpose_a` and `transpose_b` say.
@@ -177,4 +180,30 @@ fn reduce<'a, O: Reduction>(im: &mut Importer<'a>, scope: usize, node: &'a pb::N
         return im.emit(scope, node, Identity, &[x]);
     }
     im.emit(scope, node, O::over(axes, attr::flag(node, "keep_dims")), &[x])
+}
+
+/// `All` (with `ReduceMin`) or `Any` (with `ReduceMax`) of bools over
+/// constant axes: `reduce(cast(x, i32)) > 0`. Expressed with ops the set
+/// already has rather than new bool reductions: min and max of 0/1 are
+/// exactly "all" and "any", and over no element they give i32's highest
+/// (> 0: `All` of nothing is true) and lowest value (not > 0: `Any` of
+/// nothing is false), as TensorFlow says. No axes reduces nothing: an
+/// `Identity`.
+fn logical_reduce<'a, O: Reduction>(
+    im: &mut Importer<'a>,
+    scope: usize,
+    node: &'a pb::NodeDef,
+    _: usize,
+) -> Result<String> {
+    let x = im.input(scope, node, 0)?;
+    let axes = im.ints(scope, node, 1)?;
+    if axes.is_empty() {
+        return im.emit(scope, node, Identity, &[x]);
+    }
+    let base = im.base(scope, node);
+    let ints = im.emit_named(node, format!("{base}/as_int"), Cast { to: DataType::I32 }, &[x])?;
+    let reduced =
+        im.emit_named(node, format!("{base}/reduce"), O::over(axes, attr::flag(node, "keep_dims")), &[ints])?;
+    let zero = im.emit_named(node, format!("{base}/zero"), Const { value: Tensor::scalar(0i32) }, &[])?;
+    im.emit(scope, node, Greater, &[reduced, zero])
 }

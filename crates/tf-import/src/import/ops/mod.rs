@@ -1,7 +1,8 @@
 //! What each TensorFlow op becomes in our op set: one translator per
 //! TensorFlow op name, registered by family. [`calls`] routes tensors
 //! (placeholders, constants, identities, variables, function calls),
-//! [`array`](mod@array) moves elements, [`math`] computes, [`nn`] holds images and
+//! [`control`] translates TF2 loops and tensor lists, [`frames`] TF1 loop
+//! frames and TensorArrays, [`array`](mod@array) moves elements, [`math`] computes, [`nn`] holds images and
 //! normalisation, [`text`] strings and lookup tables. Each family lists
 //! its ops in its `OPS` slice; [`Importer::translate`] looks the node's op
 //! up in all of them.
@@ -19,6 +20,8 @@ use opset::DataType;
 use opset::ops::OpDef;
 use opset::ops::array::Cast;
 
+pub(super) use frames::Frame;
+
 use super::{Importer, node_error};
 use crate::Result;
 use crate::pb;
@@ -26,6 +29,7 @@ use crate::pb;
 mod array;
 mod calls;
 mod control;
+mod frames;
 mod math;
 mod nn;
 mod text;
@@ -36,7 +40,8 @@ mod text;
 pub(super) type Translate = for<'a> fn(&mut Importer<'a>, usize, &'a pb::NodeDef, usize) -> Result<String>;
 
 /// The registrations of every family.
-const FAMILIES: [&[(&str, Translate)]; 6] = [calls::OPS, control::OPS, array::OPS, math::OPS, nn::OPS, text::OPS];
+const FAMILIES: [&[(&str, Translate)]; 7] =
+    [calls::OPS, control::OPS, frames::OPS, array::OPS, math::OPS, nn::OPS, text::OPS];
 
 /// Every family's translators, by TensorFlow op name (built once).
 fn registry() -> &'static HashMap<&'static str, Translate> {

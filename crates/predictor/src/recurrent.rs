@@ -1,0 +1,373 @@
+//! Fused recurrent steps: a loop body that is the standard LSTM cell (as
+//! Keras's `LSTM` exports it: gates `i, f, c, o` from one product of the
+//! step's input and the previous output, `sigmoid` and `tanh`, the output
+//! written to a list at the step's index, optionally masked) runs as one
+//! matrix product per step over weights laid out once at load, its state
+//! and output list updated in place.
+//!
+//! Recognition reads the body's structure to find each variable's role,
+//! then checks the fused step against the body itself on probe values; a
+//! body that differs in any way (other activations, gate order, peepholes)
+//! fails the check and runs as the general loop.
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+use opset::ops::array::Gather;
+use opset::ops::control::LoopBody;
+use opset::ops::math::{Sigmoid, Tanh, UnaryFn};
+use opset::ops::{Op, OpError};
+use opset::{DataType, Tensor};
+
+/// One LSTM step over loop variables, by variable index.
+#[derive(Debug)]
+pub(crate) struct LstmCell {
+    /// The step index (an i32 or i64 scalar).
+    time: usize,
+    /// The input sequence, a list `[T, B, F]`.
+    input: usize,
+    /// The mask, a bool list `[T, B, 1]`, and the value a masked step
+    /// writes to the output list.
+    mask: Option<(usize, usize)>,
+    /// The output list `[T, B, U]` (`[1, B, U]` when only the last output
+    /// is kept), and the row each step writes: the step index, or a fixed one.
+    output: usize,
+    write_row: Option<usize>,
+    /// The state: the previous output and the cell.
+    h: usize,
+    c: usize,
+    /// A variable carrying what the step writes to the list (Keras's
+    /// masked LSTM keeps its last output so).
+    written: Option<usize>,
+    /// `[F + U, 4U]`: the input kernel over the recurrent kernel.
+    weights: Tensor,
+    /// `[4U]`.
+    bias: Vec<f32>,
+}
+
+/// A thread's buffers for a fused step.
+#[derive(Debug, Default)]
+pub(crate) struct CellScratch {
+    /// `[B, F + U]`: the step's input beside the previous output.
+    joined: Vec<f32>,
+    /// `[B, 4U]`: the gates before their activations.
+    gates: Vec<f32>,
+    /// `[B, U]`: what the step writes to the output list.
+    rows: Vec<f32>,
+    /// `[B]`: which rows the mask keeps.
+    keep: Vec<bool>,
+    /// `[B, U]`: what a masked row writes.
+    fill: Vec<f32>,
+}
+
+impl LstmCell {
+    /// The LSTM cell `body` computes, if it is one; `fixed[i]` is loop
+    /// variable `i`'s value when known at load (the weights must be).
+    pub fn recognize(body: &LoopBody, fixed: &[Option<&Tensor>]) -> Option<LstmCell> {
+        let graph = body.typed();
+        let nodes = graph.nodes();
+        // What a node computes, through the Identity nodes that only rename it.
+        let source = |mut at: usize| {
+            while let (Op::Identity(_), &[from]) = (&nodes[at].op, &nodes[at].inputs[..]) {
+                at = from;
+            }
+            at
+        };
+        let var_of = |node: usize| body.args().iter().position(|&a| a == source(node));
+        // The output list written at the step index.
+        let (write, [list, time, item]) = nodes.iter().enumerate().find_map(|(i, n)| match (&n.op, &n.inputs[..]) {
+            (Op::ListSetItem(_), &[l, t, y]) => Some((i, [l, t, y])),
+            _ => None,
+        })?;
+        let output = var_of(list)?;
+        (source(body.outs()[output]) == write).then_some(())?;
+        let write_at = var_of(time);
+        let write_row = match (write_at, &nodes[source(time)].op) {
+            (Some(_), _) => None,
+            (None, Op::Const(c)) => {
+                Some(usize::try_from(opset::ops::kernel::indices(&c.value, 1).ok()?.first().copied()?).ok()?)
+            }
+            _ => return None,
+        };
+        // The gates: BiasAdd(Add(MatMul(x_t, K), MatMul(h, R)), b).
+        let [sum, bias] = nodes.iter().find_map(|n| match (&n.op, &n.inputs[..]) {
+            (Op::BiasAdd(_), &[s, b]) => Some([s, b]),
+            _ => None,
+        })?;
+        let (Op::Add(_), &[p, q]) = (&nodes[source(sum)].op, &nodes[source(sum)].inputs[..]) else { return None };
+        let product = |m: usize| match (&nodes[source(m)].op, &nodes[source(m)].inputs[..]) {
+            (Op::MatMul(mm), &[a, w]) if !mm.transpose_a && !mm.transpose_b => Some((a, var_of(w)?)),
+            _ => None,
+        };
+        // A row of a list variable at a variable index: (list, index).
+        let row = |g: usize| match (&nodes[source(g)].op, &nodes[source(g)].inputs[..]) {
+            (Op::Gather(Gather { axis: 0 }), &[l, t]) => Some((var_of(l)?, var_of(t)?)),
+            _ => None,
+        };
+        let ((x_row, kernel), (h_arg, recurrent)) = match (product(p)?, product(q)?) {
+            (a, b) if row(a.0).is_some() => (a, b),
+            (a, b) => (b, a),
+        };
+        let ((input, time), h, bias) = (row(x_row)?, var_of(h_arg)?, var_of(bias)?);
+        if write_at.is_some_and(|v| v != time) {
+            return None;
+        }
+        let [kernel, recurrent, bias] = [kernel, recurrent, bias].map(|v| fixed.get(v).copied().flatten());
+        let (kernel, recurrent, bias) = (kernel?, recurrent?, bias?);
+        let (&[features, four_u], &[units, four_u2], &[four_u3]) = (kernel.shape(), recurrent.shape(), bias.shape())
+        else {
+            return None;
+        };
+        (four_u == 4 * units && four_u2 == four_u && four_u3 == four_u).then_some(())?;
+        // The mask: a bool row of a list selecting what the step writes.
+        let mask = match (&nodes[source(item)].op, &nodes[source(item)].inputs[..]) {
+            (Op::Select(_), &[cond, _, keep]) => {
+                let masked = graph.needed(&[cond]);
+                let list = (0..nodes.len())
+                    .filter(|&g| masked[g])
+                    .find_map(|g| row(g).filter(|&(v, t)| t == time && body.arg_ty(v).dtype == DataType::Bool))?
+                    .0;
+                Some((list, var_of(keep)?))
+            }
+            _ => None,
+        };
+        let written = (0..body.var_count()).find(|&v| v != output && source(body.outs()[v]) == source(item));
+        // The cell state: the other f32 variable of the state's shape.
+        let taken = [Some(time), Some(input), Some(output), Some(h), mask.map(|m| m.0), mask.map(|m| m.1), written];
+        let mut candidates = (0..body.var_count()).filter(|&v| {
+            !taken.contains(&Some(v))
+                && fixed.get(v).copied().flatten().is_none()
+                && body.arg_ty(v).dtype == DataType::F32
+                && body.arg_ty(v).dims().len() == 2
+                && body.arg_ty(v).dims()[1].is_none_or(|u| u == units)
+        });
+        let c = candidates.next()?;
+        candidates.next().is_none().then_some(())?;
+        let weights = [kernel.as_slice::<f32>().ok()?, recurrent.as_slice::<f32>().ok()?].concat();
+        let cell = LstmCell {
+            time,
+            input,
+            mask,
+            output,
+            write_row,
+            h,
+            c,
+            written,
+            weights: Tensor::from_vec(vec![features + units, four_u], weights).ok()?,
+            bias: bias.as_slice::<f32>().ok()?.to_vec(),
+        };
+        cell.agrees_with(body, fixed).then_some(cell)
+    }
+
+    /// The same step over variables renumbered by `place` (a loop keeps
+    /// only its varying variables); `None` if one of them has no place.
+    pub fn relocate(mut self, place: impl Fn(usize) -> Option<usize>) -> Option<LstmCell> {
+        self.time = place(self.time)?;
+        self.input = place(self.input)?;
+        self.output = place(self.output)?;
+        self.h = place(self.h)?;
+        self.c = place(self.c)?;
+        self.written = match self.written {
+            Some(v) => Some(place(v)?),
+            None => None,
+        };
+        self.mask = match self.mask {
+            Some((list, value)) => Some((place(list)?, place(value)?)),
+            None => None,
+        };
+        Some(self)
+    }
+
+    /// The loop variables the step computes (the rest the body's plan does).
+    pub fn computes(&self) -> Vec<usize> {
+        [Some(self.h), Some(self.c), Some(self.output), self.written].into_iter().flatten().collect()
+    }
+
+    /// Whether the step gives the body's own results, on probe values of
+    /// every variable (two batch rows, three steps, one of them masked).
+    fn agrees_with(&self, body: &LoopBody, fixed: &[Option<&Tensor>]) -> bool {
+        let units = self.bias.len() / 4;
+        let graph = body.typed();
+        // The declared dims, unknown ones as `defaults` (steps, batch, ...).
+        let dims = |v: usize, defaults: &[usize]| -> Vec<usize> {
+            let declared = body.arg_ty(v).dims();
+            declared.iter().zip(defaults.iter().chain(std::iter::repeat(&1))).map(|(d, &x)| d.unwrap_or(x)).collect()
+        };
+        let steps = dims(self.input, &[3])[0];
+        let mut vars: Vec<Tensor> = Vec::with_capacity(body.var_count());
+        for v in 0..body.var_count() {
+            let ty = body.arg_ty(v);
+            let value = match fixed.get(v).copied().flatten() {
+                Some(t) => Some(t.clone()),
+                None if v == self.time => Some(match ty.dtype {
+                    DataType::I64 => Tensor::scalar(steps.min(2) as i64 - 1),
+                    _ => Tensor::scalar(steps.min(2) as i32 - 1),
+                }),
+                None if v == self.input => probe(&dims(v, &[3, 2]), 1),
+                None if Some(v) == self.mask.map(|m| m.0) => {
+                    let shape = dims(v, &[3, 2, 1]);
+                    let n: usize = shape.iter().product();
+                    Tensor::from_vec(shape, (0..n).map(|k| k % 3 != 1).collect::<Vec<bool>>()).ok()
+                }
+                None if v == self.output => probe(&dims(v, &[self.write_row.map_or(steps, |r| r + 1), 2, units]), 2),
+                None if ty.dtype == DataType::F32 && ty.dims().len() == 2 => probe(&dims(v, &[2, units]), v + 3),
+                None => zeros(ty),
+            };
+            let Some(value) = value else { return false };
+            vars.push(value);
+        }
+        let mut values: Vec<Option<Tensor>> = vec![None; graph.nodes().len()];
+        for (v, t) in vars.iter().enumerate() {
+            values[body.args()[v]] = Some(t.clone());
+        }
+        let targets: Vec<usize> = self.computes().iter().map(|&v| body.outs()[v]).collect();
+        if graph.evaluate(&targets, &mut values).is_err() {
+            return false;
+        }
+        let mut fused = vars.clone();
+        if self.step(&mut fused, &mut CellScratch::default()).is_err() {
+            return false;
+        }
+        self.computes().iter().zip(&targets).all(|(&v, &t)| close(values[t].as_ref(), &fused[v]))
+    }
+
+    /// One step: the state and the output list's row at the step index,
+    /// updated in place in `vars` (indexed by loop variable).
+    pub fn step(&self, vars: &mut [Tensor], scratch: &mut CellScratch) -> Result<(), OpError> {
+        let units = self.bias.len() / 4;
+        let features = self.weights.shape()[0] - units;
+        let t = index(&vars[self.time])?;
+        let x = &vars[self.input];
+        let (&[steps, batch, f], &[hb, hu]) = (x.shape(), vars[self.h].shape()) else {
+            return Err(shape_error("input list or state", x.shape()));
+        };
+        if f != features || hu != units || hb != batch || t >= steps || vars[self.c].shape() != [batch, units] {
+            return Err(shape_error("input list or state", x.shape()));
+        }
+        let x_t = &x.as_slice::<f32>()?[t * batch * features..][..batch * features];
+        let joined = &mut scratch.joined;
+        joined.clear();
+        for (x_row, h_row) in x_t.chunks_exact(features.max(1)).zip(vars[self.h].as_slice::<f32>()?.chunks_exact(units))
+        {
+            joined.extend_from_slice(&x_row[..features]);
+            joined.extend_from_slice(h_row);
+        }
+        joined.truncate(batch * (features + units));
+        let gates = &mut scratch.gates;
+        gates.clear();
+        gates.extend(std::iter::repeat_n(&self.bias, batch).flatten());
+        let a = ArrayView2::from_shape((batch, features + units), &joined[..])
+            .map_err(|e| OpError::shape(e.to_string()))?;
+        let w = self
+            .weights
+            .view::<f32>()?
+            .into_dimensionality::<ndarray::Ix2>()
+            .map_err(|e| OpError::shape(e.to_string()))?;
+        let mut z =
+            ArrayViewMut2::from_shape((batch, 4 * units), &mut gates[..]).map_err(|e| OpError::shape(e.to_string()))?;
+        ndarray::linalg::general_mat_mul(1.0, &a, &w, 1.0, &mut z);
+        let CellScratch { rows, keep, fill, .. } = scratch;
+        keep.clear();
+        fill.clear();
+        if let Some((list, value)) = self.mask {
+            let m = vars[list].as_slice::<bool>()?;
+            keep.extend_from_slice(
+                m.get(t * batch..(t + 1) * batch).ok_or_else(|| shape_error("mask", vars[list].shape()))?,
+            );
+            let masked = vars[value].as_slice::<f32>()?;
+            fill.extend_from_slice(
+                masked.get(..batch * units).ok_or_else(|| shape_error("masked value", vars[value].shape()))?,
+            );
+        }
+        // The output list, shaped on its first write.
+        let out = &mut vars[self.output];
+        let (length, row) = match self.write_row {
+            Some(r) => (out.shape().first().copied().unwrap_or(0), r),
+            None => (steps, t),
+        };
+        if row >= length {
+            return Err(shape_error("output list", out.shape()));
+        }
+        if out.shape() != [length, batch, units] {
+            *out = Tensor::from_vec(vec![length, batch, units], vec![0.0f32; length * batch * units])?;
+        }
+        rows.clear();
+        rows.resize(batch * units, 0.0);
+        {
+            let (hs, cs) = two_mut(vars, self.h, self.c)?;
+            let (hs, cs) = (hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?);
+            for b in 0..batch {
+                let z = &gates[b * 4 * units..][..4 * units];
+                let on = keep.get(b).is_none_or(|&k| k);
+                for u in 0..units {
+                    let at = b * units + u;
+                    if !on {
+                        rows[at] = fill[at];
+                        continue;
+                    }
+                    let i = Sigmoid::apply(z[u]);
+                    let f = Sigmoid::apply(z[units + u]);
+                    let g = Tanh::apply(z[2 * units + u]);
+                    let o = Sigmoid::apply(z[3 * units + u]);
+                    let c = f * cs[at] + i * g;
+                    let h = o * Tanh::apply(c);
+                    rows[at] = h;
+                    cs[at] = c;
+                    hs[at] = h;
+                }
+            }
+        }
+        vars[self.output].as_slice_mut::<f32>()?[row * batch * units..][..batch * units].copy_from_slice(rows);
+        if let Some(v) = self.written {
+            vars[v].output_vec::<f32>(&[batch, units]).extend_from_slice(rows);
+        }
+        Ok(())
+    }
+}
+
+/// Two distinct variables, mutably.
+fn two_mut(vars: &mut [Tensor], a: usize, b: usize) -> Result<(&mut Tensor, &mut Tensor), OpError> {
+    if a == b || a.max(b) >= vars.len() {
+        return Err(OpError::shape("the state variables are not two".to_owned()));
+    }
+    let (lo, hi) = vars.split_at_mut(a.max(b));
+    Ok(if a < b { (&mut lo[a], &mut hi[0]) } else { (&mut hi[0], &mut lo[b]) })
+}
+
+/// The step index held by a scalar.
+fn index(t: &Tensor) -> Result<usize, OpError> {
+    let v = match t.dtype() {
+        DataType::I32 => t.as_slice::<i32>()?.first().map(|&v| i64::from(v)),
+        _ => t.as_slice::<i64>()?.first().copied(),
+    };
+    v.and_then(|v| usize::try_from(v).ok()).ok_or_else(|| shape_error("step index", t.shape()))
+}
+
+fn shape_error(what: &str, shape: &[usize]) -> OpError {
+    OpError::shape(format!("fused LSTM step: unexpected {what} of shape {shape:?}"))
+}
+
+/// Deterministic probe values of `shape`, in about [-1, 1].
+fn probe(shape: &[usize], seed: usize) -> Option<Tensor> {
+    let n: usize = shape.iter().product();
+    let v = (0..n).map(|k| (((k + 1) * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect();
+    Tensor::from_vec(shape.to_vec(), v).ok()
+}
+
+/// Zeros of a declared type, unknown dims as 1.
+fn zeros(ty: &opset::TensorType) -> Option<Tensor> {
+    let dims: Vec<usize> = ty.dims().iter().map(|d| d.unwrap_or(1)).collect();
+    let n: usize = dims.iter().product();
+    match ty.dtype {
+        DataType::F32 => Tensor::from_vec(dims, vec![0.0f32; n]).ok(),
+        DataType::I32 => Tensor::from_vec(dims, vec![0i32; n]).ok(),
+        DataType::I64 => Tensor::from_vec(dims, vec![0i64; n]).ok(),
+        DataType::Bool => Tensor::from_vec(dims, vec![false; n]).ok(),
+        DataType::String => None,
+    }
+}
+
+/// Whether two f32 values agree to 1e-5 (relative).
+fn close(reference: Option<&Tensor>, fused: &Tensor) -> bool {
+    let (Some(r), Ok(f)) = (reference, fused.as_slice::<f32>()) else { return false };
+    let Ok(r_values) = r.as_slice::<f32>() else { return false };
+    r.shape() == fused.shape() && r_values.iter().zip(f).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
+}
