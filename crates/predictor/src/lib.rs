@@ -47,6 +47,7 @@ mod error;
 pub mod json;
 mod kernel;
 mod loader;
+mod loop_control;
 mod looping;
 mod model;
 mod outputs;

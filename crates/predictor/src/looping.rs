@@ -15,6 +15,7 @@ use opset::ops::kernel::copy;
 use opset::{DataType, Tensor};
 
 use crate::Result;
+use crate::loop_control::LoopControl;
 use crate::plan::{Plan, Sources, State, Tuning, Value};
 use crate::recurrent::{CellScratch, LstmCell};
 
@@ -40,6 +41,9 @@ pub(crate) struct LoopKernel {
     /// The body's recurrent cell, run fused (its variables by position in
     /// `varying`).
     cell: Option<LstmCell>,
+    /// With a fused cell, the rest of the loop (its condition, its
+    /// counters) on scalar registers, when it is only that.
+    control: Option<LoopControl>,
     /// Where this step's [`LoopState`] is in [`State::loops`].
     pub state: usize,
 }
@@ -52,6 +56,7 @@ pub(crate) struct LoopState {
     cond: State,
     next: State,
     cell: CellScratch,
+    regs: Vec<i64>,
 }
 
 impl LoopKernel {
@@ -78,6 +83,11 @@ impl LoopKernel {
         let next_vars: Vec<usize> = (0..varying.len()).filter(|k| cell.is_none() || !fused.contains(k)).collect();
         let outs: Vec<usize> = next_vars.iter().map(|&k| body.outs()[varying[k]]).collect();
         let next = Plan::build(graph, &source, &outs, tuning)?;
+        let computed: Vec<usize> = next_vars.iter().copied().filter(|&k| !body.is_invariant(varying[k])).collect();
+        let control = match &cell {
+            Some(_) => LoopControl::compile(body, &varying, &computed, &constants),
+            None => None,
+        };
         let result = match varying.iter().position(|&i| i == w.output) {
             Some(k) => Ok(k),
             None => Err(constant(w.output).cloned().ok_or_else(|| graph.nodes()[body.cond()].error("no output"))?),
@@ -91,6 +101,7 @@ impl LoopKernel {
             next,
             next_vars,
             cell,
+            control,
             state,
         })
     }
@@ -108,6 +119,7 @@ impl LoopKernel {
             cond: self.cond.new_state(graph),
             next: self.next.new_state(graph),
             cell: CellScratch::default(),
+            regs: Vec::new(),
         }
     }
 
@@ -131,6 +143,22 @@ impl LoopKernel {
         }
         let budget = IterationBudget::enter(MAX_LOOP_ITERATIONS);
         let mut done = 0u64;
+        if let (Some(control), Some(cell)) = (&self.control, &self.cell) {
+            while self.max_iterations.is_none_or(|m| done < m) {
+                let holds = control.step(&st.vars, &mut st.regs).ok_or_else(|| OpError::Invalid {
+                    what: "loop",
+                    reason: "a loop counter is not the scalar it was declared".into(),
+                })?;
+                if !holds {
+                    break;
+                }
+                Self::spend(&budget, done)?;
+                cell.step(&mut st.vars, &mut st.cell)?;
+                control.advance(&mut st.vars, &st.regs);
+                done += 1;
+            }
+            return self.finish(out, st);
+        }
         while self.max_iterations.is_none_or(|m| done < m) {
             let vars: SmallVec<[&Tensor; 16]> = st.vars.iter().collect();
             self.cond.run_steps(&mut st.cond, &vars).map_err(|e| fail("cond", e))?;
@@ -138,15 +166,7 @@ impl LoopKernel {
                 drop(vars);
                 break;
             }
-            if done >= MAX_LOOP_ITERATIONS || !budget.spend() {
-                return Err(OpError::Invalid {
-                    what: "loop",
-                    reason: format!(
-                        "its condition still holds after {done} iteration(s), past the limit of \
-                         {MAX_LOOP_ITERATIONS} (nested loops' iterations included): refused as endless"
-                    ),
-                });
-            }
+            Self::spend(&budget, done)?;
             self.next.run_steps(&mut st.next, &vars).map_err(|e| fail("body", e))?;
             drop(vars);
             if let Some(cell) = &self.cell {
@@ -155,6 +175,25 @@ impl LoopKernel {
             self.advance(st)?;
             done += 1;
         }
+        self.finish(out, st)
+    }
+
+    /// Takes one iteration from the budget, refusing the loop past it.
+    fn spend(budget: &IterationBudget, done: u64) -> Result<(), OpError> {
+        if done < MAX_LOOP_ITERATIONS && budget.spend() {
+            return Ok(());
+        }
+        Err(OpError::Invalid {
+            what: "loop",
+            reason: format!(
+                "its condition still holds after {done} iteration(s), past the limit of {MAX_LOOP_ITERATIONS} \
+                 (nested loops' iterations included): refused as endless"
+            ),
+        })
+    }
+
+    /// Puts the yielded variable in `out`.
+    fn finish(&self, out: &mut Tensor, st: &mut LoopState) -> Result<(), OpError> {
         match &self.result {
             Ok(k) => std::mem::swap(out, &mut st.vars[*k]),
             Err(value) => copy(value, value.shape(), out)?,

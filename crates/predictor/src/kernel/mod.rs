@@ -31,7 +31,7 @@ const PARALLEL_MIN_MACS: usize = 1 << 17;
 /// and cache lines).
 const COLUMN_ALIGN: usize = 16;
 
-mod gemv;
+pub(crate) mod gemv;
 
 /// A step's computation.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! `Reverse`.
 
 use crate::graph::{Attr, Node};
-use crate::ops::array::slicing::{DimSlice, slice_offsets, take};
+use crate::ops::array::slicing::{DimSlice, take_slice};
 use crate::ops::kernel::any_dtype;
 use crate::ops::{Arity, OpDef, OpError, TensorType, normalize_axis};
 use crate::{Assets, Result, Tensor};
@@ -49,8 +49,7 @@ impl OpDef for Reverse {
                 _ => DimSlice::whole(len),
             })
             .collect();
-        let offsets = slice_offsets(x.shape(), &dims);
-        any_dtype!(x.dtype(), T => take::<T>(x, &offsets, x.shape(), out))
+        any_dtype!(x.dtype(), T => take_slice::<T>(x, &dims, x.shape(), out))
     }
 
     #[cfg(feature = "grad")]

@@ -158,6 +158,39 @@ pub(crate) fn take<T: Element>(
     Ok(())
 }
 
+/// The elements of `x` (of `T`) that the slice `dims` picks, in order,
+/// into `out` with `shape`: how `StridedSlice` and `Reverse` read their
+/// input. Trailing dims taken whole are copied as contiguous blocks.
+///
+/// # Errors
+/// [`OpError::Tensor`] if `x` is not of `T`; [`OpError::Shape`] for a slice
+/// past its end.
+pub(crate) fn take_slice<T: Element>(
+    x: &Tensor,
+    dims: &[DimSlice],
+    shape: &[usize],
+    out: &mut Tensor,
+) -> Result<(), OpError> {
+    let full = x.shape();
+    let whole = dims
+        .iter()
+        .zip(full)
+        .rev()
+        .take_while(|&(d, &n)| d.start == 0 && d.step == 1 && d.len == n && !d.dropped)
+        .count();
+    let outer = dims.len().min(full.len()) - whole;
+    let block: usize = if full[outer..].contains(&0) { 0 } else { full[outer..].iter().product() };
+    let strides = row_major_strides(full);
+    let offsets = strided_offsets(&strides[..outer], &dims[..outer]);
+    let src = slice::<T>(x)?;
+    let dst = out.output_vec::<T>(shape);
+    for &o in &offsets {
+        let from = o.checked_add(block).and_then(|end| src.get(o..end));
+        dst.extend_from_slice(from.ok_or_else(|| OpError::shape(format!("a slice past the end of {full:?}")))?);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! `StridedSlice`.
 
-use super::slicing::take;
+use super::slicing::take_slice;
 use super::{SliceSpec, slice_offsets};
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::any_dtype;
@@ -75,8 +75,7 @@ impl OpDef for StridedSlice {
         let x = inputs[0];
         let dims = self.spec.resolve(x.shape())?;
         let shape: Vec<usize> = dims.iter().filter(|d| !d.dropped).map(|d| d.len).collect();
-        let offsets = slice_offsets(x.shape(), &dims);
-        any_dtype!(x.dtype(), T => take::<T>(x, &offsets, &shape, out))
+        any_dtype!(x.dtype(), T => take_slice::<T>(x, &dims, &shape, out))
     }
 
     #[cfg(feature = "grad")]

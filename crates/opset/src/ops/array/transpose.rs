@@ -5,6 +5,7 @@ use super::slicing::{row_major_strides, strided_offsets, take};
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::any_dtype;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
+use crate::tensor::Element;
 use crate::{Assets, Result, Tensor};
 
 /// `x` (any dtype) with its dims permuted: output dim `i` is input dim
@@ -48,13 +49,22 @@ impl OpDef for Transpose {
         let x = inputs[0];
         let shape = x.shape();
         self.check(shape.len())?;
-        // The output, read in order, walks the input with permuted strides.
+        // The output, read in order, walks the input with permuted strides;
+        // trailing dims the permutation keeps in place are copied as
+        // contiguous blocks.
+        let rank = shape.len();
+        let kept = (0..rank).rev().take_while(|&d| self.perm[d] == d).count();
+        let outer = rank - kept;
+        let block: usize = shape[outer..].iter().product();
         let strides = row_major_strides(shape);
-        let permuted: Vec<usize> = self.perm.iter().map(|&p| strides[p]).collect();
-        let walk: Vec<DimSlice> = self.perm.iter().map(|&p| DimSlice::whole(shape[p])).collect();
-        let out_shape: Vec<usize> = walk.iter().map(|d| d.len).collect();
+        let permuted: Vec<usize> = self.perm[..outer].iter().map(|&p| strides[p]).collect();
+        let walk: Vec<DimSlice> = self.perm[..outer].iter().map(|&p| DimSlice::whole(shape[p])).collect();
+        let out_shape: Vec<usize> = self.perm.iter().map(|&p| shape[p]).collect();
         let offsets = strided_offsets(&permuted, &walk);
-        any_dtype!(x.dtype(), T => take::<T>(x, &offsets, &out_shape, out))
+        if block == 1 {
+            return any_dtype!(x.dtype(), T => take::<T>(x, &offsets, &out_shape, out));
+        }
+        any_dtype!(x.dtype(), T => take_blocks::<T>(x, &offsets, block, &out_shape, out))
     }
 
     #[cfg(feature = "grad")]
@@ -67,6 +77,26 @@ impl OpDef for Transpose {
         }
         Ok(vec![Some(Transpose { perm: inverse }.run(&[g])?)])
     }
+}
+
+/// The blocks of `block` elements of `x` starting at `offsets`, in order,
+/// into `out` with `shape`.
+fn take_blocks<T: Element>(
+    x: &Tensor,
+    offsets: &[usize],
+    block: usize,
+    shape: &[usize],
+    out: &mut Tensor,
+) -> Result<(), OpError> {
+    let src = crate::ops::kernel::slice::<T>(x)?;
+    let dst = out.output_vec::<T>(shape);
+    for &o in offsets {
+        let from = src
+            .get(o..o + block)
+            .ok_or_else(|| OpError::shape(format!("a transpose past the end of {:?}", x.shape())))?;
+        dst.extend_from_slice(from);
+    }
+    Ok(())
 }
 
 impl Transpose {
