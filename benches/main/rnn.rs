@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use opset::Tensor;
-use predictor::Predictor;
+use predictor::{LoadOptions, Predictor};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow").join(name).join("1700000000")
@@ -30,14 +30,21 @@ fn sentences(batch: usize) -> Tensor {
 
 fn recurrent(c: &mut Criterion) {
     let mut group = c.benchmark_group("predict_rnn");
-    let tagger = Predictor::from_saved_model(fixture("keras_bilstm_tagger")).unwrap();
-    for batch in [1usize, 32] {
-        let inputs = [("tokens", sentences(batch))];
-        let mut outputs = tagger.new_outputs();
-        group.throughput(Throughput::Elements(batch as u64));
-        group.bench_with_input(BenchmarkId::new("bi-LSTM tagger, general loop", batch), &batch, |b, _| {
-            b.iter(|| tagger.predict_into(black_box(&inputs), &mut outputs).unwrap())
-        });
+    let general = LoadOptions { fused_cells: false, ..Default::default() };
+    let taggers = [
+        ("bi-LSTM tagger, fused LSTM steps", LoadOptions::default()),
+        ("bi-LSTM tagger, general loop", general.clone()),
+    ];
+    for (name, options) in taggers {
+        let tagger = Predictor::load(&fixture("keras_bilstm_tagger"), &options).unwrap();
+        for batch in [1usize, 32] {
+            let inputs = [("tokens", sentences(batch))];
+            let mut outputs = tagger.new_outputs();
+            group.throughput(Throughput::Elements(batch as u64));
+            group.bench_with_input(BenchmarkId::new(name, batch), &batch, |b, _| {
+                b.iter(|| tagger.predict_into(black_box(&inputs), &mut outputs).unwrap())
+            });
+        }
     }
     let gru = Predictor::from_saved_model(fixture("keras_gru")).unwrap();
     let x: Vec<f32> = (0..30).map(|k| (k % 7) as f32 / 7.0 - 0.5).collect();

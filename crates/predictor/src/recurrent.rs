@@ -147,7 +147,13 @@ impl LstmCell {
         });
         let c = candidates.next()?;
         candidates.next().is_none().then_some(())?;
-        let weights = [kernel.as_slice::<f32>().ok()?, recurrent.as_slice::<f32>().ok()?].concat();
+        // The candidate gate's columns doubled: `tanh z = 2 sigmoid(2z) - 1`,
+        // so one sigmoid pass serves all four gates.
+        let mut weights = [kernel.as_slice::<f32>().ok()?, recurrent.as_slice::<f32>().ok()?].concat();
+        let mut bias = bias.as_slice::<f32>().ok()?.to_vec();
+        for row in weights.chunks_exact_mut(four_u).chain(std::iter::once(&mut bias[..])) {
+            row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
+        }
         let cell = LstmCell {
             time,
             input,
@@ -158,7 +164,7 @@ impl LstmCell {
             c,
             written,
             weights: Tensor::from_vec(vec![features + units, four_u], weights).ok()?,
-            bias: bias.as_slice::<f32>().ok()?.to_vec(),
+            bias,
         };
         cell.agrees_with(body, fixed).then_some(cell)
     }
@@ -317,8 +323,8 @@ impl LstmCell {
 
 /// A step's gates and state, batch row by batch row.
 struct Rows<'a> {
-    /// `[B, 4U]`, gates `i, f, c, o`.
-    gates: &'a [f32],
+    /// `[B, 4U]`, gates `i, f, c, o` (overwritten by their activations).
+    gates: &'a mut [f32],
     /// `[B, U]` each: the cell and the output, updated in place.
     cs: &'a mut [f32],
     hs: &'a mut [f32],
@@ -351,27 +357,25 @@ fn activate_avx2_fma(rows: Rows<'_>) {
 /// The loop both paths compile (inlined, each with its instruction set).
 #[inline(always)]
 fn activate_portable(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
+    // Every gate through the sigmoid in one long pass (the candidate's
+    // columns were doubled at load: its tanh is `2 s - 1`).
+    for z in gates.iter_mut() {
+        *z = sigmoid(*z);
+    }
     for (b, z) in gates.chunks_exact(4 * units.max(1)).enumerate() {
         let at = b * units..(b + 1) * units;
         if !keep.get(b).is_none_or(|&k| k) {
             rows[at.clone()].copy_from_slice(&fill[at]);
             continue;
         }
-        let (zi, rest) = z.split_at(units);
-        let (zf, rest) = rest.split_at(units);
-        let (zg, zo) = rest.split_at(units);
-        for ((((((&zi, &zf), &zg), &zo), c), h), row) in zi
-            .iter()
-            .zip(zf)
-            .zip(zg)
-            .zip(zo)
-            .zip(&mut cs[at.clone()])
-            .zip(&mut hs[at.clone()])
-            .zip(&mut rows[at.clone()])
-        {
-            *c = sigmoid(zf) * *c + sigmoid(zi) * tanh(zg);
-            *h = sigmoid(zo) * tanh(*c);
-            *row = *h;
+        let (i, rest) = z.split_at(units);
+        let (f, rest) = rest.split_at(units);
+        let (g, o) = rest.split_at(units);
+        let (c, h, row) = (&mut cs[at.clone()], &mut hs[at.clone()], &mut rows[at]);
+        for u in 0..units.min(o.len()).min(c.len()).min(h.len()).min(row.len()) {
+            c[u] = f[u] * c[u] + i[u] * (2.0 * g[u] - 1.0);
+            h[u] = o[u] * tanh(c[u]);
+            row[u] = h[u];
         }
     }
 }
@@ -385,10 +389,10 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
-/// `tanh x = 1 - 2 / (e^2x + 1)`; past 9 it is 1 in f32.
+/// `tanh x = 2 sigmoid(2x) - 1`.
 #[inline(always)]
 fn tanh(x: f32) -> f32 {
-    1.0 - 2.0 / (exp(2.0 * x.clamp(-9.0, 9.0)) + 1.0)
+    2.0 * sigmoid(2.0 * x) - 1.0
 }
 
 /// `e^x`: `2^n * e^r` with `r = x - n ln 2` in `[-ln2/2, ln2/2]` and Cephes'
@@ -400,16 +404,18 @@ fn exp(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
     let x = x.clamp(-87.0, 88.0);
-    // Round to nearest by adding and removing 1.5 * 2^23 (no `floor` call:
-    // without SSE4.1 at compile time it is a libm call, which stops the
-    // loop from vectorizing).
+    // Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits
+    // then hold `n` as an integer (no `floor` or float-to-int conversion,
+    // which would keep the loop from vectorizing).
     const ROUND: f32 = 12_582_912.0;
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let shifted = x * LOG2E + ROUND;
+    let n = shifted - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p =
         ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 0.5;
     let e_r = p * r * r + r + 1.0;
-    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
+    e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 /// Two distinct variables, mutably.
