@@ -46,14 +46,19 @@ fn recurrent(c: &mut Criterion) {
             });
         }
     }
-    let gru = Predictor::from_saved_model(fixture("keras_gru")).unwrap();
     let x: Vec<f32> = (0..30).map(|k| (k % 7) as f32 / 7.0 - 0.5).collect();
     let inputs = [("x", Tensor::from_vec(vec![1, 10, 3], x).unwrap())];
-    let mut outputs = gru.new_outputs();
     group.throughput(Throughput::Elements(1));
-    group.bench_with_input(BenchmarkId::new("GRU(8) over 10 steps, general loop", 1), &1, |b, _| {
-        b.iter(|| gru.predict_into(black_box(&inputs), &mut outputs).unwrap())
-    });
+    for (name, options) in [
+        ("GRU(8) over 10 steps, fused GRU steps", LoadOptions::default()),
+        ("GRU(8) over 10 steps, general loop", general),
+    ] {
+        let gru = Predictor::load(&fixture("keras_gru"), &options).unwrap();
+        let mut outputs = gru.new_outputs();
+        group.bench_with_input(BenchmarkId::new(name, 1), &1, |b, _| {
+            b.iter(|| gru.predict_into(black_box(&inputs), &mut outputs).unwrap())
+        });
+    }
     group.finish();
 }
 

@@ -17,7 +17,7 @@ use opset::{DataType, Tensor};
 use crate::Result;
 use crate::loop_control::LoopControl;
 use crate::plan::{Plan, Sources, State, Tuning, Value};
-use crate::recurrent::{CellScratch, LstmCell};
+use crate::recurrent::{CellScratch, RecurrentCell};
 
 /// A `While` step.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub(crate) struct LoopKernel {
     next_vars: Vec<usize>,
     /// The body's recurrent cell, run fused (its variables by position in
     /// `varying`).
-    cell: Option<LstmCell>,
+    cell: Option<RecurrentCell>,
     /// With a fused cell, the rest of the loop (its condition, its
     /// counters) on scalar registers, when it is only that.
     control: Option<LoopControl>,
@@ -77,9 +77,9 @@ impl LoopKernel {
         let source = Sources { fed: &fed, fixed: &known, variable: &no_variable, what: "the loop" };
         let cond = Plan::build(graph, &source, &[body.cond()], tuning)?;
         let constants: Vec<Option<&Tensor>> = (0..body.var_count()).map(constant).collect();
-        let cell = (tuning.fused_cells.then(|| LstmCell::recognize(body, &constants)).flatten())
+        let cell = (tuning.fused_cells.then(|| RecurrentCell::recognize(body, &constants)).flatten())
             .and_then(|cell| cell.relocate(|v| varying.iter().position(|&i| i == v)));
-        let fused = cell.as_ref().map(LstmCell::computes).unwrap_or_default();
+        let fused = cell.as_ref().map(RecurrentCell::computes).unwrap_or_default();
         let next_vars: Vec<usize> = (0..varying.len()).filter(|k| cell.is_none() || !fused.contains(k)).collect();
         let outs: Vec<usize> = next_vars.iter().map(|&k| body.outs()[varying[k]]).collect();
         let next = Plan::build(graph, &source, &outs, tuning)?;

@@ -1,9 +1,9 @@
-//! Fused recurrent steps: a loop body that is the standard LSTM cell (as
-//! Keras's `LSTM` exports it: gates `i, f, c, o` from one product of the
+//! Fused recurrent steps: a loop body that is the standard LSTM or GRU cell
+//! (as Keras's `LSTM` and `GRU` export them: gates from products of the
 //! step's input and the previous output, `sigmoid` and `tanh`, the output
 //! written to a list at the step's index, optionally masked) runs as one
-//! matrix product per step over weights laid out once at load, its state
-//! and output list updated in place.
+//! (LSTM) or two (GRU) matrix products per step over weights laid out once
+//! at load, its state and output list updated in place.
 //!
 //! Recognition reads the body's structure to find each variable's role,
 //! then checks the fused step against the body itself on probe values; a
@@ -23,9 +23,9 @@ use opset::{DataType, Tensor};
 /// dense kernel's crossover).
 const GEMM_FROM: usize = 40;
 
-/// One LSTM step over loop variables, by variable index.
+/// One recurrent step over loop variables, by variable index.
 #[derive(Debug)]
-pub(crate) struct LstmCell {
+pub(crate) struct RecurrentCell {
     /// The step index (an i32 or i64 scalar).
     time: usize,
     /// The input sequence, a list `[T, B, F]`.
@@ -37,25 +37,37 @@ pub(crate) struct LstmCell {
     /// is kept), and the row each step writes: the step index, or a fixed one.
     output: usize,
     write_row: Option<usize>,
-    /// The state: the previous output and the cell.
+    /// The previous output.
     h: usize,
-    c: usize,
     /// A variable carrying what the step writes to the list (Keras's
-    /// masked LSTM keeps its last output so).
+    /// masked layers keep their last output so).
     written: Option<usize>,
-    /// `[F + U, 4U]`: the input kernel over the recurrent kernel.
-    weights: Tensor,
-    /// `[4U]`.
-    bias: Vec<f32>,
+    gates: Gates,
+}
+
+/// The cell's gates and weights.
+#[derive(Debug)]
+enum Gates {
+    /// LSTM: gates `i, f, c, o` of `[x, h] @ [K; R] + b`; `c` is the cell
+    /// state variable. `weights` is `[F + U, 4U]`, `bias` `[4U]`, the
+    /// candidate's columns doubled at load (`tanh z = 2 sigmoid(2z) - 1`,
+    /// so one sigmoid pass serves all four gates).
+    Lstm { c: usize, weights: Tensor, bias: Vec<f32> },
+    /// GRU as Keras's `reset_after`: `x @ K + b_x` and `h @ R + b_h`, each
+    /// split into `z, r, h` thirds; `h' = z h + (1 - z) tanh(x_h + r (h @ R)_h)`.
+    Gru { kernel: Tensor, recurrent: Tensor, input_bias: Vec<f32>, recurrent_bias: Vec<f32> },
 }
 
 /// A thread's buffers for a fused step.
 #[derive(Debug, Default)]
 pub(crate) struct CellScratch {
-    /// `[B, F + U]`: the step's input beside the previous output.
+    /// `[B, F + U]`: the step's input beside the previous output (LSTM).
     joined: Vec<f32>,
-    /// `[B, 4U]`: the gates before their activations.
+    /// `[B, 4U]` (LSTM) or `[B, 3U]` (GRU, the input's part): the gates
+    /// before their activations.
     gates: Vec<f32>,
+    /// `[B, 3U]`: the previous output's part of a GRU's gates.
+    recurrent: Vec<f32>,
     /// `[B, U]`: what the step writes to the output list.
     rows: Vec<f32>,
     /// `[B]`: which rows the mask keeps.
@@ -64,10 +76,10 @@ pub(crate) struct CellScratch {
     fill: Vec<f32>,
 }
 
-impl LstmCell {
-    /// The LSTM cell `body` computes, if it is one; `fixed[i]` is loop
-    /// variable `i`'s value when known at load (the weights must be).
-    pub fn recognize(body: &LoopBody, fixed: &[Option<&Tensor>]) -> Option<LstmCell> {
+impl RecurrentCell {
+    /// The LSTM or GRU cell `body` computes, if it is one; `fixed[i]` is
+    /// loop variable `i`'s value when known at load (the weights must be).
+    pub fn recognize(body: &LoopBody, fixed: &[Option<&Tensor>]) -> Option<RecurrentCell> {
         let graph = body.typed();
         let nodes = graph.nodes();
         // What a node computes, through the Identity nodes that only rename it.
@@ -78,6 +90,11 @@ impl LstmCell {
             at
         };
         let var_of = |node: usize| body.args().iter().position(|&a| a == source(node));
+        let known = |node: usize| fixed.get(var_of(node)?).copied().flatten();
+        let parts = |node: usize| {
+            let n = &nodes[source(node)];
+            (&n.op, n.inputs.as_slice())
+        };
         // The output list written at the step index.
         let (write, [list, time, item]) = nodes.iter().enumerate().find_map(|(i, n)| match (&n.op, &n.inputs[..]) {
             (Op::ListSetItem(_), &[l, t, y]) => Some((i, [l, t, y])),
@@ -86,45 +103,54 @@ impl LstmCell {
         let output = var_of(list)?;
         (source(body.outs()[output]) == write).then_some(())?;
         let write_at = var_of(time);
-        let write_row = match (write_at, &nodes[source(time)].op) {
+        let write_row = match (write_at, parts(time).0) {
             (Some(_), _) => None,
             (None, Op::Const(c)) => {
                 Some(usize::try_from(opset::ops::kernel::indices(&c.value, 1).ok()?.first().copied()?).ok()?)
             }
             _ => return None,
         };
-        // The gates: BiasAdd(Add(MatMul(x_t, K), MatMul(h, R)), b).
-        let [sum, bias] = nodes.iter().find_map(|n| match (&n.op, &n.inputs[..]) {
-            (Op::BiasAdd(_), &[s, b]) => Some([s, b]),
-            _ => None,
-        })?;
-        let (Op::Add(_), &[p, q]) = (&nodes[source(sum)].op, &nodes[source(sum)].inputs[..]) else { return None };
-        let product = |m: usize| match (&nodes[source(m)].op, &nodes[source(m)].inputs[..]) {
-            (Op::MatMul(mm), &[a, w]) if !mm.transpose_a && !mm.transpose_b => Some((a, var_of(w)?)),
+        // A product by constant weights: (its input, the weights).
+        let product = |m: usize| match parts(m) {
+            (Op::MatMul(mm), &[a, w]) if !mm.transpose_a && !mm.transpose_b => Some((a, known(w)?)),
             _ => None,
         };
         // A row of a list variable at a variable index: (list, index).
-        let row = |g: usize| match (&nodes[source(g)].op, &nodes[source(g)].inputs[..]) {
+        let row = |g: usize| match parts(g) {
             (Op::Gather(Gather { axis: 0 }), &[l, t]) => Some((var_of(l)?, var_of(t)?)),
             _ => None,
         };
-        let ((x_row, kernel), (h_arg, recurrent)) = match (product(p)?, product(q)?) {
-            (a, b) if row(a.0).is_some() => (a, b),
-            (a, b) => (b, a),
+        // The products' biases: one over their sum (LSTM), one each (GRU).
+        let biased: Vec<(usize, &Tensor)> = nodes
+            .iter()
+            .filter_map(|n| match (&n.op, &n.inputs[..]) {
+                (Op::BiasAdd(_), &[s, b]) => Some((s, known(b)?)),
+                _ => None,
+            })
+            .collect();
+        // (the input's product, the previous output's), each (input, weights, bias).
+        let ((x_row, kernel, b_x), (h_arg, recurrent, b_h)) = match biased.as_slice() {
+            [(sum, bias)] => {
+                let (Op::Add(_), &[p, q]) = parts(*sum) else { return None };
+                let (p, q) = (product(p)?, product(q)?);
+                let (x, h) = if row(p.0).is_some() { (p, q) } else { (q, p) };
+                ((x.0, x.1, Some(*bias)), (h.0, h.1, None))
+            }
+            [(m1, b1), (m2, b2)] => {
+                let (p, q) = ((product(*m1)?, *b1), (product(*m2)?, *b2));
+                let (x, h) = if row(p.0.0).is_some() { (p, q) } else { (q, p) };
+                ((x.0.0, x.0.1, Some(x.1)), (h.0.0, h.0.1, Some(h.1)))
+            }
+            _ => return None,
         };
-        let ((input, time), h, bias) = (row(x_row)?, var_of(h_arg)?, var_of(bias)?);
+        let ((input, time), h) = (row(x_row)?, var_of(h_arg)?);
         if write_at.is_some_and(|v| v != time) {
             return None;
         }
-        let [kernel, recurrent, bias] = [kernel, recurrent, bias].map(|v| fixed.get(v).copied().flatten());
-        let (kernel, recurrent, bias) = (kernel?, recurrent?, bias?);
-        let (&[features, four_u], &[units, four_u2], &[four_u3]) = (kernel.shape(), recurrent.shape(), bias.shape())
-        else {
-            return None;
-        };
-        (four_u == 4 * units && four_u2 == four_u && four_u3 == four_u).then_some(())?;
+        let (&[features, width], &[units, width2]) = (kernel.shape(), recurrent.shape()) else { return None };
+        (width2 == width && (width == 4 * units || width == 3 * units)).then_some(())?;
         // The mask: a bool row of a list selecting what the step writes.
-        let mask = match (&nodes[source(item)].op, &nodes[source(item)].inputs[..]) {
+        let mask = match parts(item) {
             (Op::Select(_), &[cond, _, keep]) => {
                 let masked = graph.needed(&[cond]);
                 let list = (0..nodes.len())
@@ -136,47 +162,50 @@ impl LstmCell {
             _ => None,
         };
         let written = (0..body.var_count()).find(|&v| v != output && source(body.outs()[v]) == source(item));
-        // The cell state: the other f32 variable of the state's shape.
-        let taken = [Some(time), Some(input), Some(output), Some(h), mask.map(|m| m.0), mask.map(|m| m.1), written];
-        let mut candidates = (0..body.var_count()).filter(|&v| {
-            !taken.contains(&Some(v))
-                && fixed.get(v).copied().flatten().is_none()
-                && body.arg_ty(v).dtype == DataType::F32
-                && body.arg_ty(v).dims().len() == 2
-                && body.arg_ty(v).dims()[1].is_none_or(|u| u == units)
-        });
-        let c = candidates.next()?;
-        candidates.next().is_none().then_some(())?;
-        // The candidate gate's columns doubled: `tanh z = 2 sigmoid(2z) - 1`,
-        // so one sigmoid pass serves all four gates.
-        let mut weights = [kernel.as_slice::<f32>().ok()?, recurrent.as_slice::<f32>().ok()?].concat();
-        let mut bias = bias.as_slice::<f32>().ok()?.to_vec();
-        for row in weights.chunks_exact_mut(four_u).chain(std::iter::once(&mut bias[..])) {
-            row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
-        }
-        let cell = LstmCell {
-            time,
-            input,
-            mask,
-            output,
-            write_row,
-            h,
-            c,
-            written,
-            weights: Tensor::from_vec(vec![features + units, four_u], weights).ok()?,
-            bias,
+        let floats = |t: &Tensor| t.as_slice::<f32>().ok().map(<[f32]>::to_vec);
+        let gates = match (width / units, b_x, b_h) {
+            (4, Some(bias), None) => {
+                // The cell state: the other f32 variable of the state's shape.
+                let taken =
+                    [Some(time), Some(input), Some(output), Some(h), mask.map(|m| m.0), mask.map(|m| m.1), written];
+                let mut candidates = (0..body.var_count()).filter(|&v| {
+                    !taken.contains(&Some(v))
+                        && fixed.get(v).copied().flatten().is_none()
+                        && body.arg_ty(v).dtype == DataType::F32
+                        && body.arg_ty(v).dims().len() == 2
+                        && body.arg_ty(v).dims()[1].is_none_or(|u| u == units)
+                });
+                let c = candidates.next()?;
+                candidates.next().is_none().then_some(())?;
+                let mut weights = [floats(kernel)?, floats(recurrent)?].concat();
+                let mut bias = floats(bias)?;
+                (bias.len() == width).then_some(())?;
+                for row in weights.chunks_exact_mut(width).chain(std::iter::once(&mut bias[..])) {
+                    row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
+                }
+                Gates::Lstm { c, weights: Tensor::from_vec(vec![features + units, width], weights).ok()?, bias }
+            }
+            (3, Some(b_x), Some(b_h)) => {
+                let (input_bias, recurrent_bias) = (floats(b_x)?, floats(b_h)?);
+                (input_bias.len() == width && recurrent_bias.len() == width).then_some(())?;
+                Gates::Gru { kernel: kernel.clone(), recurrent: recurrent.clone(), input_bias, recurrent_bias }
+            }
+            _ => return None,
         };
+        let cell = RecurrentCell { time, input, mask, output, write_row, h, written, gates };
         cell.agrees_with(body, fixed).then_some(cell)
     }
 
     /// The same step over variables renumbered by `place` (a loop keeps
     /// only its varying variables); `None` if one of them has no place.
-    pub fn relocate(mut self, place: impl Fn(usize) -> Option<usize>) -> Option<LstmCell> {
+    pub fn relocate(mut self, place: impl Fn(usize) -> Option<usize>) -> Option<RecurrentCell> {
         self.time = place(self.time)?;
         self.input = place(self.input)?;
         self.output = place(self.output)?;
         self.h = place(self.h)?;
-        self.c = place(self.c)?;
+        if let Gates::Lstm { c, .. } = &mut self.gates {
+            *c = place(*c)?;
+        }
         self.written = match self.written {
             Some(v) => Some(place(v)?),
             None => None,
@@ -190,13 +219,33 @@ impl LstmCell {
 
     /// The loop variables the step computes (the rest the body's plan does).
     pub fn computes(&self) -> Vec<usize> {
-        [Some(self.h), Some(self.c), Some(self.output), self.written].into_iter().flatten().collect()
+        let c = match self.gates {
+            Gates::Lstm { c, .. } => Some(c),
+            Gates::Gru { .. } => None,
+        };
+        [Some(self.h), c, Some(self.output), self.written].into_iter().flatten().collect()
+    }
+
+    /// The width of the state.
+    fn units(&self) -> usize {
+        match &self.gates {
+            Gates::Lstm { bias, .. } => bias.len() / 4,
+            Gates::Gru { input_bias, .. } => input_bias.len() / 3,
+        }
+    }
+
+    /// The width of the step's input.
+    fn features(&self) -> usize {
+        match &self.gates {
+            Gates::Lstm { weights, .. } => weights.shape()[0] - self.units(),
+            Gates::Gru { kernel, .. } => kernel.shape()[0],
+        }
     }
 
     /// Whether the step gives the body's own results, on probe values of
     /// every variable (two batch rows, three steps, one of them masked).
     fn agrees_with(&self, body: &LoopBody, fixed: &[Option<&Tensor>]) -> bool {
-        let units = self.bias.len() / 4;
+        let units = self.units();
         let graph = body.typed();
         // The declared dims, unknown ones as `defaults` (steps, batch, ...).
         let dims = |v: usize, defaults: &[usize]| -> Vec<usize> {
@@ -244,44 +293,33 @@ impl LstmCell {
     /// One step: the state and the output list's row at the step index,
     /// updated in place in `vars` (indexed by loop variable).
     pub fn step(&self, vars: &mut [Tensor], scratch: &mut CellScratch) -> Result<(), OpError> {
-        let units = self.bias.len() / 4;
-        let features = self.weights.shape()[0] - units;
+        let (units, features) = (self.units(), self.features());
         let t = index(&vars[self.time])?;
         let x = &vars[self.input];
         let (&[steps, batch, f], &[hb, hu]) = (x.shape(), vars[self.h].shape()) else {
             return Err(shape_error("input list or state", x.shape()));
         };
-        if f != features || hu != units || hb != batch || t >= steps || vars[self.c].shape() != [batch, units] {
+        if f != features || hu != units || hb != batch || t >= steps {
             return Err(shape_error("input list or state", x.shape()));
         }
         let x_t = &x.as_slice::<f32>()?[t * batch * features..][..batch * features];
-        let joined = &mut scratch.joined;
-        joined.clear();
-        for (x_row, h_row) in x_t.chunks_exact(features.max(1)).zip(vars[self.h].as_slice::<f32>()?.chunks_exact(units))
-        {
-            joined.extend_from_slice(&x_row[..features]);
-            joined.extend_from_slice(h_row);
+        let h_prev = vars[self.h].as_slice::<f32>()?;
+        let CellScratch { joined, gates, recurrent, rows, keep, fill } = scratch;
+        match &self.gates {
+            Gates::Lstm { weights, bias, .. } => {
+                joined.clear();
+                for (x_row, h_row) in x_t.chunks_exact(features.max(1)).zip(h_prev.chunks_exact(units)) {
+                    joined.extend_from_slice(&x_row[..features]);
+                    joined.extend_from_slice(h_row);
+                }
+                joined.truncate(batch * (features + units));
+                product(joined, weights, bias, batch, gates)?;
+            }
+            Gates::Gru { kernel, recurrent: r, input_bias, recurrent_bias } => {
+                product(x_t, kernel, input_bias, batch, gates)?;
+                product(h_prev, r, recurrent_bias, batch, recurrent)?;
+            }
         }
-        joined.truncate(batch * (features + units));
-        let gates = &mut scratch.gates;
-        gates.clear();
-        gates.extend(std::iter::repeat_n(&self.bias, batch).flatten());
-        let depth = features + units;
-        if batch < GEMM_FROM {
-            // Few rows: stream the weights once (the dense kernel's small-batch path).
-            gemv::accumulate(joined, depth, depth, self.weights.as_slice::<f32>()?, gates, 4 * units);
-        } else {
-            let a = ArrayView2::from_shape((batch, depth), &joined[..]).map_err(|e| OpError::shape(e.to_string()))?;
-            let w = self
-                .weights
-                .view::<f32>()?
-                .into_dimensionality::<ndarray::Ix2>()
-                .map_err(|e| OpError::shape(e.to_string()))?;
-            let mut z = ArrayViewMut2::from_shape((batch, 4 * units), &mut gates[..])
-                .map_err(|e| OpError::shape(e.to_string()))?;
-            ndarray::linalg::general_mat_mul(1.0, &a, &w, 1.0, &mut z);
-        }
-        let CellScratch { rows, keep, fill, .. } = scratch;
         keep.clear();
         fill.clear();
         if let Some((list, value)) = self.mask {
@@ -308,16 +346,103 @@ impl LstmCell {
         }
         rows.clear();
         rows.resize(batch * units, 0.0);
-        {
-            let (hs, cs) = two_mut(vars, self.h, self.c)?;
-            let (hs, cs) = (hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?);
-            activate(Rows { gates, cs, hs, rows, keep, fill, units });
+        match self.gates {
+            Gates::Lstm { c, .. } => {
+                if vars[c].shape() != [batch, units] {
+                    return Err(shape_error("cell state", vars[c].shape()));
+                }
+                let (hs, cs) = two_mut(vars, self.h, c)?;
+                let (hs, cs) = (hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?);
+                activate(Rows { gates, cs, hs, rows, keep, fill, units });
+            }
+            Gates::Gru { .. } => {
+                let hs = vars[self.h].as_slice_mut::<f32>()?;
+                activate_gru(GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
+            }
         }
         vars[self.output].as_slice_mut::<f32>()?[row * batch * units..][..batch * units].copy_from_slice(rows);
         if let Some(v) = self.written {
             vars[v].output_vec::<f32>(&[batch, units]).extend_from_slice(rows);
         }
         Ok(())
+    }
+}
+
+/// `out = rows of a @ w + bias`, `a` holding `batch` rows of `w`'s depth:
+/// streaming the weights for few rows (the dense kernel's small-batch
+/// path), a packed product from [`GEMM_FROM`] rows.
+fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
+    let (&[depth, width], ws) = (w.shape(), w.as_slice::<f32>()?) else {
+        return Err(shape_error("weights", w.shape()));
+    };
+    if a.len() != batch * depth || bias.len() != width {
+        return Err(shape_error("step input", &[a.len()]));
+    }
+    out.clear();
+    out.extend(std::iter::repeat_n(bias, batch).flatten());
+    if batch < GEMM_FROM {
+        gemv::accumulate(a, depth, depth, ws, out, width);
+        return Ok(());
+    }
+    let a = ArrayView2::from_shape((batch, depth), a).map_err(|e| OpError::shape(e.to_string()))?;
+    let w = ArrayView2::from_shape((depth, width), ws).map_err(|e| OpError::shape(e.to_string()))?;
+    let mut z = ArrayViewMut2::from_shape((batch, width), &mut out[..]).map_err(|e| OpError::shape(e.to_string()))?;
+    ndarray::linalg::general_mat_mul(1.0, &a, &w, 1.0, &mut z);
+    Ok(())
+}
+
+/// A GRU step's gates and state, batch row by batch row.
+struct GruRows<'a> {
+    /// `[B, 3U]` each: `x @ K + b_x` and `h @ R + b_h`, thirds `z, r, h`.
+    x: &'a [f32],
+    h: &'a [f32],
+    /// `[B, U]`: the output, updated in place.
+    hs: &'a mut [f32],
+    rows: &'a mut [f32],
+    keep: &'a [bool],
+    fill: &'a [f32],
+    units: usize,
+}
+
+/// The GRU's activations and new state, with AVX2 and FMA where the CPU
+/// has them (detected at run time), the portable loop otherwise.
+fn activate_gru(rows: GruRows<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the features the function is compiled for.
+        unsafe { activate_gru_avx2_fma(rows) };
+        return;
+    }
+    activate_gru_portable(rows);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn activate_gru_avx2_fma(rows: GruRows<'_>) {
+    activate_gru_portable(rows);
+}
+
+/// The loop both paths compile.
+#[inline(always)]
+fn activate_gru_portable(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
+    for (b, (gx, gh)) in x.chunks_exact(3 * units.max(1)).zip(h.chunks_exact(3 * units.max(1))).enumerate() {
+        let at = b * units..(b + 1) * units;
+        if !keep.get(b).is_none_or(|&k| k) {
+            rows[at.clone()].copy_from_slice(&fill[at]);
+            continue;
+        }
+        let (xz, rest) = gx.split_at(units);
+        let (xr, xh) = rest.split_at(units);
+        let (hz, rest) = gh.split_at(units);
+        let (hr, hh) = rest.split_at(units);
+        let (state, row) = (&mut hs[at.clone()], &mut rows[at]);
+        for u in 0..units.min(xh.len()).min(hh.len()).min(state.len()).min(row.len()) {
+            let z = sigmoid(xz[u] + hz[u]);
+            let r = sigmoid(xr[u] + hr[u]);
+            let candidate = tanh(xh[u] + r * hh[u]);
+            state[u] = z * state[u] + (1.0 - z) * candidate;
+            row[u] = state[u];
+        }
     }
 }
 
