@@ -106,6 +106,18 @@ impl LoopKernel {
         })
     }
 
+    /// The step yielding `w`'s output from this loop's run, if `w` is this
+    /// loop yielding another variable (the same body, over the same inputs:
+    /// the caller checks those): a loop with several outputs used runs once.
+    pub fn sibling(&self, w: &While) -> Option<LoopOutput> {
+        if (!Arc::ptr_eq(&self.body, &w.body) && self.body != w.body) || self.max_iterations != w.max_iterations {
+            return None;
+        }
+        // A variable this loop yields itself leaves its state (swapped out).
+        let var = self.varying.iter().position(|&i| i == w.output).filter(|k| self.result.as_ref().ok() != Some(k))?;
+        Some(LoopOutput { state: self.state, var })
+    }
+
     /// How many loops run a fused cell: this one, and those in its body.
     pub fn fused_loops(&self) -> usize {
         usize::from(self.cell.is_some()) + self.cond.fused_loops() + self.next.fused_loops()
@@ -229,6 +241,25 @@ impl LoopKernel {
             st.vars[k] = value;
         }
         Ok(())
+    }
+}
+
+/// Another variable of a loop that an earlier step ran: copied from that
+/// loop's state once it has run.
+#[derive(Debug)]
+pub(crate) struct LoopOutput {
+    /// The loop's state in [`State::loops`].
+    pub state: usize,
+    /// The variable's position among the loop's varying variables.
+    var: usize,
+}
+
+impl LoopOutput {
+    /// Copies the variable's final value into `out`.
+    pub fn run(&self, loops: &[LoopState], out: &mut Tensor) -> Result<(), OpError> {
+        let value = loops.get(self.state).and_then(|st| st.vars.get(self.var));
+        let value = value.ok_or_else(|| OpError::Invalid { what: "loop", reason: "its state is missing".into() })?;
+        copy(value, value.shape(), out)
     }
 }
 

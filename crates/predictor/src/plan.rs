@@ -186,13 +186,23 @@ impl Plan {
                 .collect::<opset::Result<_>>()?;
             let (kernel, inputs, absorbed) = match &node.op {
                 Op::While(w) => {
-                    let fixed = args.iter().map(|&v| match v {
-                        Value::Const(c) => Some(&plan.consts[c]),
+                    // Another output of a loop already run: read from its state.
+                    let sibling = plan.steps.iter().find_map(|step| match &step.kernel {
+                        Kernel::Loop(l) if step.inputs == args => l.sibling(w),
                         _ => None,
                     });
-                    let kernel = LoopKernel::compile(w, fixed.collect(), plan.loops, tuning)?;
-                    plan.loops += 1;
-                    (Kernel::Loop(Box::new(kernel)), args, Vec::new())
+                    match sibling {
+                        Some(output) => (Kernel::LoopOutput(output), SmallVec::new(), Vec::new()),
+                        None => {
+                            let fixed = args.iter().map(|&v| match v {
+                                Value::Const(c) => Some(&plan.consts[c]),
+                                _ => None,
+                            });
+                            let kernel = LoopKernel::compile(w, fixed.collect(), plan.loops, tuning)?;
+                            plan.loops += 1;
+                            (Kernel::Loop(Box::new(kernel)), args, Vec::new())
+                        }
+                    }
                 }
                 _ => {
                     let tiles = node.inputs.first().and_then(|&j| tiled[j]);
@@ -352,6 +362,7 @@ impl Plan {
             }
             let ran = match &step.kernel {
                 Kernel::Loop(l) => l.run(&args, out, &mut state.loops[l.state]),
+                Kernel::LoopOutput(o) => o.run(&state.loops, out),
                 kernel => kernel.run(&args, out, &mut state.scratch),
             };
             ran.map_err(|e| (s, e))?;

@@ -44,6 +44,8 @@ pub(crate) enum Kernel {
     Conv(Conv),
     /// A `While` loop, its body compiled (run by the plan, with its state).
     Loop(Box<crate::looping::LoopKernel>),
+    /// Another variable of a loop an earlier step ran (run by the plan).
+    LoopOutput(crate::looping::LoopOutput),
 }
 
 /// A thread's spare buffers, kept between calls.
@@ -89,7 +91,9 @@ impl Kernel {
                 dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial).map_err(OpError::Shape)
             }
             Kernel::Conv(conv) => conv.run(inputs[0], out, scratch).map_err(OpError::Shape),
-            Kernel::Loop(_) => Err(OpError::Invalid { what: "loop", reason: "a loop runs with its state".into() }),
+            Kernel::Loop(_) | Kernel::LoopOutput(_) => {
+                Err(OpError::Invalid { what: "loop", reason: "a loop runs with its state".into() })
+            }
         }
     }
 }

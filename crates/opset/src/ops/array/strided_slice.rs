@@ -1,7 +1,9 @@
 //! `StridedSlice`.
 
+use super::SliceSpec;
+#[cfg(feature = "grad")]
+use super::slice_offsets;
 use super::slicing::take_slice;
-use super::{SliceSpec, slice_offsets};
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::any_dtype;
 #[cfg(feature = "grad")]
