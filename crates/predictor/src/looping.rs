@@ -19,6 +19,9 @@ use crate::loop_control::LoopControl;
 use crate::plan::{Plan, Sources, State, Tuning, Value};
 use crate::recurrent::{CellScratch, RecurrentCell};
 
+/// How deep loops may nest in a plan (TensorFlow models nest two or three).
+const MAX_NESTING: usize = 8;
+
 /// A `While` step.
 #[derive(Debug)]
 pub(crate) struct LoopKernel {
@@ -65,6 +68,12 @@ impl LoopKernel {
     pub fn compile(w: &While, fixed: Vec<Option<&Tensor>>, state: usize, tuning: Tuning) -> Result<LoopKernel> {
         let body = &w.body;
         let graph = body.typed();
+        // Each level compiles its body twice (condition and next values):
+        // a hostile nesting must not make loading exponential.
+        let tuning = Tuning { depth: tuning.depth + 1, ..tuning };
+        if tuning.depth > MAX_NESTING {
+            return Err(graph.nodes()[body.cond()].error(format!("loops nest more than {MAX_NESTING} deep")).into());
+        }
         // A variable known at load that never changes is a constant.
         let constant = |i: usize| fixed.get(i).copied().flatten().filter(|_| body.is_invariant(i));
         let varying: Vec<usize> = (0..body.var_count()).filter(|&i| constant(i).is_none()).collect();
@@ -153,6 +162,7 @@ impl LoopKernel {
             })?;
             copy(initial, initial.shape(), var)?;
         }
+        self.check_vars(&st.vars, 0)?;
         let budget = IterationBudget::enter(MAX_LOOP_ITERATIONS);
         let mut done = 0u64;
         if let (Some(control), Some(cell)) = (&self.control, &self.cell) {
@@ -168,6 +178,7 @@ impl LoopKernel {
                 cell.step(&mut st.vars, &mut st.cell)?;
                 control.advance(&mut st.vars, &st.regs);
                 done += 1;
+                self.check_vars(&st.vars, done)?;
             }
             return self.finish(out, st);
         }
@@ -186,8 +197,30 @@ impl LoopKernel {
             }
             self.advance(st)?;
             done += 1;
+            self.check_vars(&st.vars, done)?;
         }
         self.finish(out, st)
+    }
+
+    /// Checks the varying variables against their declared dtype and shape
+    /// (the values `iteration` left), as the reference loop does.
+    fn check_vars(&self, vars: &[Tensor], iteration: u64) -> Result<(), OpError> {
+        for (value, &i) in vars.iter().zip(&self.varying) {
+            let arg = self.body.arg_ty(i);
+            if value.dtype() != arg.dtype || !arg.shape.accepts(value.shape()) {
+                return Err(OpError::Invalid {
+                    what: "loop variable",
+                    reason: format!(
+                        "after iteration {iteration}, variable {i} is {} {:?}, but arg_{i} declares {} {}",
+                        value.dtype(),
+                        value.shape(),
+                        arg.dtype,
+                        arg.shape
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Takes one iteration from the budget, refusing the loop past it.

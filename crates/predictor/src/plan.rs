@@ -70,6 +70,8 @@ pub(crate) struct Tuning {
     pub threads: usize,
     /// Whether loops run recognised recurrent cells fused.
     pub fused_cells: bool,
+    /// How many loops deep the graph being compiled is (0: the signature's).
+    pub depth: usize,
 }
 
 /// Where the values of a graph being compiled come from, besides its
@@ -114,7 +116,7 @@ impl Plan {
             Ok(value)
         };
         let source = Sources { fed: &fed, fixed: &[], variable: &variable, what: &format!("the signature {name:?}") };
-        let tuning = Tuning { threads: model.threads(), fused_cells: model.fused_cells() };
+        let tuning = Tuning { threads: model.threads(), fused_cells: model.fused_cells(), depth: 0 };
         let mut plan = Plan::build(graph, &source, &output_nodes, tuning)?;
         plan.signature = name.to_owned();
         plan.inputs = inputs;
@@ -433,6 +435,9 @@ fn tile_into_matmul(
 fn fold_tiles(w: &Tensor, r: usize) -> Option<Tensor> {
     let (&[rows, n], values) = (w.shape(), w.as_slice::<f32>().ok()?) else { return None };
     let k = rows / r;
+    if k == 0 || n == 0 {
+        return None;
+    }
     let mut folded = vec![0.0f32; k * n];
     for block in values.chunks_exact(k * n) {
         folded.iter_mut().zip(block).for_each(|(f, v)| *f += v);

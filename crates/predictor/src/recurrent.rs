@@ -148,7 +148,9 @@ impl RecurrentCell {
             return None;
         }
         let (&[features, width], &[units, width2]) = (kernel.shape(), recurrent.shape()) else { return None };
-        (width2 == width && (width == 4 * units || width == 3 * units)).then_some(())?;
+        let gates_of = |k: usize| units.checked_mul(k).filter(|&w| w == width);
+        (units > 0 && features > 0 && width2 == width && (gates_of(4).is_some() || gates_of(3).is_some()))
+            .then_some(())?;
         // The mask: a bool row of a list selecting what the step writes.
         let mask = match parts(item) {
             (Op::Select(_), &[cond, _, keep]) => {
@@ -253,20 +255,27 @@ impl RecurrentCell {
             declared.iter().zip(defaults.iter().chain(std::iter::repeat(&1))).map(|(d, &x)| d.unwrap_or(x)).collect()
         };
         let steps = dims(self.input, &[3])[0];
+        if self.write_row.is_some_and(|r| r > PROBE_LIMIT) {
+            return false;
+        }
+        // The probed step and its first batch row, which the probe mask drops.
+        let t = steps.min(2).saturating_sub(1);
         let mut vars: Vec<Tensor> = Vec::with_capacity(body.var_count());
         for v in 0..body.var_count() {
             let ty = body.arg_ty(v);
             let value = match fixed.get(v).copied().flatten() {
                 Some(t) => Some(t.clone()),
                 None if v == self.time => Some(match ty.dtype {
-                    DataType::I64 => Tensor::scalar(steps.min(2) as i64 - 1),
-                    _ => Tensor::scalar(steps.min(2) as i32 - 1),
+                    DataType::I64 => Tensor::scalar(t as i64),
+                    _ => Tensor::scalar(t as i32),
                 }),
                 None if v == self.input => probe(&dims(v, &[3, 2]), 1),
                 None if Some(v) == self.mask.map(|m| m.0) => {
                     let shape = dims(v, &[3, 2, 1]);
-                    let n: usize = shape.iter().product();
-                    Tensor::from_vec(shape, (0..n).map(|k| k % 3 != 1).collect::<Vec<bool>>()).ok()
+                    let batch = shape.get(1).copied().unwrap_or(1);
+                    bounded(&shape).and_then(|n| {
+                        Tensor::from_vec(shape, (0..n).map(|k| k != t * batch).collect::<Vec<bool>>()).ok()
+                    })
                 }
                 None if v == self.output => probe(&dims(v, &[self.write_row.map_or(steps, |r| r + 1), 2, units]), 2),
                 None if ty.dtype == DataType::F32 && ty.dims().len() == 2 => probe(&dims(v, &[2, units]), v + 3),
@@ -323,6 +332,13 @@ impl RecurrentCell {
         keep.clear();
         fill.clear();
         if let Some((list, value)) = self.mask {
+            let mask_shape = vars[list].shape();
+            if mask_shape.len() < 2 || mask_shape[..2] != [steps, batch] || mask_shape[2..].iter().any(|&d| d != 1) {
+                return Err(shape_error("mask", mask_shape));
+            }
+            if vars[value].shape() != [batch, units] {
+                return Err(shape_error("masked value", vars[value].shape()));
+            }
             let m = vars[list].as_slice::<bool>()?;
             keep.extend_from_slice(
                 m.get(t * batch..(t + 1) * batch).ok_or_else(|| shape_error("mask", vars[list].shape()))?,
@@ -332,17 +348,21 @@ impl RecurrentCell {
                 masked.get(..batch * units).ok_or_else(|| shape_error("masked value", vars[value].shape()))?,
             );
         }
-        // The output list, shaped on its first write.
+        // The output list, as `ListSetItem` writes it: its own length, its
+        // element shape taken from the first row written (while it holds
+        // no element), that row in range.
         let out = &mut vars[self.output];
-        let (length, row) = match self.write_row {
-            Some(r) => (out.shape().first().copied().unwrap_or(0), r),
-            None => (steps, t),
-        };
+        let row = self.write_row.unwrap_or(t);
+        let &[length, ref element @ ..] = out.shape() else { return Err(shape_error("output list", out.shape())) };
         if row >= length {
             return Err(shape_error("output list", out.shape()));
         }
-        if out.shape() != [length, batch, units] {
-            *out = Tensor::from_vec(vec![length, batch, units], vec![0.0f32; length * batch * units])?;
+        if element != [batch, units] {
+            if !element.contains(&0) {
+                return Err(shape_error("output list", out.shape()));
+            }
+            let len = opset::ops::kernel::checked_len(&[length, batch, units])?;
+            *out = Tensor::from_vec(vec![length, batch, units], vec![0.0f32; len])?;
         }
         rows.clear();
         rows.resize(batch * units, 0.0);
@@ -565,9 +585,19 @@ fn shape_error(what: &str, shape: &[usize]) -> OpError {
     OpError::shape(format!("fused LSTM step: unexpected {what} of shape {shape:?}"))
 }
 
+/// The most elements a probe value may have: recognition is skipped for
+/// loops whose declared shapes are larger (a hostile artifact must not make
+/// loading allocate without bound).
+const PROBE_LIMIT: usize = 1 << 16;
+
+/// The element count of `shape` if it is at most [`PROBE_LIMIT`].
+fn bounded(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= PROBE_LIMIT)
+}
+
 /// Deterministic probe values of `shape`, in about [-1, 1].
 fn probe(shape: &[usize], seed: usize) -> Option<Tensor> {
-    let n: usize = shape.iter().product();
+    let n = bounded(shape)?;
     let v = (0..n).map(|k| (((k + 1) * 7919 + seed * 104_729) % 2003) as f32 / 1001.0 - 1.0).collect();
     Tensor::from_vec(shape.to_vec(), v).ok()
 }
@@ -575,7 +605,7 @@ fn probe(shape: &[usize], seed: usize) -> Option<Tensor> {
 /// Zeros of a declared type, unknown dims as 1.
 fn zeros(ty: &opset::TensorType) -> Option<Tensor> {
     let dims: Vec<usize> = ty.dims().iter().map(|d| d.unwrap_or(1)).collect();
-    let n: usize = dims.iter().product();
+    let n = bounded(&dims)?;
     match ty.dtype {
         DataType::F32 => Tensor::from_vec(dims, vec![0.0f32; n]).ok(),
         DataType::I32 => Tensor::from_vec(dims, vec![0i32; n]).ok(),
