@@ -28,9 +28,9 @@ const GOLDEN: &[(u32, &str)] = &[
          LogicalNot Conv2D DepthwiseConv2D MaxPool AvgPool AsString TableLookup",
     ),
     (4, "ReverseSequence"),
-    // Tensor lists, ReverseV2, OneHot, and loops (a subgraph attribute); TF1 loops' GatherNd,
+    // Tensor lists, ReverseV2, OneHot, loops and conditionals (subgraph attributes); TF1 loops' GatherNd,
     // TensorArray scatters and run-time ranges.
-    (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While"),
+    (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While If"),
 ];
 
 #[test]

@@ -7,7 +7,7 @@
 //! its reference kernel, its gradient (behind the `grad` feature) and its
 //! unit tests: everything the [`OpDef`] trait asks for. The files are grouped
 //! by family: [`array`](mod@array) (sources, shapes, moving elements, tensor
-//! lists), [`control`] (loops), [`math`] (arithmetic, elementwise functions,
+//! lists), [`control`] (loops, conditionals), [`math`] (arithmetic, elementwise functions,
 //! comparisons, products, reductions), [`nn`] (convolutions, pooling, losses)
 //! and [`text`] (strings to ids).
 //!
@@ -427,4 +427,5 @@ op_set! {
     text::TableLookup,
     text::HashBucket,
     control::While,
+    control::If,
 }

@@ -78,6 +78,9 @@ pub(crate) struct Importer<'a> {
     /// The body of each loop translated so far, by (scope, `While` node):
     /// shared by the loop's outputs.
     loop_bodies: HashMap<(usize, &'a str), std::sync::Arc<opset::ops::control::LoopBody>>,
+    /// The branches of each conditional translated so far, by (scope, `If`
+    /// node): shared by the conditional's outputs.
+    cond_branches: HashMap<(usize, &'a str), std::sync::Arc<opset::ops::control::Branches>>,
     /// Each TF1 loop frame translated so far, by (scope, frame name): its
     /// body and loop variables, shared by the frame's `Exit`s.
     frames: HashMap<(usize, &'a str), ops::Frame<'a>>,
@@ -140,6 +143,7 @@ impl<'a> Importer<'a> {
             assets: std::collections::BTreeSet::new(),
             bound_constants: HashMap::new(),
             loop_bodies: HashMap::new(),
+            cond_branches: HashMap::new(),
             frames: HashMap::new(),
         }
     }
@@ -428,8 +432,8 @@ impl<'a> Importer<'a> {
         self.scopes[scope].function
     }
 
-    /// Starts emitting into a new, empty graph (a loop's subgraph); returns
-    /// what [`Importer::leave_subgraph`] restores.
+    /// Starts emitting into a new, empty graph (a loop's or a branch's
+    /// subgraph); returns what [`Importer::leave_subgraph`] restores.
     fn enter_subgraph(&mut self) -> Emitting {
         Emitting {
             nodes: std::mem::take(&mut self.nodes),

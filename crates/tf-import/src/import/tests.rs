@@ -47,17 +47,27 @@ fn ints(name: &str, values: &[i64]) -> pb::NodeDef {
 
 /// Imports `nodes` with the signature `x` -> `y`.
 fn import(nodes: Vec<pb::NodeDef>) -> Result<MetaGraph> {
-    let info = |name: &str| pb::TensorInfo { name: name.into(), dtype: F32, tensor_shape: None };
-    let signature = pb::SignatureDef {
-        inputs: BTreeMap::from([("x".to_owned(), info("x:0"))]),
-        outputs: BTreeMap::from([("y".to_owned(), info("y:0"))]),
-        method_name: String::new(),
-    };
+    import_with(nodes, Vec::new(), &["x"], &["y"])
+}
+
+/// Imports `nodes` and the function `library` with the signature whose
+/// inputs and outputs are the nodes named `inputs` and `outputs` (each
+/// keyed by its name).
+fn import_with(
+    nodes: Vec<pb::NodeDef>,
+    library: Vec<pb::FunctionDef>,
+    inputs: &[&str],
+    outputs: &[&str],
+) -> Result<MetaGraph> {
+    let info = |name: &str| pb::TensorInfo { name: format!("{name}:0"), dtype: F32, tensor_shape: None };
+    let infos = |names: &[&str]| names.iter().map(|&n| (n.to_owned(), info(n))).collect();
+    let signature = pb::SignatureDef { inputs: infos(inputs), outputs: infos(outputs), method_name: String::new() };
     let meta = pb::MetaGraphDef {
         signature_def: BTreeMap::from([("serving_default".to_owned(), signature)]),
         ..Default::default()
     };
-    let graph = pb::GraphDef { node: nodes, library: None };
+    let library = (!library.is_empty()).then_some(pb::FunctionDefLibrary { function: library });
+    let graph = pb::GraphDef { node: nodes, library };
     let bundle = TfBundle::empty();
     Ok(Importer::new(&graph, &bundle, std::path::PathBuf::new()).import(&meta)?.0)
 }
@@ -347,4 +357,312 @@ fn tensor_arrays_are_dense_lists_whose_unknown_element_shape_their_uses_give() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("\"y\" (TensorArrayGatherV3)") && err.contains("not a TensorArrayV3's"), "{err}");
+}
+
+/// TensorFlow's `DT_BOOL`.
+const BOOL: i32 = 10;
+
+/// Placeholder `name` of `dtype` and `dims`.
+fn placeholder(name: &str, dtype: i32, dims: &[i64]) -> pb::NodeDef {
+    node(name, "Placeholder", &[], vec![("dtype", AttrV::Type(dtype)), ("shape", AttrV::Shape(shape(dims)))])
+}
+
+/// A list of dtypes, as an attribute.
+fn types(list: &[i32]) -> AttrV {
+    AttrV::List(pb::attr_value::ListValue { r#type: list.to_vec(), ..Default::default() })
+}
+
+/// A function of the library: arguments `args` (name, dtype), outputs
+/// `outs` (name, the reference it returns) of f32, body `nodes`.
+fn function(name: &str, args: &[(&str, i32)], outs: &[(&str, &str)], nodes: Vec<pb::NodeDef>) -> pb::FunctionDef {
+    let arg = |name: &str, dtype: i32| pb::op_def::ArgDef { name: name.into(), r#type: dtype };
+    pb::FunctionDef {
+        signature: Some(pb::OpDef {
+            name: name.into(),
+            input_arg: args.iter().map(|&(n, t)| arg(n, t)).collect(),
+            output_arg: outs.iter().map(|&(n, _)| arg(n, F32)).collect(),
+        }),
+        node_def: nodes,
+        ret: outs.iter().map(|&(n, r)| (n.to_owned(), r.to_owned())).collect(),
+    }
+}
+
+/// A function attribute naming `name`.
+fn func(name: &str) -> AttrV {
+    AttrV::Func(pb::NameAttrList { name: name.into(), ..Default::default() })
+}
+
+/// Runs `meta`'s signature on `inputs`, giving output `output`.
+fn run_with(meta: &MetaGraph, inputs: Vec<(&str, Tensor)>, output: &str) -> opset::Result<Tensor> {
+    let graph = opset::TypedGraph::new(&meta.graph, &opset::Assets::new())?;
+    let signature = &meta.signatures["serving_default"];
+    let mut values = vec![None; graph.nodes().len()];
+    for (key, value) in inputs {
+        values[graph.resolve(&signature.inputs[key].name)?] = Some(value);
+    }
+    let y = graph.resolve(&signature.outputs[output].name)?;
+    graph.evaluate(&[y], &mut values)?;
+    Ok(values[y].take().unwrap())
+}
+
+/// `(x + x, x[i])` and `(-x, sum(x))` as a TF2 conditional's branches over
+/// `x: f32[?]` and `i: i64[]`.
+fn branch_library() -> Vec<pb::FunctionDef> {
+    let args = [("x", F32), ("i", I64)];
+    let then = function(
+        "then",
+        &args,
+        &[("twice", "add:z:0"), ("picked", "pick:output:0")],
+        vec![
+            node("add", "AddV2", &["x", "x"], vec![]),
+            ints("axis", &[0]),
+            node("pick", "GatherV2", &["x", "i", "axis:output:0"], vec![]),
+        ],
+    );
+    let otherwise = function(
+        "else",
+        &args,
+        &[("negated", "neg:y:0"), ("sum", "sum:output:0")],
+        vec![
+            node("neg", "Neg", &["x"], vec![]),
+            ints("axis", &[0]),
+            node("sum", "Sum", &["x", "axis:output:0"], vec![]),
+        ],
+    );
+    vec![then, otherwise]
+}
+
+/// A TF2 conditional `op` on condition `cond` over `x` and `i`, its two
+/// outputs as `y` and `z`.
+fn tf2_cond(op: &str, cond: &str, tcond: i32) -> Vec<pb::NodeDef> {
+    let attrs = vec![
+        ("then_branch", func("then")),
+        ("else_branch", func("else")),
+        ("Tcond", AttrV::Type(tcond)),
+        ("Tin", types(&[F32, I64])),
+        ("Tout", types(&[F32, F32])),
+    ];
+    vec![
+        input(&[-1]),
+        placeholder("i", I64, &[]),
+        placeholder("flag", BOOL, &[]),
+        node("cond", op, &[cond, "x", "i"], attrs),
+        node("y", "Identity", &["cond"], vec![]),
+        node("z", "Identity", &["cond:1"], vec![]),
+    ]
+}
+
+#[test]
+fn a_tf2_if_runs_the_branch_its_condition_picks_and_shares_its_branches() {
+    let meta = import_with(tf2_cond("If", "flag", BOOL), branch_library(), &["x", "i", "flag"], &["y", "z"]).unwrap();
+    let ifs: Vec<&Node> = meta.graph.nodes.iter().filter(|n| n.op == "If").collect();
+    // One of our If per output used, over the same branches.
+    assert_eq!(ifs.len(), 2);
+    assert_eq!((&ifs[0].attrs["then"], &ifs[0].attrs["else"]), (&ifs[1].attrs["then"], &ifs[1].attrs["else"]));
+    let outputs: Vec<i64> = ifs.iter().map(|n| if let Attr::Int(k) = n.attrs["output"] { k } else { -1 }).collect();
+    assert!(outputs.contains(&0) && outputs.contains(&1), "{outputs:?}");
+    let x = || matrix(&[3], &[1.0, 2.0, 3.0]);
+    let run = |flag: bool, i: i64, output: &str| {
+        run_with(&meta, vec![("x", x()), ("i", Tensor::scalar(i)), ("flag", Tensor::scalar(flag))], output)
+    };
+    assert_eq!(run(true, 2, "y").unwrap(), matrix(&[3], &[2.0, 4.0, 6.0]));
+    assert_eq!(run(true, 2, "z").unwrap(), Tensor::scalar(3.0f32));
+    assert_eq!(run(false, 2, "y").unwrap(), matrix(&[3], &[-1.0, -2.0, -3.0]));
+    // The then branch's gather is out of range: not taken, it never runs.
+    assert_eq!(run(false, 7, "z").unwrap(), Tensor::scalar(6.0f32));
+    let err = run(true, 7, "z").unwrap_err().to_string();
+    assert!(err.contains("out of range"), "{err}");
+}
+
+#[test]
+fn a_stateless_if_on_a_number_takes_it_as_nonzero() {
+    let meta = import_with(tf2_cond("StatelessIf", "i", I64), branch_library(), &["x", "i"], &["y"]).unwrap();
+    let run = |i: i64| run_with(&meta, vec![("x", matrix(&[2], &[1.0, -2.0])), ("i", Tensor::scalar(i))], "y");
+    assert_eq!(run(0).unwrap(), matrix(&[2], &[-1.0, 2.0]));
+    assert_eq!(run(1).unwrap(), matrix(&[2], &[2.0, -4.0]));
+}
+
+#[test]
+fn a_tf2_if_whose_branches_do_not_fit_is_refused_naming_it() {
+    // The else branch takes one argument.
+    let mut library = branch_library();
+    library[1].signature.as_mut().unwrap().input_arg.pop();
+    let err = import_with(tf2_cond("If", "flag", BOOL), library, &["x", "i", "flag"], &["y"]).unwrap_err();
+    let err = err.to_string();
+    assert!(err.contains("\"cond\" (If)") && err.contains("takes 1 arguments, the node passes 2"), "{err}");
+    // The then branch's second result is a vector, the else branch's a scalar.
+    let mut library = branch_library();
+    library[0].ret.insert("picked".into(), "add:z:0".into());
+    let err = import_with(tf2_cond("If", "flag", BOOL), library, &["x", "i", "flag"], &["y"]).unwrap_err();
+    let err = err.to_string();
+    assert!(err.contains("\"cond\" (If)") && err.contains("out_1 is f32 [?] in the then branch"), "{err}");
+    // An output past Tout.
+    let mut nodes = tf2_cond("If", "flag", BOOL);
+    nodes[5].input[0] = "cond:2".into();
+    let err = import_with(nodes, branch_library(), &["x", "i", "flag"], &["z"]).unwrap_err().to_string();
+    assert!(err.contains("output 2 of a conditional with 2 output(s)"), "{err}");
+}
+
+/// A TF1 `tf.cond(p, ...)` (control flow v1) under `c/`: its pivot
+/// `Switch(p, p)`, the `pred_id`, and per value a branch reads, a
+/// `Switch(value, pred_id)`.
+fn tf1_pivot(c: &str, p: &str) -> Vec<pb::NodeDef> {
+    vec![
+        node(&format!("{c}/Switch"), "Switch", &[p, p], vec![]),
+        node(&format!("{c}/switch_t"), "Identity", &[&format!("{c}/Switch:1")], vec![]),
+        node(&format!("{c}/switch_f"), "Identity", &[&format!("{c}/Switch")], vec![]),
+        node(&format!("{c}/pred_id"), "Identity", &[p], vec![]),
+    ]
+}
+
+/// `y = p ? (q ? 2 (x + 1) : 0 (x + 1)) : -x` and `sign = p ? 1 : -1` by
+/// TF1 conds, the inner one nested in the outer's true branch.
+fn tf1_conds() -> Vec<pb::NodeDef> {
+    let mut nodes = vec![input(&[-1]), placeholder("p", BOOL, &[]), placeholder("q", BOOL, &[])];
+    nodes.extend(tf1_pivot("c", "p"));
+    nodes.extend([
+        node("c/add/Switch", "Switch", &["x", "c/pred_id"], vec![]),
+        scalar("c/one", None, Some(1.0), Some("c/switch_t")),
+        node("c/add", "AddV2", &["c/add/Switch:1", "c/one"], vec![]),
+        node("c/neg/Switch", "Switch", &["x", "c/pred_id"], vec![]),
+        node("c/neg", "Neg", &["c/neg/Switch"], vec![]),
+        // The inner cond, on q switched into the outer true branch.
+        node("c/q/Switch", "Switch", &["q", "c/pred_id"], vec![]),
+        node("c/inner/q", "Identity", &["c/q/Switch:1"], vec![]),
+    ]);
+    nodes.extend(tf1_pivot("c/inner", "c/inner/q"));
+    nodes.extend([
+        node("c/inner/double/Switch", "Switch", &["c/add", "c/inner/pred_id"], vec![]),
+        node("c/inner/double", "AddV2", &["c/inner/double/Switch:1", "c/inner/double/Switch:1"], vec![]),
+        node("c/inner/zero/Switch", "Switch", &["c/add", "c/inner/pred_id"], vec![]),
+        scalar("c/inner/zero", None, Some(0.0), Some("c/inner/switch_f")),
+        node("c/inner/mul", "Mul", &["c/inner/zero/Switch", "c/inner/zero"], vec![]),
+        node("c/inner/Merge", "Merge", &["c/inner/mul", "c/inner/double"], vec![]),
+        node("c/Merge", "Merge", &["c/neg", "c/inner/Merge"], vec![]),
+        node("y", "Identity", &["c/Merge"], vec![]),
+        // Constant branches: each hangs on its side of the pivot by a control edge.
+        scalar("c/plus", None, Some(1.0), Some("c/switch_t")),
+        scalar("c/minus", None, Some(-1.0), Some("c/switch_f")),
+        node("c/Merge_1", "Merge", &["c/minus", "c/plus"], vec![]),
+        node("sign", "Identity", &["c/Merge_1"], vec![]),
+    ]);
+    nodes
+}
+
+#[test]
+fn tf1_conds_become_ifs_nested_as_written() {
+    let meta = import_with(tf1_conds(), Vec::new(), &["x", "p", "q"], &["y", "sign"]).unwrap();
+    let ifs: Vec<&Node> = meta.graph.nodes.iter().filter(|n| n.op == "If").collect();
+    assert_eq!(ifs.len(), 2, "one If per Merge");
+    let y = ifs.iter().find(|n| n.name == "c/Merge").unwrap();
+    // The condition, and x switched in once (by two Switches) with q.
+    assert_eq!(y.inputs.len(), 3, "{:?}", y.inputs);
+    let Attr::Graph(then) = &y.attrs["then"] else { panic!("no then branch") };
+    assert_eq!(then.nodes.iter().filter(|n| n.op == "If").count(), 1, "the inner cond nests");
+    let sign = ifs.iter().find(|n| n.name == "c/Merge_1").unwrap();
+    assert_eq!(sign.inputs.len(), 1, "constant branches take no argument: {:?}", sign.inputs);
+    let x = || matrix(&[2], &[1.0, -3.0]);
+    let run = |p: bool, q: bool, output: &str| {
+        run_with(&meta, vec![("x", x()), ("p", Tensor::scalar(p)), ("q", Tensor::scalar(q))], output).unwrap()
+    };
+    assert_eq!(run(true, true, "y"), matrix(&[2], &[4.0, -4.0]));
+    assert_eq!(run(true, false, "y"), matrix(&[2], &[0.0, -0.0]));
+    assert_eq!(run(false, true, "y"), matrix(&[2], &[-1.0, 3.0]));
+    assert_eq!(run(true, false, "sign"), Tensor::scalar(1.0f32));
+    assert_eq!(run(false, false, "sign"), Tensor::scalar(-1.0f32));
+}
+
+#[test]
+fn a_tf1_cond_in_a_loop_body_becomes_an_if_in_the_while() {
+    // i, acc = 0, x; while i < 3: i, acc = i + 1, (acc * 2 if i < 2 else acc + 10)
+    let mut nodes = doubling_loop();
+    nodes.retain(|n| n.name != "w/mul");
+    nodes.extend([
+        scalar("w/c/two", Some(2), None, Some("w/Identity")),
+        node("w/c/p", "Less", &["w/Identity", "w/c/two"], vec![]),
+        scalar("w/c/ten", None, Some(10.0), Some("w/c/switch_f")),
+        node("w/c/mul/Switch", "Switch", &["w/Identity_1", "w/c/pred_id"], vec![]),
+        node("w/c/mul/Switch_1", "Switch", &["w/two", "w/c/pred_id"], vec![]),
+        node("w/c/mul", "Mul", &["w/c/mul/Switch:1", "w/c/mul/Switch_1:1"], vec![]),
+        node("w/c/add/Switch", "Switch", &["w/Identity_1", "w/c/pred_id"], vec![]),
+        node("w/c/add", "AddV2", &["w/c/add/Switch", "w/c/ten"], vec![]),
+        node("w/mul", "Merge", &["w/c/add", "w/c/mul"], vec![]),
+    ]);
+    nodes.extend(tf1_pivot("w/c", "w/c/p"));
+    let meta = import(nodes).unwrap();
+    let whiles: Vec<&Node> = meta.graph.nodes.iter().filter(|n| n.op == "While").collect();
+    let Attr::Graph(body) = &whiles[0].attrs["body"] else { panic!("no body") };
+    assert_eq!(body.nodes.iter().filter(|n| n.op == "If").count(), 1);
+    assert_eq!(run(&meta, Tensor::scalar(1.5f32)), Tensor::scalar(16.0f32));
+}
+
+#[test]
+fn a_merge_that_joins_no_tf1_cond_is_refused_naming_it() {
+    let refused = |edit: &dyn Fn(&mut Vec<pb::NodeDef>)| {
+        let mut nodes = tf1_conds();
+        edit(&mut nodes);
+        import_with(nodes, Vec::new(), &["x", "p", "q"], &["y", "sign"]).unwrap_err().to_string()
+    };
+    let find = |nodes: &mut Vec<pb::NodeDef>, name: &str| nodes.iter().position(|n| n.name == name).unwrap();
+    // Both inputs from the false side.
+    let err = refused(&|nodes| {
+        let at = find(nodes, "c/Merge");
+        nodes[at].input[1] = "c/neg".into();
+    });
+    assert!(err.contains("\"c/Merge\" (Merge)") && err.contains("reached other than through"), "{err}");
+    assert!(err.contains("do not come from the two sides of the Switches on \"p\""), "{err}");
+    // Switches on two predicates.
+    let err = refused(&|nodes| {
+        nodes.push(node("c/other/Switch", "Switch", &["x", "q"], vec![]));
+        let at = find(nodes, "c/neg");
+        nodes[at].input[0] = "c/other/Switch".into();
+    });
+    assert!(err.contains("\"c/Merge\" (Merge)") && err.contains("Switches on 2 predicates"), "{err}");
+    // No Switch at all.
+    let err = refused(&|nodes| {
+        let at = find(nodes, "c/neg");
+        nodes[at].input[0] = "x".into();
+        let at = find(nodes, "c/Merge");
+        nodes[at].input[1] = "x".into();
+    });
+    assert!(err.contains("\"c/Merge\" (Merge)") && err.contains("read no Switch"), "{err}");
+    // Three inputs.
+    let err = refused(&|nodes| {
+        let at = find(nodes, "c/Merge_1");
+        nodes[at].input.push("c/plus".into());
+    });
+    assert!(err.contains("\"c/Merge_1\" (Merge)") && err.contains("joins 3 input(s)"), "{err}");
+    // Its value_index.
+    let err = refused(&|nodes| {
+        let at = find(nodes, "sign");
+        nodes[at].input[0] = "c/Merge_1:1".into();
+    });
+    assert!(err.contains("\"c/Merge_1\" (Merge)") && err.contains("value_index"), "{err}");
+    // A Switch read other than through a Merge.
+    let err = refused(&|nodes| {
+        let at = find(nodes, "sign");
+        nodes[at].input[0] = "c/add/Switch:1".into();
+    });
+    assert!(err.contains("\"c/add/Switch\" (Switch)") && err.contains("reached other than through"), "{err}");
+}
+
+#[test]
+fn one_hot_folds_its_depth() {
+    let on_off = |name: &str, v: f32| scalar(name, None, Some(v), None);
+    let meta = import_with(
+        vec![
+            placeholder("x", I64, &[-1]),
+            ints("depth", &[3]),
+            on_off("on", 5.0),
+            on_off("off", -1.0),
+            node("y", "OneHot", &["x", "depth", "on", "off"], vec![("axis", AttrV::I(0))]),
+        ],
+        Vec::new(),
+        &["x"],
+        &["y"],
+    )
+    .unwrap();
+    assert_eq!(meta.signatures["serving_default"].outputs["y"].shape, Shape(vec![Some(3), None]));
+    let y = run(&meta, Tensor::from_vec(vec![3], vec![2i64, 0, 7]).unwrap());
+    assert_eq!(y, matrix(&[3, 3], &[-1.0, 5.0, -1.0, -1.0, -1.0, -1.0, 5.0, -1.0, -1.0]));
 }

@@ -383,7 +383,7 @@ impl LoopBody {
 
 /// `k` if `name` is `prefix` followed by `k` written plainly (`arg_1`, not
 /// `arg_01`).
-fn numbered(name: &str, prefix: &str) -> Option<usize> {
+pub(super) fn numbered(name: &str, prefix: &str) -> Option<usize> {
     let digits = name.strip_prefix(prefix)?;
     let k: usize = digits.parse().ok()?;
     (k.to_string() == digits).then_some(k)

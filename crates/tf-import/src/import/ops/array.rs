@@ -1,11 +1,11 @@
 //! Array ops: shapes, tiling, padding, slicing, gathering, concatenation,
 //! casts and the constants TensorFlow computes from shapes (`Range`,
-//! `Fill`, `ZerosLike`...), folded when they can be.
+//! `Fill`, `ZerosLike`...), folded when they can be; one-hot rows.
 
 use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
-    Cast, Concat, Const, ExpandDims, Gather, GatherNd, Pad, Range, Reshape, ReshapeTo, Reverse, ReverseSequence,
-    Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
+    Cast, Concat, Const, ExpandDims, Gather, GatherNd, OneHot, Pad, Range, Reshape, ReshapeTo, Reverse,
+    ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
 };
 use opset::ops::math::Equal;
 use opset::{DataType, Shape, Tensor};
@@ -41,6 +41,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("OnesLike", ones_like),
     ("ReverseSequence", reverse_sequence),
     ("ReverseV2", reverse),
+    ("OneHot", one_hot),
     ("Split", split),
     ("Unpack", unpack),
 ];
@@ -305,6 +306,17 @@ fn reverse<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: us
     let x = im.input(scope, node, 0)?;
     let axes = im.ints(scope, node, 1)?;
     im.emit(scope, node, Reverse { axes }, &[x])
+}
+
+/// `OneHot(indices, depth, on_value, off_value)` (`tf.one_hot`): our
+/// `OneHot`, its `depth` folded to a constant, the new dim at attribute
+/// `axis` (-1, the default: last).
+fn one_hot<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
+    let depth = im.int(scope, node, 1)?;
+    let depth = sizes(node, "depth", &[depth], 0..=MAX_ELEMENTS)?[0];
+    let axis = attr::int_or(node, "axis", -1);
+    let [indices, on, off] = [0, 2, 3].map(|i| im.input(scope, node, i));
+    im.emit(scope, node, OneHot { depth, axis }, &[indices?, on?, off?])
 }
 
 /// Output `index` of `Split(axis, value)` into `num_split` equal parts:

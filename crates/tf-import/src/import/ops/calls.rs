@@ -31,6 +31,8 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "IdentityN",
     "While",
     "StatelessWhile",
+    "If",
+    "StatelessIf",
     "Split",
     "Unpack",
     "TensorArrayV3",

@@ -1,13 +1,14 @@
 //! Control flow: TensorFlow 2's `While` (and `StatelessWhile`), whose
 //! condition and body are functions of the library, becomes our `While`
-//! with its body as a subgraph; and the tensor lists its loops fill
-//! (`TensorListReserve`, `TensorListSetItem`...), which are dense tensors
-//! in our op set (`[length, ...element dims]`).
+//! with its body as a subgraph; its `If` (and `StatelessIf`), whose
+//! branches are functions, our `If` with the branches as subgraphs; and the
+//! tensor lists its loops fill (`TensorListReserve`, `TensorListSetItem`...),
+//! which are dense tensors in our op set (`[length, ...element dims]`).
 
 use std::sync::Arc;
 
-use opset::ops::array::{Gather, Identity, ListReserve, ListSetItem, ShapeOf, StridedSlice};
-use opset::ops::control::{LoopBody, While};
+use opset::ops::array::{Cast, Gather, Identity, ListReserve, ListSetItem, Placeholder, ShapeOf, StridedSlice};
+use opset::ops::control::{Branches, If, LoopBody, While};
 use opset::{DataType, Graph, Shape, TensorType};
 
 use super::{Translate, as_dtype, same_op};
@@ -19,6 +20,8 @@ use crate::pb;
 pub(super) const OPS: &[(&str, Translate)] = &[
     ("While", while_loop),
     ("StatelessWhile", while_loop),
+    ("If", if_then_else),
+    ("StatelessIf", if_then_else),
     ("TensorListReserve", list_reserve),
     ("TensorListSetItem", list_set_item),
     ("TensorListGetItem", list_get_item),
@@ -51,24 +54,133 @@ fn while_loop<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, in
     im.emit_named(node, base, op, &inputs)
 }
 
+/// Output `index` of an `If` (or `StatelessIf`): output `index` of the
+/// branch the condition (input 0) picks, run on the other inputs. The
+/// `then_branch` and `else_branch` functions are translated once per `If`
+/// node into two subgraphs (placeholders `arg_i`, results `out_k`); each
+/// output used becomes one of our `If` nodes over those shared branches.
+fn if_then_else<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let m = match attr::get(node, "Tout") {
+        Some(AttrV::List(l)) => l.r#type.len(),
+        _ => return Err(node_error(node, "no list of output types Tout")),
+    };
+    if index >= m {
+        return Err(node_error(node, format!("output {index} of a conditional with {m} output(s)")));
+    }
+    let n = Importer::data_inputs(node).len();
+    if n == 0 {
+        return Err(node_error(node, "an If without a condition (input 0)"));
+    }
+    let types = match attr::get(node, "Tin") {
+        Some(AttrV::List(l)) if l.r#type.len() == n - 1 => l.r#type.clone(),
+        _ => return Err(node_error(node, "no list of argument types Tin, one per input after the condition")),
+    };
+    let base = im.base(scope, node);
+    let cond = im.input(scope, node, 0)?;
+    let ty = im.type_of(node, &cond)?;
+    let cond = match ty.dtype {
+        DataType::Bool => cond,
+        // TensorFlow takes a number as `!= 0` (a string, a tensor: refused by our If).
+        DataType::String => return Err(node_error(node, "a string condition is not supported")),
+        _ => im.emit_named(node, format!("{base}/cond"), Cast { to: DataType::Bool }, &[cond])?,
+    };
+    let args = im.value_inputs(scope, node, 1, &types)?;
+    let branches = match im.cond_branches.get(&(scope, node.name.as_str())) {
+        Some(branches) => branches.clone(),
+        None => {
+            let branches = Arc::new(im.if_branches(scope, node, &args, m)?);
+            im.cond_branches.insert((scope, node.name.as_str()), branches.clone());
+            branches
+        }
+    };
+    let op = If { branches, output: index };
+    let inputs: Vec<String> = std::iter::once(cond).chain(args).collect();
+    im.emit_named(node, format!("{base}/output_{index}"), op, &inputs)
+}
+
 impl<'a> Importer<'a> {
     /// Our tensors for the initial values of a loop's variables: a resource
     /// (a variable the body reads) becomes the variable's value.
     fn loop_inputs(&mut self, scope: usize, node: &'a pb::NodeDef) -> Result<Vec<String>> {
         let types = loop_types(node)?;
+        self.value_inputs(scope, node, 0, &types)
+    }
+
+    /// Our tensors for data inputs `first..` of `node`, whose TensorFlow
+    /// dtypes are `types`: a resource (a variable that a loop body or a
+    /// branch reads) becomes the variable's value.
+    fn value_inputs(
+        &mut self,
+        scope: usize,
+        node: &'a pb::NodeDef,
+        first: usize,
+        types: &[i32],
+    ) -> Result<Vec<String>> {
         let references = Importer::data_inputs(node);
         references
             .iter()
-            .zip(&types)
+            .skip(first)
+            .zip(types)
             .enumerate()
             .map(|(i, (&reference, &dtype))| {
                 if dtype == pb::DataType::DtResource as i32 {
                     self.variable(scope, reference)
                 } else {
-                    self.input(scope, node, i)
+                    self.input(scope, node, first + i)
                 }
             })
             .collect()
+    }
+
+    /// The branches of an `If` over our tensors `args`, each of its `m`
+    /// outputs an out: the `then_branch` and `else_branch` functions
+    /// translated into graphs of their own.
+    fn if_branches(&mut self, scope: usize, node: &'a pb::NodeDef, args: &[String], m: usize) -> Result<Branches> {
+        let types = args.iter().map(|x| self.type_of(node, x).cloned()).collect::<Result<Vec<TensorType>>>()?;
+        let base = self.base(scope, node);
+        let then = self.branch_graph(scope, node, "then_branch", &format!("{base}/then/"), &types, m)?;
+        let otherwise = self.branch_graph(scope, node, "else_branch", &format!("{base}/else/"), &types, m)?;
+        Branches::new(then, otherwise, &self.asset_paths()?).map_err(|e| node_error(node, e.to_string()))
+    }
+
+    /// Branch `key` of an `If` in a graph of its own: its placeholders
+    /// `arg_i` typed as `types`, its `m` results as `out_k`.
+    fn branch_graph(
+        &mut self,
+        scope: usize,
+        node: &'a pb::NodeDef,
+        key: &str,
+        prefix: &str,
+        types: &[TensorType],
+        m: usize,
+    ) -> Result<Graph> {
+        let outer = self.enter_subgraph();
+        let built = self.translate_branch(scope, node, key, prefix, types, m);
+        let graph = Graph { nodes: self.leave_subgraph(outer) };
+        built.map(|()| graph)
+    }
+
+    /// Emits branch `key` of an `If` into the current (fresh) graph.
+    fn translate_branch(
+        &mut self,
+        scope: usize,
+        node: &'a pb::NodeDef,
+        key: &str,
+        prefix: &str,
+        types: &[TensorType],
+        m: usize,
+    ) -> Result<()> {
+        let mut args = Vec::with_capacity(types.len());
+        for (i, ty) in types.iter().enumerate() {
+            let placeholder = Placeholder { dtype: ty.dtype, shape: ty.shape.clone() };
+            args.push(self.emit_named(node, format!("arg_{i}"), placeholder, &[])?);
+        }
+        let branch = self.function_scope(scope, node, key, prefix, &args)?;
+        for k in 0..m {
+            let result = self.returned(node, branch, k)?;
+            self.emit_named(node, format!("out_{k}"), Identity, &[result])?;
+        }
+        Ok(())
     }
 
     /// The subgraph of a loop: placeholders `arg_i` typed as the loop
@@ -101,7 +213,7 @@ impl<'a> Importer<'a> {
     fn translate_loop(&mut self, scope: usize, node: &'a pb::NodeDef, base: &str, types: &[TensorType]) -> Result<()> {
         let mut args = Vec::with_capacity(types.len());
         for (i, ty) in types.iter().enumerate() {
-            let placeholder = opset::ops::array::Placeholder { dtype: ty.dtype, shape: ty.shape.clone() };
+            let placeholder = Placeholder { dtype: ty.dtype, shape: ty.shape.clone() };
             args.push(self.emit_named(node, format!("arg_{i}"), placeholder, &[])?);
         }
         let cond = self.function_scope(scope, node, "cond", &format!("{base}/cond/"), &args)?;
@@ -115,8 +227,8 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    /// A scope for function attribute `key` of `node` (the loop's `cond` or
-    /// `body`) whose arguments are our tensors `args`.
+    /// A scope for function attribute `key` of `node` (a loop's `cond` or
+    /// `body`, a conditional's branch) whose arguments are our tensors `args`.
     fn function_scope(
         &mut self,
         scope: usize,
@@ -136,12 +248,7 @@ impl<'a> Importer<'a> {
         if sig.input_arg.len() != args.len() {
             return Err(node_error(
                 node,
-                format!(
-                    "{key} {:?} takes {} arguments for {} loop variables",
-                    sig.name,
-                    sig.input_arg.len(),
-                    args.len()
-                ),
+                format!("{key} {:?} takes {} arguments, the node passes {}", sig.name, sig.input_arg.len(), args.len()),
             ));
         }
         let depth = self.scopes[scope].depth + 1;
@@ -154,7 +261,7 @@ impl<'a> Importer<'a> {
 
     /// Our tensor for return value `i` of the function of `scope`.
     fn returned(&mut self, node: &'a pb::NodeDef, scope: usize, i: usize) -> Result<String> {
-        let f = self.scope_function(scope).ok_or_else(|| node_error(node, "a loop scope without a function"))?;
+        let f = self.scope_function(scope).ok_or_else(|| node_error(node, "a scope without a function"))?;
         let sig = f.signature.as_ref().ok_or_else(|| node_error(node, "a function without a signature"))?;
         let out = sig.output_arg.get(i).ok_or_else(|| node_error(node, format!("the function has no output {i}")))?;
         let ret =

@@ -1,6 +1,8 @@
 //! TensorFlow 1's control flow: a `tf.compat.v1.while_loop` is not a node
 //! with functions (as TF2's `While`, in [`super::control`]) but a *frame*
-//! of nodes in the graph itself, and the `TensorArray`s its loops fill.
+//! of nodes in the graph itself, and the `TensorArray`s its loops fill; a
+//! v1 `tf.cond` (outside a frame or in one) is `Switch`es and `Merge`s,
+//! each `Merge` our `If` (see [`merge`]).
 //!
 //! A frame (named by its `Enter`s' `frame_name`) holds, per loop variable,
 //! `Enter(initial) -> Merge(Enter, NextIteration) -> Switch(Merge,
@@ -37,22 +39,22 @@ use std::sync::Arc;
 use opset::ops::array::{
     Gather, Identity, ListReserve, ListScatter, ListSetItem, Placeholder, ShapeOf, SliceSpec, StridedSlice,
 };
-use opset::ops::control::{LoopBody, While};
+use opset::ops::control::{Branches, If, LoopBody, While};
 use opset::ops::rule::unify;
 use opset::{DataType, Graph, Shape, TensorType};
 
 use super::control::loop_type;
 use super::{Translate, as_dtype};
-use crate::Result;
 use crate::import::{AttrV, Importer, MAX_DEPTH, Scope, attr, node_error};
 use crate::pb;
 use crate::restore::{node_name, output_index};
+use crate::{Error, Result};
 
 /// The TensorFlow ops of this family, by name.
 pub(super) const OPS: &[(&str, Translate)] = &[
     ("Exit", exit),
     ("Enter", outside_frame),
-    ("Merge", outside_frame),
+    ("Merge", merge),
     ("Switch", outside_frame),
     ("NextIteration", outside_frame),
     ("LoopCond", outside_frame),
@@ -123,14 +125,15 @@ fn exit<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize
 }
 
 /// The other nodes of a frame are reached only from its `Exit`s (bound to
-/// the body's placeholders): reached otherwise, the graph is malformed, or
-/// a TF1 `tf.cond` (`Switch` and `Merge` without a frame), unsupported.
+/// the body's placeholders), and a `tf.cond`'s `Switch`es only from its
+/// `Merge`s (bound to the branches' placeholders): reached otherwise, the
+/// graph is malformed.
 fn outside_frame<'a>(_: &mut Importer<'a>, _: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
     Err(node_error(
         node,
         format!(
-            "a {} reached other than through its while loop's Exit (a malformed frame, or a TF1 tf.cond, which is \
-             not supported)",
+            "a {} reached other than through its while loop's Exit or its tf.cond's Merge (a malformed frame or \
+             conditional)",
             node.op
         ),
     ))
@@ -456,6 +459,288 @@ impl<'a> Importer<'a> {
         }
         Ok((0..first.len()).map(|d| hints.iter().try_fold(None, |known, h| unify(known, h[d])).flatten()).collect())
     }
+}
+
+/// `Merge` outside a loop frame: the join of a TF1 `tf.cond`, our `If`.
+///
+/// A v1 `tf.cond(pred, true_fn, false_fn)` is no node but a pattern: each
+/// value a branch reads from outside comes in through a `Switch(value,
+/// pred)` (output 1 in the true branch, output 0 in the false one; a
+/// branch's constants hang on its side of `Switch(pred, pred)` by a control
+/// edge), and each result is a `Merge` of the false and the true branch's
+/// values. Each `Merge` used becomes one of our `If` nodes: its inputs
+/// traced back to the Switches they read (a cond nested in a branch is seen
+/// through: its Switches are reached on both of their sides, and what they
+/// switch comes from ours), the two inputs must come from the two sides of
+/// Switches on one predicate; the values those Switches switch are the
+/// arguments, and each input, translated in a scope of its own where the
+/// Switches are the placeholders, a branch.
+fn merge<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let join = im.join(scope, node).map_err(|reason| {
+        node_error(
+            node,
+            format!("a Merge reached other than through its while loop's Exit, and no tf.cond's join: {reason}"),
+        )
+    })?;
+    if index != 0 {
+        return Err(node_error(node, format!("output {index} of a tf.cond's Merge (value_index) is not supported")));
+    }
+    let pred = im.input(scope, join.pred, 1)?;
+    let mut args = Vec::with_capacity(join.args.len());
+    for &switch in &join.args {
+        let reference = Importer::data_inputs(switch).first().copied().unwrap_or_default();
+        args.push(match attr::get(switch, "T") {
+            Some(AttrV::Type(t)) if *t == pb::DataType::DtResource as i32 => im.variable(scope, reference)?,
+            _ => im.input(scope, switch, 0)?,
+        });
+    }
+    let types = args.iter().map(|x| im.type_of(node, x).cloned()).collect::<Result<Vec<TensorType>>>()?;
+    let depth = im.scopes[scope].depth + 1;
+    if depth > 32 {
+        return Err(node_error(node, "conditionals, loops and function calls nest more than 32 deep"));
+    }
+    let prefix = format!("{}{}/", im.scopes[scope].prefix, node.name);
+    let then = im.join_branch(scope, node, join.then, &join.bound, &types, format!("{prefix}then/"), depth)?;
+    let otherwise =
+        im.join_branch(scope, node, join.otherwise, &join.bound, &types, format!("{prefix}else/"), depth)?;
+    let branches = Branches::new(then, otherwise, &im.asset_paths()?)
+        .map_err(|e| node_error(node, format!("the tf.cond on {:?}: {e}", join.predicate)))?;
+    let inputs: Vec<String> = std::iter::once(pred).chain(args).collect();
+    im.emit(scope, node, If { branches: Arc::new(branches), output: 0 }, &inputs)
+}
+
+/// A TF1 `tf.cond` as one of its `Merge`s joins it.
+struct Join<'a> {
+    /// A Switch on the predicate (its input 1) that a branch reads.
+    pred: &'a pb::NodeDef,
+    /// The predicate's node.
+    predicate: &'a str,
+    /// The Merge's inputs computing the true and the false branch's value.
+    then: &'a str,
+    otherwise: &'a str,
+    /// The branches' arguments: for each value switched, one Switch of it.
+    args: Vec<&'a pb::NodeDef>,
+    /// Each Switch on the predicate that a branch reads a value from, and
+    /// the argument it gives.
+    bound: Vec<(&'a str, usize)>,
+}
+
+/// A Switch one input of a `Merge` reaches going back: its output `output`
+/// read, through data edges only (`data`) or a control edge on the way.
+#[derive(Clone, Copy)]
+struct Reached<'a> {
+    switch: &'a pb::NodeDef,
+    output: usize,
+    data: bool,
+}
+
+/// A predicate: the node and output a Switch's input 1 comes from, once
+/// Identities are followed back.
+type Predicate<'a> = (&'a str, usize);
+
+impl<'a> Importer<'a> {
+    /// The `tf.cond` whose join `merge` is, or why it is none.
+    fn join(&self, scope: usize, merge: &'a pb::NodeDef) -> std::result::Result<Join<'a>, String> {
+        let inputs = Importer::data_inputs(merge);
+        let &[first, second] = inputs.as_slice() else {
+            return Err(format!("it joins {} input(s), a tf.cond's Merge two", inputs.len()));
+        };
+        let mut sides = Vec::with_capacity(2);
+        for start in [first, second] {
+            sides.push(self.side_switches(scope, start)?);
+        }
+        let mut preds: Vec<Predicate<'a>> = Vec::new();
+        for r in sides.iter().flatten() {
+            let p = self.predicate(scope, r.switch)?;
+            if !preds.contains(&p) {
+                preds.push(p);
+            }
+        }
+        let (then, otherwise, then_side) = match preds.as_slice() {
+            [] => return Err(format!("its inputs {first:?} and {second:?} read no Switch")),
+            [_] => match (one_output(&sides[0]), one_output(&sides[1])) {
+                (Some(0), Some(1)) => (second, first, 1),
+                (Some(1), Some(0)) => (first, second, 0),
+                _ => {
+                    return Err(format!(
+                        "its inputs {first:?} and {second:?} do not come from the two sides of the Switches on {:?}",
+                        preds[0].0
+                    ));
+                }
+            },
+            many => {
+                let names: Vec<&str> = many.iter().map(|p| p.0).collect();
+                return Err(format!("its inputs read Switches on {} predicates: {names:?}", many.len()));
+            }
+        };
+        // The values switched into the branches (through data edges), each once.
+        let (mut args, mut bound, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        for r in sides[then_side].iter().chain(&sides[1 - then_side]).filter(|r| r.data) {
+            if bound.iter().any(|&(name, _)| name == r.switch.name) {
+                continue;
+            }
+            let reference = Importer::data_inputs(r.switch).first().copied().unwrap_or_default();
+            let value = (node_name(reference), output_index(reference));
+            let i = match values.iter().position(|&v| v == value) {
+                Some(i) => i,
+                None => {
+                    values.push(value);
+                    args.push(r.switch);
+                    args.len() - 1
+                }
+            };
+            bound.push((r.switch.name.as_str(), i));
+        }
+        let pred = sides.iter().flatten().next().map(|r| r.switch).ok_or("no Switch")?;
+        Ok(Join { pred, predicate: preds[0].0, then, otherwise, args, bound })
+    }
+
+    /// The Switches (not a loop's) that `start` reaches going back through
+    /// data and control edges, up to them (and to the nodes bound in
+    /// `scope`); a cond nested on this side is seen through.
+    fn side_switches(&self, scope: usize, start: &'a str) -> std::result::Result<Vec<Reached<'a>>, String> {
+        let (mut stack, mut seen, mut found) = (vec![(start, true)], HashSet::new(), Vec::new());
+        let mut expanded = HashSet::new();
+        loop {
+            self.reach_switches(scope, &mut stack, &mut seen, &mut found)?;
+            // A predicate whose Switches this side reads on both sides: a
+            // cond nested in it, whose switched values come from ours.
+            let mut sides: HashMap<Predicate<'a>, [bool; 2]> = HashMap::new();
+            for r in &found {
+                sides.entry(self.predicate(scope, r.switch)?).or_default()[r.output.min(1)] = true;
+            }
+            let mut nested = Vec::new();
+            for r in &found {
+                if sides[&self.predicate(scope, r.switch)?] == [true, true] {
+                    nested.push(*r);
+                }
+            }
+            if nested.is_empty() {
+                return Ok(found);
+            }
+            found.retain(|r| !nested.iter().any(|n| std::ptr::eq(n.switch, r.switch)));
+            for r in nested {
+                if expanded.insert((r.switch.name.as_str(), r.data)) {
+                    stack.extend(r.switch.input.iter().map(|i| (i.as_str(), r.data)));
+                }
+            }
+        }
+    }
+
+    /// Walks back from the tensors on `stack` (each with whether only data
+    /// edges led there), adding to `found` each Switch met that is not a
+    /// loop's; loops met on the way are walked through.
+    fn reach_switches(
+        &self,
+        scope: usize,
+        stack: &mut Vec<(&'a str, bool)>,
+        seen: &mut HashSet<(&'a str, bool)>,
+        found: &mut Vec<Reached<'a>>,
+    ) -> std::result::Result<(), String> {
+        while let Some((reference, data)) = stack.pop() {
+            let data = data && !reference.starts_with('^');
+            let name = node_name(reference);
+            if self.scopes[scope].bound.contains_key(name) {
+                continue;
+            }
+            let Some(&node) = self.scopes[scope].nodes.get(name) else { continue };
+            if matches!(node.op.as_str(), "Switch" | "RefSwitch") {
+                let (pred, _) = self.predicate(scope, node)?;
+                let loop_cond = self.scopes[scope].nodes.get(pred).is_some_and(|n| n.op == "LoopCond");
+                if !loop_cond {
+                    found.push(Reached { switch: node, output: output_index(reference), data });
+                    continue;
+                }
+            }
+            if seen.insert((name, data)) {
+                stack.extend(node.input.iter().map(|i| (i.as_str(), data)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The predicate a Switch is decided by.
+    fn predicate(&self, scope: usize, switch: &'a pb::NodeDef) -> std::result::Result<Predicate<'a>, String> {
+        let mut reference = Importer::data_inputs(switch)
+            .get(1)
+            .copied()
+            .ok_or_else(|| format!("Switch {:?} has no predicate (input 1)", switch.name))?;
+        for _ in 0..MAX_DEPTH {
+            let name = node_name(reference);
+            match self.scopes[scope].nodes.get(name) {
+                Some(node) if node.op == "Identity" && !self.scopes[scope].bound.contains_key(name) => {
+                    reference = Importer::data_inputs(node).first().copied().unwrap_or_default();
+                }
+                _ => return Ok((name, output_index(reference))),
+            }
+        }
+        Err(format!("the predicate of Switch {:?} cannot be followed", switch.name))
+    }
+
+    /// One branch of a TF1 `tf.cond` in a graph of its own: placeholders
+    /// `arg_i` typed as `types`, and `result` as `out_0`, translated in a
+    /// scope of its own (`prefix`, `depth`) where the Switches `bound` are
+    /// the placeholders.
+    #[allow(clippy::too_many_arguments)]
+    fn join_branch(
+        &mut self,
+        scope: usize,
+        merge: &'a pb::NodeDef,
+        result: &'a str,
+        bound: &[(&'a str, usize)],
+        types: &[TensorType],
+        prefix: String,
+        depth: usize,
+    ) -> Result<Graph> {
+        let outer = self.enter_subgraph();
+        let built = self.translate_join_branch(scope, merge, result, bound, types, prefix, depth);
+        let graph = Graph { nodes: self.leave_subgraph(outer) };
+        built.map(|()| graph)
+    }
+
+    /// Emits one branch of a TF1 `tf.cond` (see [`Importer::join_branch`])
+    /// into the current (fresh) graph.
+    #[allow(clippy::too_many_arguments)]
+    fn translate_join_branch(
+        &mut self,
+        scope: usize,
+        merge: &'a pb::NodeDef,
+        result: &'a str,
+        bound: &[(&'a str, usize)],
+        types: &[TensorType],
+        prefix: String,
+        depth: usize,
+    ) -> Result<()> {
+        let mut args = Vec::with_capacity(types.len());
+        for (i, ty) in types.iter().enumerate() {
+            let placeholder = Placeholder { dtype: ty.dtype, shape: ty.shape.clone() };
+            args.push(self.emit_named(merge, format!("arg_{i}"), placeholder, &[])?);
+        }
+        let branch = self.scopes.len();
+        self.scopes.push(Scope {
+            nodes: self.scopes[scope].nodes.clone(),
+            args: HashMap::new(),
+            prefix,
+            depth,
+            function: self.scopes[scope].function,
+            bound: bound.iter().map(|&(switch, i)| (switch, args[i].clone())).collect(),
+            folded: HashMap::new(),
+        });
+        let value = self.tensor(branch, result).map_err(|e| match e {
+            Error::MissingInput { node, input } if node.is_empty() => {
+                Error::MissingInput { node: merge.name.clone(), input }
+            }
+            e => e,
+        })?;
+        self.emit_named(merge, "out_0".into(), Identity, &[value])?;
+        Ok(())
+    }
+}
+
+/// The one output of the Switches `side` reaches, if they all agree.
+fn one_output(side: &[Reached<'_>]) -> Option<usize> {
+    let first = side.first()?.output;
+    side.iter().all(|r| r.output == first).then_some(first)
 }
 
 /// `TensorArrayV3(size)`: output 1 (the flow) is a tensor list of `size`
