@@ -192,10 +192,12 @@ impl LoopKernel {
             Self::spend(&budget, done)?;
             self.next.run_steps(&mut st.next, &vars).map_err(|e| fail("body", e))?;
             drop(vars);
+            // Variables passed on as another's next value, read before any changes.
+            let carried = self.carried(st);
             if let Some(cell) = &self.cell {
                 cell.step(&mut st.vars, &mut st.cell)?;
             }
-            self.advance(st)?;
+            self.advance(st, carried)?;
             done += 1;
             self.check_vars(&st.vars, done)?;
         }
@@ -246,20 +248,24 @@ impl LoopKernel {
         Ok(())
     }
 
+    /// The current values of the variables that the body passes on as
+    /// another variable's next value (`out_k` is `arg_j`), by `k`.
+    fn carried(&self, st: &LoopState) -> Vec<(usize, Tensor)> {
+        self.next_vars
+            .iter()
+            .zip(&self.next.outputs)
+            .filter_map(|(&k, &v)| match v {
+                Value::Input(j) if j != k => Some((k, st.vars[j].clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Moves the body's results into the variables: a step's buffer is
     /// swapped in (the step reuses the variable's old one next iteration);
     /// a variable passed through or a constant is copied.
-    fn advance(&self, st: &mut LoopState) -> Result<(), OpError> {
+    fn advance(&self, st: &mut LoopState, carried: Vec<(usize, Tensor)>) -> Result<(), OpError> {
         let outputs = &self.next.outputs;
-        // Values read from the variables themselves first, before any changes.
-        let mut carried: Vec<(usize, Tensor)> = Vec::new();
-        for (&k, &v) in self.next_vars.iter().zip(outputs) {
-            if let Value::Input(j) = v
-                && j != k
-            {
-                carried.push((k, st.vars[j].clone()));
-            }
-        }
         for (&k, &v) in self.next_vars.iter().zip(outputs) {
             match v {
                 Value::Step(s) if outputs.iter().filter(|&&o| o == v).count() == 1 => {

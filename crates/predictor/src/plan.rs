@@ -175,6 +175,11 @@ impl Plan {
             if !needed[i] || values[i].is_some() {
                 continue;
             }
+            if let (Op::Identity(_), &[x]) = (&node.op, node.inputs.as_slice()) {
+                // Another name for its input: no step, no copy.
+                values[i] = values[x];
+                continue;
+            }
             if let Some(r) = tile_into_matmul(graph, &consumers, &values, &plan.consts, i) {
                 // Folded into the weights of the MatMul that reads it.
                 tiled[i] = Some(r);
