@@ -30,9 +30,9 @@ pub(crate) struct RecurrentCell {
     time: usize,
     /// The input sequence, a list `[T, B, F]`.
     input: usize,
-    /// The mask, a bool list `[T, B, 1]`, and the value a masked step
-    /// writes to the output list.
-    mask: Option<(usize, usize)>,
+    /// Which batch rows a step leaves as they were (their state kept, the
+    /// mask's value written to the output list).
+    mask: Option<Mask>,
     /// The output list `[T, B, U]` (`[1, B, U]` when only the last output
     /// is kept), and the row each step writes: the step index, or a fixed one.
     output: usize,
@@ -43,6 +43,24 @@ pub(crate) struct RecurrentCell {
     /// masked layers keep their last output so).
     written: Option<usize>,
     gates: Gates,
+}
+
+/// A masked recurrence: where the mask comes from, and the variable a
+/// masked row writes to the output list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Mask {
+    source: MaskSource,
+    value: usize,
+}
+
+/// Which rows a step masks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum MaskSource {
+    /// Keras's `mask_zero`: a bool list `[T, B, 1]`, false where masked.
+    List(usize),
+    /// TensorFlow 1's `sequence_length`: an integer vector `[B]`; rows whose
+    /// length the step index has reached are masked.
+    Lengths(usize),
 }
 
 /// The cell's gates and weights.
@@ -56,6 +74,35 @@ enum Gates {
     /// GRU as Keras's `reset_after`: `x @ K + b_x` and `h @ R + b_h`, each
     /// split into `z, r, h` thirds; `h' = z h + (1 - z) tanh(x_h + r (h @ R)_h)`.
     Gru { kernel: Tensor, recurrent: Tensor, input_bias: Vec<f32>, recurrent_bias: Vec<f32> },
+}
+
+impl Gates {
+    /// An LSTM's gates from `weights` (`[F + U, 4U]`) and `bias` whose gate
+    /// blocks are in `order` (the block holding `i`, `f`, `c`, `o`), laid
+    /// out as the step computes them: blocks `i, f, c, o`, the forget bias
+    /// added to `f`'s bias, the candidate's columns doubled (`tanh z = 2
+    /// sigmoid(2z) - 1`, so one sigmoid pass serves all four gates).
+    fn lstm(
+        c: usize,
+        weights: &[f32],
+        bias: &[f32],
+        units: usize,
+        order: [usize; 4],
+        forget_bias: f32,
+    ) -> Option<Gates> {
+        let width = 4 * units;
+        let lay_out = |row: &[f32]| -> Vec<f32> {
+            order.iter().flat_map(|&block| row[block * units..(block + 1) * units].iter().copied()).collect()
+        };
+        let mut laid: Vec<f32> = weights.chunks_exact(width).flat_map(lay_out).collect();
+        let mut bias = lay_out(bias);
+        bias[units..2 * units].iter_mut().for_each(|b| *b += forget_bias);
+        for row in laid.chunks_exact_mut(width).chain(std::iter::once(&mut bias[..])) {
+            row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
+        }
+        let rows = laid.len() / width;
+        Some(Gates::Lstm { c, weights: Tensor::from_vec(vec![rows, width], laid).ok()?, bias })
+    }
 }
 
 /// A thread's buffers for a fused step.
@@ -130,16 +177,31 @@ impl RecurrentCell {
             .collect();
         // (the input's product, the previous output's), each (input, weights, bias).
         let ((x_row, kernel, b_x), (h_arg, recurrent, b_h)) = match biased.as_slice() {
-            [(sum, bias)] => {
-                let (Op::Add(_), &[p, q]) = parts(*sum) else { return None };
-                let (p, q) = (product(p)?, product(q)?);
-                let (x, h) = if row(p.0).is_some() { (p, q) } else { (q, p) };
-                ((x.0, x.1, Some(*bias)), (h.0, h.1, None))
-            }
+            [(sum, bias)] => match parts(*sum) {
+                // Keras: BiasAdd(Add(MatMul(x_t, K), MatMul(h, R)), b).
+                (Op::Add(_), &[p, q]) => {
+                    let (p, q) = (product(p)?, product(q)?);
+                    let (x, h) = if row(p.0).is_some() { (p, q) } else { (q, p) };
+                    ((x.0, x.1.clone(), Some(*bias)), (h.0, h.1.clone(), None))
+                }
+                // TensorFlow 1's LSTMCell: BiasAdd(MatMul(Concat(x_t, h), [K; R]), b).
+                (Op::MatMul(mm), &[joined, w]) if !mm.transpose_a && !mm.transpose_b => {
+                    let (Op::Concat(c), &[x, h]) = parts(joined) else { return None };
+                    let w = known(w)?;
+                    let (&[rows, width], Ok(values)) = (w.shape(), w.as_slice::<f32>()) else { return None };
+                    (c.axis == 1 || c.axis == -1).then_some(())?;
+                    let units = width / 4;
+                    let features = rows.checked_sub(units).filter(|&f| f > 0 && units > 0)?;
+                    let kernel = Tensor::from_vec(vec![features, width], values[..features * width].to_vec()).ok()?;
+                    let recurrent = Tensor::from_vec(vec![units, width], values[features * width..].to_vec()).ok()?;
+                    ((x, kernel, Some(*bias)), (h, recurrent, None))
+                }
+                _ => return None,
+            },
             [(m1, b1), (m2, b2)] => {
                 let (p, q) = ((product(*m1)?, *b1), (product(*m2)?, *b2));
                 let (x, h) = if row(p.0.0).is_some() { (p, q) } else { (q, p) };
-                ((x.0.0, x.0.1, Some(x.1)), (h.0.0, h.0.1, Some(h.1)))
+                ((x.0.0, x.0.1.clone(), Some(x.1)), (h.0.0, h.0.1.clone(), Some(h.1)))
             }
             _ => return None,
         };
@@ -151,15 +213,27 @@ impl RecurrentCell {
         let gates_of = |k: usize| units.checked_mul(k).filter(|&w| w == width);
         (units > 0 && features > 0 && width2 == width && (gates_of(4).is_some() || gates_of(3).is_some()))
             .then_some(())?;
-        // The mask: a bool row of a list selecting what the step writes.
+        // The mask: a Select between the new output and a variable, on a
+        // bool row of a list (Keras) or on the step index against lengths
+        // (TensorFlow 1); which side is the variable says the polarity, the
+        // probes check it.
         let mask = match parts(item) {
-            (Op::Select(_), &[cond, _, keep]) => {
+            (Op::Select(_), &[cond, a, b]) => {
+                let value = var_of(b).or_else(|| var_of(a))?;
                 let masked = graph.needed(&[cond]);
                 let list = (0..nodes.len())
                     .filter(|&g| masked[g])
-                    .find_map(|g| row(g).filter(|&(v, t)| t == time && body.arg_ty(v).dtype == DataType::Bool))?
-                    .0;
-                Some((list, var_of(keep)?))
+                    .find_map(|g| row(g).filter(|&(v, t)| t == time && body.arg_ty(v).dtype == DataType::Bool));
+                let source = match list {
+                    Some((list, _)) => MaskSource::List(list),
+                    None => MaskSource::Lengths((0..body.var_count()).find(|&v| {
+                        masked[body.args()[v]]
+                            && v != time
+                            && matches!(body.arg_ty(v).dtype, DataType::I32 | DataType::I64)
+                            && body.arg_ty(v).dims().len() == 1
+                    })?),
+                };
+                Some(Mask { source, value })
             }
             _ => None,
         };
@@ -168,8 +242,10 @@ impl RecurrentCell {
         let gates = match (width / units, b_x, b_h) {
             (4, Some(bias), None) => {
                 // The cell state: the other f32 variable of the state's shape.
-                let taken =
-                    [Some(time), Some(input), Some(output), Some(h), mask.map(|m| m.0), mask.map(|m| m.1), written];
+                let mask_var = mask.map(|m| match m.source {
+                    MaskSource::List(v) | MaskSource::Lengths(v) => v,
+                });
+                let taken = [Some(time), Some(input), Some(output), Some(h), mask_var, mask.map(|m| m.value), written];
                 let mut candidates = (0..body.var_count()).filter(|&v| {
                     !taken.contains(&Some(v))
                         && fixed.get(v).copied().flatten().is_none()
@@ -179,18 +255,27 @@ impl RecurrentCell {
                 });
                 let c = candidates.next()?;
                 candidates.next().is_none().then_some(())?;
-                let mut weights = [floats(kernel)?, floats(recurrent)?].concat();
-                let mut bias = floats(bias)?;
+                let weights = [floats(&kernel)?, floats(&recurrent)?].concat();
+                let bias = floats(bias)?;
                 (bias.len() == width).then_some(())?;
-                for row in weights.chunks_exact_mut(width).chain(std::iter::once(&mut bias[..])) {
-                    row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
+                // Keras orders the gates i, f, c, o; TensorFlow 1's LSTMCell
+                // i, c, f, o with a forget bias of 1 added before the sigmoid:
+                // the probes pick the layout that is the body's.
+                for (order, forget_bias) in
+                    [([0, 1, 2, 3], 0.0), ([0, 2, 1, 3], 1.0), ([0, 2, 1, 3], 0.0), ([0, 1, 2, 3], 1.0)]
+                {
+                    let gates = Gates::lstm(c, &weights, &bias, units, order, forget_bias)?;
+                    let cell = RecurrentCell { time, input, mask, output, write_row, h, written, gates };
+                    if cell.agrees_with(body, fixed) {
+                        return Some(cell);
+                    }
                 }
-                Gates::Lstm { c, weights: Tensor::from_vec(vec![features + units, width], weights).ok()?, bias }
+                return None;
             }
             (3, Some(b_x), Some(b_h)) => {
                 let (input_bias, recurrent_bias) = (floats(b_x)?, floats(b_h)?);
                 (input_bias.len() == width && recurrent_bias.len() == width).then_some(())?;
-                Gates::Gru { kernel: kernel.clone(), recurrent: recurrent.clone(), input_bias, recurrent_bias }
+                Gates::Gru { kernel, recurrent, input_bias, recurrent_bias }
             }
             _ => return None,
         };
@@ -213,7 +298,13 @@ impl RecurrentCell {
             None => None,
         };
         self.mask = match self.mask {
-            Some((list, value)) => Some((place(list)?, place(value)?)),
+            Some(Mask { source, value }) => Some(Mask {
+                source: match source {
+                    MaskSource::List(v) => MaskSource::List(place(v)?),
+                    MaskSource::Lengths(v) => MaskSource::Lengths(place(v)?),
+                },
+                value: place(value)?,
+            }),
             None => None,
         };
         Some(self)
@@ -270,7 +361,18 @@ impl RecurrentCell {
                     _ => Tensor::scalar(t as i32),
                 }),
                 None if v == self.input => probe(&dims(v, &[3, 2]), 1),
-                None if Some(v) == self.mask.map(|m| m.0) => {
+                None if self.mask.is_some_and(|m| m.source == MaskSource::Lengths(v)) => {
+                    // Row 0 has ended at the probed step; the others run on.
+                    let batch = dims(v, &[2])[0];
+                    let lengths: Vec<i64> = (0..batch).map(|b| if b == 0 { t as i64 } else { steps as i64 }).collect();
+                    match ty.dtype {
+                        DataType::I32 => {
+                            Tensor::from_vec(vec![batch], lengths.iter().map(|&l| l as i32).collect::<Vec<i32>>()).ok()
+                        }
+                        _ => Tensor::from_vec(vec![batch], lengths).ok(),
+                    }
+                }
+                None if self.mask.is_some_and(|m| m.source == MaskSource::List(v)) => {
                     let shape = dims(v, &[3, 2, 1]);
                     let batch = shape.get(1).copied().unwrap_or(1);
                     bounded(&shape).and_then(|n| {
@@ -331,22 +433,30 @@ impl RecurrentCell {
         }
         keep.clear();
         fill.clear();
-        if let Some((list, value)) = self.mask {
-            let mask_shape = vars[list].shape();
-            if mask_shape.len() < 2 || mask_shape[..2] != [steps, batch] || mask_shape[2..].iter().any(|&d| d != 1) {
-                return Err(shape_error("mask", mask_shape));
+        if let Some(Mask { source, value }) = self.mask {
+            match source {
+                MaskSource::List(list) => {
+                    let shape = vars[list].shape();
+                    if shape.len() < 2 || shape[..2] != [steps, batch] || shape[2..].iter().any(|&d| d != 1) {
+                        return Err(shape_error("mask", shape));
+                    }
+                    let m = vars[list].as_slice::<bool>()?;
+                    keep.extend_from_slice(
+                        m.get(t * batch..(t + 1) * batch).ok_or_else(|| shape_error("mask", shape))?,
+                    );
+                }
+                MaskSource::Lengths(lengths) => {
+                    if vars[lengths].shape() != [batch] {
+                        return Err(shape_error("sequence lengths", vars[lengths].shape()));
+                    }
+                    let lengths = opset::ops::kernel::indices(&vars[lengths], 1)?;
+                    keep.extend(lengths.iter().map(|&l| i64::try_from(t).is_ok_and(|t| t < l)));
+                }
             }
             if vars[value].shape() != [batch, units] {
                 return Err(shape_error("masked value", vars[value].shape()));
             }
-            let m = vars[list].as_slice::<bool>()?;
-            keep.extend_from_slice(
-                m.get(t * batch..(t + 1) * batch).ok_or_else(|| shape_error("mask", vars[list].shape()))?,
-            );
-            let masked = vars[value].as_slice::<f32>()?;
-            fill.extend_from_slice(
-                masked.get(..batch * units).ok_or_else(|| shape_error("masked value", vars[value].shape()))?,
-            );
+            fill.extend_from_slice(vars[value].as_slice::<f32>()?);
         }
         // The output list, as `ListSetItem` writes it: its own length, its
         // element shape taken from the first row written (while it holds
