@@ -1,9 +1,10 @@
 //! Fused recurrent steps: a loop body that is the standard LSTM or GRU cell
-//! (as Keras's `LSTM` and `GRU` export them: gates from products of the
-//! step's input and the previous output, `sigmoid` and `tanh`, the output
-//! written to a list at the step's index, optionally masked) runs as one
-//! (LSTM) or two (GRU) matrix products per step over weights laid out once
-//! at load, its state and output list updated in place.
+//! (as Keras's `LSTM` and `GRU` export them, and TensorFlow 1's `LSTMCell`
+//! in `dynamic_rnn`: gates from products of the step's input and the
+//! previous output, `sigmoid` and `tanh`, the output written to a list at
+//! the step's index, optionally masked by a bool list or by sequence
+//! lengths) runs as one (LSTM) or two (GRU) matrix products per step over
+//! weights laid out once at load, its state and output list updated in place.
 //!
 //! Recognition reads the body's structure to find each variable's role,
 //! then checks the fused step against the body itself on probe values; a
