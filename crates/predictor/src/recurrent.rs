@@ -510,7 +510,9 @@ fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>
         return Err(shape_error("step input", &[a.len()]));
     }
     out.clear();
-    out.extend(std::iter::repeat_n(bias, batch).flatten());
+    for _ in 0..batch {
+        out.extend_from_slice(bias);
+    }
     if batch < GEMM_FROM {
         gemv::accumulate(a, depth, depth, ws, out, width);
         return Ok(());
