@@ -71,15 +71,34 @@ fn bad_dim(what: &str, d: i64) -> Error {
     Error::Shape { what: what.to_owned(), reason: format!("dimension {d} is neither -1 (unknown) nor a size") }
 }
 
-/// The number of elements of a concrete shape, or an error if it overflows.
+/// The number of elements of a concrete shape, or an error if it is past
+/// the limits every tensor keeps: rank at most [`crate::ops::MAX_RANK`],
+/// and the product of its dims, a 0 counted as 1, at most
+/// [`crate::ops::MAX_ELEMENTS`] (so that no kernel can compute an
+/// overflowing or absurd size from it, even for an empty tensor such as
+/// `[2^40, 0]`).
 ///
 /// # Errors
-/// [`Error::Shape`] naming `what` when the product does not fit a `usize`.
+/// [`Error::Shape`] naming `what` when the shape is past those limits.
 pub fn element_count(dims: &[usize], what: &str) -> Result<usize> {
-    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(|| Error::Shape {
-        what: what.to_owned(),
-        reason: format!("shape {dims:?} has more elements than memory can address"),
-    })
+    match volume(dims) {
+        Some(_) => Ok(if dims.contains(&0) { 0 } else { dims.iter().product() }),
+        None => Err(Error::Shape {
+            what: what.to_owned(),
+            reason: format!("shape {dims:?} has more elements than memory can address"),
+        }),
+    }
+}
+
+/// The product of `dims` with each 0 counted as 1, if the rank is at most
+/// [`crate::ops::MAX_RANK`] and the product at most
+/// [`crate::ops::MAX_ELEMENTS`]: the bound every tensor and every declared
+/// shape keeps.
+pub fn volume(dims: &[usize]) -> Option<usize> {
+    if dims.len() > crate::ops::MAX_RANK {
+        return None;
+    }
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d.max(1))).filter(|&n| n <= crate::ops::MAX_ELEMENTS)
 }
 
 impl fmt::Display for Shape {

@@ -91,12 +91,13 @@ impl TypedGraph {
             let inputs: Vec<usize> = edges[i].iter().map(|&j| position[j]).collect();
             let types: Vec<TensorType> = inputs.iter().map(|&j| nodes[j].ty.clone()).collect();
             let ty = op.infer(&types).map_err(|e| source.op_error(e))?;
-            let declared = ty.shape.0.iter().flatten().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if declared.is_none_or(|n| n > crate::ops::MAX_ELEMENTS) {
+            let known: Vec<usize> = ty.shape.0.iter().map(|d| d.unwrap_or(1)).collect();
+            if crate::shape::volume(&known).is_none() {
                 return Err(source.error(format!(
-                    "its output shape {} is absurd (over {} elements)",
+                    "its output shape {} is absurd (over {} elements, a 0 dim counted as 1, or over {} dims)",
                     ty.shape,
-                    crate::ops::MAX_ELEMENTS
+                    crate::ops::MAX_ELEMENTS,
+                    crate::ops::MAX_RANK
                 )));
             }
             nodes.push(TypedNode { name: source.name.clone(), op, inputs, ty });

@@ -84,11 +84,10 @@ pub fn copy(x: &Tensor, shape: &[usize], out: &mut Tensor) -> Result<(), OpError
 /// # Errors
 /// [`OpError::TooLarge`].
 pub fn checked_len(shape: &[usize]) -> Result<usize, OpError> {
-    shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| OpError::TooLarge { shape: shape.to_vec(), limit: MAX_ELEMENTS })
+    match crate::shape::volume(shape) {
+        Some(_) => Ok(if shape.contains(&0) { 0 } else { shape.iter().product() }),
+        None => Err(OpError::TooLarge { shape: shape.to_vec(), limit: MAX_ELEMENTS }),
+    }
 }
 
 /// Splits `shape` around `axis` into (outer, len, inner) element counts.
@@ -145,6 +144,7 @@ pub fn broadcast_zip<T: Element, U: Element>(
         return Ok(());
     }
     let shape = broadcast_shape(a.shape(), b.shape())?;
+    checked_len(&shape)?;
     let dst = out.output_vec::<U>(&shape);
     let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
     let broadcast_failed = || OpError::Broadcast { shapes: format!("{:?} and {:?}", a.shape(), b.shape()) };

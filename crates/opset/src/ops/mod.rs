@@ -55,6 +55,11 @@ pub use rule::TensorType;
 /// refuses to allocate more at run time.
 pub const MAX_ELEMENTS: usize = 1 << 32;
 
+/// The most dims a tensor may have (TensorFlow's own limit, 254): a deeper
+/// shape is refused at load and in every tensor, so no kernel recurses or
+/// loops per dim without bound.
+pub const MAX_RANK: usize = 254;
+
 /// The version of the op set this build implements: the newest an artifact
 /// may declare. See [`CATALOG`] for what each version holds.
 pub const OP_SET_VERSION: u32 = 5;

@@ -34,7 +34,14 @@ pub fn reduce_axes(axes: &[i64], rank: usize) -> Result<Vec<usize>, OpError> {
     if axes.is_empty() {
         return Ok((0..rank).collect());
     }
-    axes.iter().map(|&a| normalize_axis(a, rank)).collect()
+    let axes: Vec<usize> = axes.iter().map(|&a| normalize_axis(a, rank)).collect::<Result<_, _>>()?;
+    let mut seen = vec![false; rank];
+    for &a in &axes {
+        if std::mem::replace(&mut seen[a], true) {
+            return Err(OpError::Invalid { what: "axes", reason: format!("axis {a} appears twice") });
+        }
+    }
+    Ok(axes)
 }
 
 /// NumPy broadcasting of two declared shapes; `None` if they cannot agree.

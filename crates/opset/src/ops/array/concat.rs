@@ -74,6 +74,7 @@ impl OpDef for Concat {
                 .iter()
                 .map(|t| Ok((slice::<T>(t)?, t.shape()[axis..].iter().product())))
                 .collect::<Result<Vec<(&[T], usize)>, OpError>>()?;
+            crate::ops::kernel::checked_len(&shape)?;
             let dst = out.output_vec::<T>(&shape);
             for o in 0..outer {
                 for &(src, chunk) in &parts {

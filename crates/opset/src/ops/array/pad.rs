@@ -65,7 +65,8 @@ impl OpDef for Pad {
         {
             return Err(OpError::shape(format!("a {} padding value for a {} input", v.dtype(), x.dtype)));
         }
-        let dims = x.dims().iter().zip(&self.paddings).map(|(d, [b, a])| d.and_then(|d| d.checked_add(b + a)));
+        let dims =
+            x.dims().iter().zip(&self.paddings).map(|(d, [b, a])| d.and_then(|d| d.checked_add(b.checked_add(*a)?)));
         Ok(TensorType::new(x.dtype, dims.collect()))
     }
 
@@ -76,7 +77,10 @@ impl OpDef for Pad {
 
     #[cfg(feature = "grad")]
     fn grad(&self, x: &[&Tensor], _y: &Tensor, g: &Tensor) -> crate::ops::grad::Grads {
-        let (_, offsets) = pad_offsets(x[0].shape(), &self.paddings)?;
+        let (padded, offsets) = pad_offsets(x[0].shape(), &self.paddings)?;
+        if g.shape() != padded.as_slice() {
+            return Err(OpError::shape(format!("a gradient of shape {:?} for a padded {padded:?}", g.shape())));
+        }
         let gs = slice::<f32>(g)?;
         let d = offsets.iter().map(|&o| gs[o]).collect();
         Ok(vec![Some(crate::ops::kernel::tensor(x[0].shape(), d)?)])

@@ -63,6 +63,7 @@ fn select<T: Element>(cond: &Tensor, a: &Tensor, b: &Tensor, out: &mut Tensor) -
     let (cv, av, bv) = (slice::<bool>(cond)?, slice::<T>(a)?, slice::<T>(b)?);
     let shape = broadcast_shape(&broadcast_shape(cond.shape(), a.shape())?, b.shape())?;
     let pick = |(&c, (x, y)): (&bool, (&T, &T))| if c { x.clone() } else { y.clone() };
+    crate::ops::kernel::checked_len(&shape)?;
     let dst = out.output_vec::<T>(&shape);
     if cond.shape() == a.shape() && a.shape() == b.shape() {
         dst.extend(cv.iter().zip(av.iter().zip(bv)).map(pick));

@@ -320,9 +320,15 @@ impl Branch {
                 )));
             }
         }
+        let mut is_arg = vec![false; nodes.len()];
+        for &a in args.iter() {
+            if let Some(slot) = is_arg.get_mut(a) {
+                *slot = true;
+            }
+        }
         for (i, node) in nodes.iter().enumerate() {
             let source = match node.op {
-                Op::Placeholder(_) => !args.contains(&i),
+                Op::Placeholder(_) => !is_arg[i],
                 Op::Variable(_) => true,
                 _ => false,
             };

@@ -65,7 +65,7 @@ fn bias_add<T: Num>(x: &Tensor, bias: &Tensor, out: &mut Tensor) -> Result<(), O
     let dst = out.output_vec::<T>(x.shape());
     if c > 0 {
         for row in xs.chunks_exact(c) {
-            dst.extend(row.iter().zip(bs).map(|(&v, &b)| v + b));
+            dst.extend(row.iter().zip(bs).map(|(&v, &b)| Num::add(v, b)));
         }
     }
     Ok(())

@@ -92,6 +92,7 @@ impl OpDef for MatMul {
         if b.nrows() != k {
             return Err(OpError::shape(format!("inner dimensions disagree: [{m}, {k}] @ [{}, {n}]", b.nrows())));
         }
+        crate::ops::kernel::checked_len(&[m, n])?;
         let dst = out.output_slice::<f32>(&[m, n]);
         let mut c = ArrayViewMut2::from_shape((m, n), dst).map_err(|e| OpError::shape(e.to_string()))?;
         ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c);

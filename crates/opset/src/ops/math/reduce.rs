@@ -93,7 +93,7 @@ pub(crate) fn reduce<T: Num>(
         s *= kept[i];
     }
     let (start, combine): (T, fn(T, T) -> T) = match kind {
-        Reduction::Sum | Reduction::Mean => (T::ZERO, |a, v| a + v),
+        Reduction::Sum | Reduction::Mean => (T::ZERO, |a, v| Num::add(a, v)),
         // `v != v` only for NaN: a NaN wins, as in TensorFlow.
         #[allow(clippy::eq_op)]
         Reduction::Max => (T::LOWEST, |a, v| if v > a || v != v { v } else { a }),
