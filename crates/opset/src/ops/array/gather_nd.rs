@@ -124,6 +124,10 @@ fn picks(p: &[usize], indices_t: &Tensor) -> Result<Picks, OpError> {
         Some(count) => count,
         None => checked_len(batch)?,
     };
+    if checked_len(&shape)? == 0 {
+        // Nothing to gather (however many index tuples an empty slice has).
+        return Ok(Picks { shape, inner, starts: Vec::new() });
+    }
     let mut starts = Vec::with_capacity(count);
     for t in 0..count {
         let tuple = &ids[t * k..(t + 1) * k];

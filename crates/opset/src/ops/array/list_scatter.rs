@@ -129,7 +129,8 @@ fn locate(list: &Tensor, indices_t: &Tensor, value: &Tensor) -> Result<(Vec<usiz
     if adopt && !(elem.contains(&0) && elem.iter().zip(item).all(|(&e, &i)| e == 0 || e == i)) {
         return Err(disagree());
     }
-    let mut seen = vec![false; n];
+    // Repeated rows found by sorting the rows (not a flag per list row: a
+    // list may be long and hold no element yet).
     let mut rows = Vec::with_capacity(k);
     for index in ids {
         let row = usize::try_from(index).ok().filter(|&i| i < n).ok_or_else(|| OpError::Index {
@@ -137,10 +138,12 @@ fn locate(list: &Tensor, indices_t: &Tensor, value: &Tensor) -> Result<(Vec<usiz
             len: n,
             shape: list.shape().to_vec(),
         })?;
-        if std::mem::replace(&mut seen[row], true) {
-            return Err(OpError::Invalid { what: "indices", reason: format!("row {row} is scattered to twice") });
-        }
         rows.push(row);
+    }
+    let mut sorted = rows.clone();
+    sorted.sort_unstable();
+    if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(OpError::Invalid { what: "indices", reason: format!("row {} is scattered to twice", pair[0]) });
     }
     Ok((rows, adopt))
 }
