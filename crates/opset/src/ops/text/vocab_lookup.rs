@@ -33,6 +33,16 @@ pub struct VocabLookup {
 }
 
 impl VocabLookup {
+    /// Every id, up to `len + num_oov_buckets - 1`, must be an i64.
+    fn check_ids(&self) -> Result<(), OpError> {
+        let ids = u64::try_from(self.vocab.len()).ok().and_then(|n| n.checked_add(self.num_oov_buckets));
+        if ids.is_none_or(|n| i64::try_from(n).is_err()) {
+            let reason = format!("{} buckets past {} tokens overflow i64 ids", self.num_oov_buckets, self.vocab.len());
+            return Err(OpError::Invalid { what: "num_oov_buckets", reason });
+        }
+        Ok(())
+    }
+
     /// The lookup in the vocabulary at `path`, to be stored as the asset
     /// named `asset`.
     ///
@@ -74,17 +84,14 @@ impl OpDef for VocabLookup {
     }
 
     fn infer(&self, inputs: &[TensorType]) -> Result<TensorType, OpError> {
-        // Every id, up to `len + num_oov_buckets - 1`, must be an i64.
-        let ids = u64::try_from(self.vocab.len()).ok().and_then(|n| n.checked_add(self.num_oov_buckets));
-        if ids.is_none_or(|n| i64::try_from(n).is_err()) {
-            let reason = format!("{} buckets past {} tokens overflow i64 ids", self.num_oov_buckets, self.vocab.len());
-            return Err(OpError::Invalid { what: "num_oov_buckets", reason });
-        }
+        self.check_ids()?;
         expect_dtype(inputs, 0, DataType::String)?;
         Ok(TensorType { dtype: DataType::I64, shape: inputs[0].shape.clone() })
     }
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
+        // Again here: a producer may run the op without its shape rule.
+        self.check_ids()?;
         let words = slice::<String>(inputs[0])?;
         let ids = out.output_vec::<i64>(inputs[0].shape());
         ids.extend(words.iter().map(|w| self.vocab.lookup(w, self.num_oov_buckets, self.default_value)));
