@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::graph::{Attr, Graph, Node};
 use crate::ops::kernel::slice;
-use crate::ops::{Arity, Op, OpDef, OpError, TensorType};
+use crate::ops::{Arity, OpDef, OpError, TensorType};
 use crate::{Assets, DataType, Result, Tensor, TypedGraph};
 
 use super::while_loop::numbered;
@@ -311,35 +311,14 @@ impl Branch {
         let count = |prefix: &str| {
             nodes.iter().filter_map(|node| numbered(&node.name, prefix)).max().map_or(0, |k| k.saturating_add(1))
         };
-        let args = (0..count("arg_")).map(|i| find(format!("arg_{i}"))).collect::<Result<Vec<usize>, OpError>>()?;
-        for (i, &a) in args.iter().enumerate() {
-            if !matches!(nodes[a].op, Op::Placeholder(_)) {
-                return Err(invalid(format!(
-                    "the {name} branch's node \"arg_{i}\" is a {}, not a Placeholder",
-                    nodes[a].op.name()
-                )));
-            }
-        }
-        let mut is_arg = vec![false; nodes.len()];
-        for &a in args.iter() {
-            if let Some(slot) = is_arg.get_mut(a) {
-                *slot = true;
-            }
-        }
-        for (i, node) in nodes.iter().enumerate() {
-            let source = match node.op {
-                Op::Placeholder(_) => !is_arg[i],
-                Op::Variable(_) => true,
-                _ => false,
-            };
-            if source {
-                return Err(invalid(format!(
-                    "the {name} branch's node {:?} is a {}: a branch reads only its arguments (arg_i) and constants",
-                    node.name,
-                    node.op.name()
-                )));
-            }
-        }
+        let what = format!("{name} branch");
+        let args = super::subgraph_args(
+            &typed,
+            count("arg_"),
+            &what,
+            "a branch reads only its arguments (arg_i) and constants",
+        )
+        .map_err(invalid)?;
         let m = count("out_");
         if m == 0 {
             return Err(invalid(format!("the {name} branch has no node \"out_0\" (a branch has at least one out)")));
@@ -396,6 +375,7 @@ fn invalid(reason: String) -> OpError {
 mod tests {
     use super::*;
     use crate::Shape;
+    use crate::ops::Op;
     use crate::ops::array::{Const, Gather, Identity, Placeholder, Variable};
     use crate::ops::math::{Add, Mul, Neg, ReduceSum};
 

@@ -5,3 +5,39 @@ mod if_then_else;
 mod while_loop;
 pub use if_then_else::{Branch, Branches, If};
 pub use while_loop::{IterationBudget, LoopBody, MAX_LOOP_ITERATIONS, While};
+
+use crate::TypedGraph;
+use crate::ops::Op;
+
+/// The `arg_0 .. arg_{n-1}` nodes of a subgraph (the `what`: `body`, `then
+/// branch`...), checked: each there and a Placeholder, and no other source
+/// (another Placeholder, a Variable) in the subgraph, which `reads` says.
+///
+/// # Errors
+/// What is wrong, with the node's name: the reason of the caller's error.
+fn subgraph_args(typed: &TypedGraph, n: usize, what: &str, reads: &str) -> Result<Vec<usize>, String> {
+    let nodes = typed.nodes();
+    let args = (0..n)
+        .map(|i| typed.resolve(&format!("arg_{i}")).map_err(|_| format!("the {what} has no node \"arg_{i}\"")))
+        .collect::<Result<Vec<usize>, String>>()?;
+    for (i, &a) in args.iter().enumerate() {
+        if !matches!(nodes[a].op, Op::Placeholder(_)) {
+            return Err(format!("the {what}'s node \"arg_{i}\" is a {}, not a Placeholder", nodes[a].op.name()));
+        }
+    }
+    let mut is_arg = vec![false; nodes.len()];
+    for &a in &args {
+        is_arg[a] = true;
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let source = match node.op {
+            Op::Placeholder(_) => !is_arg[i],
+            Op::Variable(_) => true,
+            _ => false,
+        };
+        if source {
+            return Err(format!("the {what}'s node {:?} is a {}: {reads}", node.name, node.op.name()));
+        }
+    }
+    Ok(args)
+}

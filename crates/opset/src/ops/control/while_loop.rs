@@ -191,36 +191,8 @@ impl LoopBody {
         if n == 0 {
             return Err(invalid("the body has no node \"arg_0\" (a loop has at least one variable)".into()));
         }
-        let args = (0..n).map(|i| find(format!("arg_{i}"))).collect::<Result<Vec<usize>, OpError>>()?;
-        for (i, &a) in args.iter().enumerate() {
-            if !matches!(nodes[a].op, Op::Placeholder(_)) {
-                return Err(invalid(format!(
-                    "the body's node \"arg_{i}\" is a {}, not a Placeholder",
-                    nodes[a].op.name()
-                )));
-            }
-        }
-        let mut is_arg = vec![false; nodes.len()];
-        for &a in args.iter() {
-            if let Some(slot) = is_arg.get_mut(a) {
-                *slot = true;
-            }
-        }
-        for (i, node) in nodes.iter().enumerate() {
-            let source = match node.op {
-                Op::Placeholder(_) => !is_arg[i],
-                Op::Variable(_) => true,
-                _ => false,
-            };
-            if source {
-                return Err(invalid(format!(
-                    "the body's node {:?} is a {}: a body reads only its loop variables (arg_0 .. arg_{}) and constants",
-                    node.name,
-                    node.op.name(),
-                    n - 1
-                )));
-            }
-        }
+        let reads = format!("a body reads only its loop variables (arg_0 .. arg_{}) and constants", n - 1);
+        let args = super::subgraph_args(&typed, n, "body", &reads).map_err(invalid)?;
         let cond = find("cond".into())?;
         let ty = &nodes[cond].ty;
         if ty.dtype != DataType::Bool || !matches!(ty.dims(), [] | [Some(1)] | [None]) {
