@@ -376,20 +376,10 @@ mod tests {
     use super::*;
     use crate::Shape;
     use crate::ops::Op;
-    use crate::ops::array::{Const, Gather, Identity, Placeholder, Variable};
+    use crate::ops::array::{Gather, Identity, Placeholder, Variable};
     use crate::ops::math::{Add, Mul, Neg, ReduceSum};
 
-    fn node(name: &str, op: impl Into<Op>, inputs: &[&str]) -> Node {
-        op.into().to_node(name, inputs.iter().map(|&i| i.into()).collect())
-    }
-
-    fn arg(i: usize, dtype: DataType, dims: Vec<Option<usize>>) -> Node {
-        node(&format!("arg_{i}"), Placeholder { dtype, shape: Shape(dims) }, &[])
-    }
-
-    fn constant(name: &str, value: Tensor) -> Node {
-        node(name, Const { value }, &[])
-    }
+    use crate::ops::control::test_graphs::{arg, constant, node};
 
     /// `then`: (x + x, x[idx]); `else`: (-x, x * 10): args x f32 [?], idx i64 [].
     fn then_gathers() -> Graph {

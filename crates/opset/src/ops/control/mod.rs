@@ -41,3 +41,26 @@ fn subgraph_args(typed: &TypedGraph, n: usize, what: &str, reads: &str) -> Resul
     }
     Ok(args)
 }
+
+/// Nodes of the subgraphs the control ops' tests build.
+#[cfg(test)]
+mod test_graphs {
+    use crate::ops::Op;
+    use crate::ops::array::{Const, Placeholder};
+    use crate::{DataType, Node, Shape, Tensor};
+
+    /// A node of `op` reading `inputs`.
+    pub(super) fn node(name: &str, op: impl Into<Op>, inputs: &[&str]) -> Node {
+        op.into().to_node(name, inputs.iter().map(|&i| i.into()).collect())
+    }
+
+    /// Placeholder `arg_i`.
+    pub(super) fn arg(i: usize, dtype: DataType, dims: Vec<Option<usize>>) -> Node {
+        node(&format!("arg_{i}"), Placeholder { dtype, shape: Shape(dims) }, &[])
+    }
+
+    /// A constant.
+    pub(super) fn constant(name: &str, value: Tensor) -> Node {
+        node(name, Const { value }, &[])
+    }
+}

@@ -429,20 +429,10 @@ impl Drop for IterationBudget {
 mod tests {
     use super::*;
     use crate::Shape;
-    use crate::ops::array::{Cast, Const, Gather, Identity, Placeholder, Variable};
+    use crate::ops::array::{Cast, Gather, Identity, Placeholder, Variable};
     use crate::ops::math::{Add, Less, Mul};
 
-    fn node(name: &str, op: impl Into<Op>, inputs: &[&str]) -> Node {
-        op.into().to_node(name, inputs.iter().map(|&i| i.into()).collect())
-    }
-
-    fn arg(i: usize, dtype: DataType, dims: Vec<Option<usize>>) -> Node {
-        node(&format!("arg_{i}"), Placeholder { dtype, shape: Shape(dims) }, &[])
-    }
-
-    fn constant(name: &str, value: Tensor) -> Node {
-        node(name, Const { value }, &[])
-    }
+    use crate::ops::control::test_graphs::{arg, constant, node};
 
     /// `while i < 5: i, acc = i + 1, acc * 2`.
     fn counting() -> Graph {

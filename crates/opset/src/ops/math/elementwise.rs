@@ -133,6 +133,20 @@ pub(crate) fn chosen_grad(a: &Tensor, y: &Tensor, g: &Tensor) -> Result<(Tensor,
     Ok((da, db))
 }
 
+/// The `parse` and `attrs` of an op without attributes (a unit struct).
+macro_rules! attributeless {
+    ($t:ident) => {
+        fn parse(_: &$crate::Node, _: &$crate::Assets) -> $crate::Result<$t> {
+            Ok($t)
+        }
+
+        fn attrs(&self) -> Vec<(&'static str, $crate::Attr)> {
+            Vec::new()
+        }
+    };
+}
+pub(crate) use attributeless;
+
 /// Makes a [`UnaryFn`] an op: no attributes, f32 in and out.
 macro_rules! unary_op {
     ($t:ident) => {
@@ -141,13 +155,7 @@ macro_rules! unary_op {
             const SINCE: u32 = <$t as $crate::ops::math::UnaryFn>::SINCE;
             const INPUTS: $crate::ops::Arity = $crate::ops::Arity::Exactly(1);
 
-            fn parse(_: &$crate::Node, _: &$crate::Assets) -> $crate::Result<$t> {
-                Ok($t)
-            }
-
-            fn attrs(&self) -> Vec<(&'static str, $crate::Attr)> {
-                Vec::new()
-            }
+            $crate::ops::math::elementwise::attributeless!($t);
 
             fn infer(
                 &self,
@@ -178,13 +186,7 @@ macro_rules! binary_op {
             const SINCE: u32 = <$t as $crate::ops::math::BinaryFn>::SINCE;
             const INPUTS: $crate::ops::Arity = $crate::ops::Arity::Exactly(2);
 
-            fn parse(_: &$crate::Node, _: &$crate::Assets) -> $crate::Result<$t> {
-                Ok($t)
-            }
-
-            fn attrs(&self) -> Vec<(&'static str, $crate::Attr)> {
-                Vec::new()
-            }
+            $crate::ops::math::elementwise::attributeless!($t);
 
             fn infer(
                 &self,
@@ -217,13 +219,7 @@ macro_rules! compare_op {
             const SINCE: u32 = <$t as $crate::ops::math::CompareFn>::SINCE;
             const INPUTS: $crate::ops::Arity = $crate::ops::Arity::Exactly(2);
 
-            fn parse(_: &$crate::Node, _: &$crate::Assets) -> $crate::Result<$t> {
-                Ok($t)
-            }
-
-            fn attrs(&self) -> Vec<(&'static str, $crate::Attr)> {
-                Vec::new()
-            }
+            $crate::ops::math::elementwise::attributeless!($t);
 
             fn infer(
                 &self,
