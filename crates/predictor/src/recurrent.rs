@@ -526,8 +526,9 @@ fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>
 
 /// A GRU step's gates and state, batch row by batch row.
 struct GruRows<'a> {
-    /// `[B, 3U]` each: `x @ K + b_x` and `h @ R + b_h`, thirds `z, r, h`.
-    x: &'a [f32],
+    /// `[B, 3U]` each: `x @ K + b_x` and `h @ R + b_h`, thirds `z, r, h`
+    /// (`x`'s first two thirds are overwritten by the gates' activations).
+    x: &'a mut [f32],
     h: &'a [f32],
     /// `[B, U]`: the output, updated in place.
     hs: &'a mut [f32],
@@ -555,26 +556,40 @@ fn activate_gru_avx2_fma(rows: GruRows<'_>) {
     activate_gru_portable(rows);
 }
 
-/// The loop both paths compile.
+/// The loop both paths compile. Each activation runs as one long pass
+/// over a contiguous buffer (so it vectorizes whatever the unit count);
+/// the passes between are plain arithmetic per row.
 #[inline(always)]
 fn activate_gru_portable(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
-    for (b, (gx, gh)) in x.chunks_exact(3 * units.max(1)).zip(h.chunks_exact(3 * units.max(1))).enumerate() {
-        let at = b * units..(b + 1) * units;
+    let width = 3 * units.max(1);
+    // z and r: their pre-activations summed in place, then one sigmoid pass
+    // over each row's first two thirds.
+    for (gx, gh) in x.chunks_exact_mut(width).zip(h.chunks_exact(width)) {
+        gx[..2 * units].iter_mut().zip(&gh[..2 * units]).for_each(|(a, b)| *a += b);
+        gx[..2 * units].iter_mut().for_each(|v| *v = sigmoid(*v));
+    }
+    // The candidate's pre-activation, `x_h + r (h @ R)_h`, gathered into
+    // `rows`, then one tanh pass over all rows.
+    for ((gx, gh), row) in x.chunks_exact(width).zip(h.chunks_exact(width)).zip(rows.chunks_exact_mut(units.max(1))) {
+        let (r, xh, hh) = (&gx[units..2 * units], &gx[2 * units..], &gh[2 * units..]);
+        for (((o, &r), &xh), &hh) in row.iter_mut().zip(r).zip(xh).zip(hh) {
+            *o = xh + r * hh;
+        }
+    }
+    rows.iter_mut().for_each(|v| *v = tanh(*v));
+    for (b, ((gx, state), row)) in x
+        .chunks_exact(width)
+        .zip(hs.chunks_exact_mut(units.max(1)))
+        .zip(rows.chunks_exact_mut(units.max(1)))
+        .enumerate()
+    {
         if !keep.get(b).is_none_or(|&k| k) {
-            rows[at.clone()].copy_from_slice(&fill[at]);
+            row.copy_from_slice(&fill[b * units..(b + 1) * units]);
             continue;
         }
-        let (xz, rest) = gx.split_at(units);
-        let (xr, xh) = rest.split_at(units);
-        let (hz, rest) = gh.split_at(units);
-        let (hr, hh) = rest.split_at(units);
-        let (state, row) = (&mut hs[at.clone()], &mut rows[at]);
-        for u in 0..units.min(xh.len()).min(hh.len()).min(state.len()).min(row.len()) {
-            let z = sigmoid(xz[u] + hz[u]);
-            let r = sigmoid(xr[u] + hr[u]);
-            let candidate = tanh(xh[u] + r * hh[u]);
-            state[u] = z * state[u] + (1.0 - z) * candidate;
-            row[u] = state[u];
+        for ((s, o), &z) in state.iter_mut().zip(row.iter_mut()).zip(&gx[..units]) {
+            *s = z * *s + (1.0 - z) * *o;
+            *o = *s;
         }
     }
 }
@@ -613,27 +628,40 @@ fn activate_avx2_fma(rows: Rows<'_>) {
 }
 
 /// The loop both paths compile (inlined, each with its instruction set).
+/// Each activation runs as one long pass over a contiguous buffer (so it
+/// vectorizes whatever the unit count); the passes between are plain
+/// arithmetic per row.
 #[inline(always)]
 fn activate_portable(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
-    // Every gate through the sigmoid in one long pass (the candidate's
-    // columns were doubled at load: its tanh is `2 s - 1`).
-    for z in gates.iter_mut() {
-        *z = sigmoid(*z);
+    let kept = |b: usize| keep.get(b).is_none_or(|&k| k);
+    // Every gate through the sigmoid in one pass (the candidate's columns
+    // were doubled at load: its tanh is `2 s - 1`).
+    gates.iter_mut().for_each(|z| *z = sigmoid(*z));
+    for (b, (z, c)) in gates.chunks_exact(4 * units.max(1)).zip(cs.chunks_exact_mut(units.max(1))).enumerate() {
+        if kept(b) {
+            let (i, rest) = z.split_at(units);
+            let (f, rest) = rest.split_at(units);
+            let g = &rest[..units];
+            for (((c, &i), &f), &g) in c.iter_mut().zip(i).zip(f).zip(g) {
+                *c = f * *c + i * (2.0 * g - 1.0);
+            }
+        }
     }
-    for (b, z) in gates.chunks_exact(4 * units.max(1)).enumerate() {
-        let at = b * units..(b + 1) * units;
-        if !keep.get(b).is_none_or(|&k| k) {
-            rows[at.clone()].copy_from_slice(&fill[at]);
+    // `tanh c` of every row in one pass, then each kept row's output.
+    rows.iter_mut().zip(cs.iter()).for_each(|(o, &c)| *o = tanh(c));
+    for (b, ((z, h), row)) in gates
+        .chunks_exact(4 * units.max(1))
+        .zip(hs.chunks_exact_mut(units.max(1)))
+        .zip(rows.chunks_exact_mut(units.max(1)))
+        .enumerate()
+    {
+        if !kept(b) {
+            row.copy_from_slice(&fill[b * units..(b + 1) * units]);
             continue;
         }
-        let (i, rest) = z.split_at(units);
-        let (f, rest) = rest.split_at(units);
-        let (g, o) = rest.split_at(units);
-        let (c, h, row) = (&mut cs[at.clone()], &mut hs[at.clone()], &mut rows[at]);
-        for u in 0..units.min(o.len()).min(c.len()).min(h.len()).min(row.len()) {
-            c[u] = f[u] * c[u] + i[u] * (2.0 * g[u] - 1.0);
-            h[u] = o[u] * tanh(c[u]);
-            row[u] = h[u];
+        for ((h, o), &gate) in h.iter_mut().zip(row.iter_mut()).zip(&z[3 * units..]) {
+            *h = gate * *o;
+            *o = *h;
         }
     }
 }

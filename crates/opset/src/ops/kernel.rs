@@ -2,8 +2,7 @@
 //! NumPy broadcasting on concrete shapes, and the checks that keep a hostile
 //! artifact from making a kernel allocate without bound.
 
-use ndarray::IxDyn;
-
+use super::array::slicing::row_major_strides;
 use super::{MAX_ELEMENTS, OpError, rule};
 use crate::tensor::Element;
 use crate::{DataType, Tensor};
@@ -146,14 +145,58 @@ pub fn broadcast_zip<T: Element, U: Element>(
     let shape = broadcast_shape(a.shape(), b.shape())?;
     checked_len(&shape)?;
     let dst = out.output_vec::<U>(&shape);
-    let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
-    let broadcast_failed = || OpError::Broadcast { shapes: format!("{:?} and {:?}", a.shape(), b.shape()) };
-    let (va, vb) = (
-        va.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
-        vb.broadcast(IxDyn(&shape)).ok_or_else(broadcast_failed)?,
-    );
-    dst.extend(va.iter().zip(vb.iter()).map(|(x, y)| f(x, y)));
+    for_each_broadcast_row(&shape, [a.shape(), b.shape()], |[oa, ob], [sa, sb], n| {
+        dst.extend((0..n).map(|j| f(&av[oa + j * sa], &bv[ob + j * sb])));
+    });
     Ok(())
+}
+
+/// Walks the output of `shape`, which `inputs` broadcast to (NumPy rules,
+/// already checked), one row (its last dim) at a time, in order: `row`
+/// gets each input's offset of the row's first element, each input's step
+/// along the row (1, or 0 where the input is broadcast along it) and the
+/// row's length. The one broadcasting walk of the elementwise kernels.
+pub fn for_each_broadcast_row<const N: usize>(
+    shape: &[usize],
+    inputs: [&[usize]; N],
+    mut row: impl FnMut([usize; N], [usize; N], usize),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let rank = shape.len();
+    // Each input's stride along each output dim: 0 where it is broadcast.
+    let strides: [Vec<usize>; N] = inputs.map(|dims| {
+        let own = row_major_strides(dims);
+        (0..rank)
+            .map(|d| match (d + dims.len()).checked_sub(rank) {
+                Some(i) if dims[i] != 1 => own[i],
+                _ => 0,
+            })
+            .collect()
+    });
+    let Some(last) = rank.checked_sub(1) else {
+        row([0; N], [0; N], 1);
+        return;
+    };
+    let steps = std::array::from_fn(|i| strides[i][last]);
+    let mut offsets = [0usize; N];
+    let mut index = vec![0usize; last];
+    loop {
+        row(offsets, steps, shape[last]);
+        let mut d = last;
+        loop {
+            let Some(prev) = d.checked_sub(1) else { return };
+            d = prev;
+            index[d] += 1;
+            if index[d] < shape[d] {
+                offsets.iter_mut().zip(&strides).for_each(|(o, s)| *o += s[d]);
+                break;
+            }
+            offsets.iter_mut().zip(&strides).for_each(|(o, s)| *o -= s[d] * (shape[d] - 1));
+            index[d] = 0;
+        }
+    }
 }
 
 /// Arithmetic element types: `f32`, `i64`, `i32`.
@@ -227,3 +270,33 @@ macro_rules! num {
 num!(f32, 0.0, true, std::ops::Add::add, std::ops::Sub::sub, std::ops::Mul::mul);
 num!(i64, 0, false, i64::wrapping_add, i64::wrapping_sub, i64::wrapping_mul);
 num!(i32, 0, false, i32::wrapping_add, i32::wrapping_sub, i32::wrapping_mul);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::IxDyn;
+
+    #[test]
+    fn broadcasting_matches_ndarray() {
+        let shapes: [(&[usize], &[usize]); 6] = [
+            (&[2, 3, 4], &[4]),
+            (&[2, 1, 4], &[3, 1]),
+            (&[1, 3, 1], &[2, 1, 5]),
+            (&[3, 1], &[1]),
+            (&[], &[2, 2]),
+            (&[2, 0], &[1]),
+        ];
+        for (sa, sb) in shapes {
+            let count = |s: &[usize]| s.iter().product::<usize>();
+            let a = Tensor::from_vec(sa.to_vec(), (0..count(sa)).map(|v| v as i64 * 10).collect()).unwrap();
+            let b = Tensor::from_vec(sb.to_vec(), (0..count(sb)).map(|v| v as i64).collect()).unwrap();
+            let mut out = Tensor::empty(DataType::I64);
+            broadcast_zip::<i64, i64>(&a, &b, |x, y| x + y, &mut out).unwrap();
+            let shape = broadcast_shape(sa, sb).unwrap();
+            let (va, vb) = (a.view::<i64>().unwrap(), b.view::<i64>().unwrap());
+            let want = &va.broadcast(IxDyn(&shape)).unwrap() + &vb.broadcast(IxDyn(&shape)).unwrap();
+            assert_eq!(out.shape(), want.shape(), "{sa:?} {sb:?}");
+            assert_eq!(out.as_slice::<i64>().unwrap(), want.iter().copied().collect::<Vec<_>>(), "{sa:?} {sb:?}");
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Sources, shapes, ops that move elements without arithmetic, and tensor
 //! lists (dense `[n, ...element dims]` tensors).
 
-mod slicing;
+pub(crate) mod slicing;
 pub use slicing::{DimSlice, SliceSpec, slice_offsets, strided_offsets};
 
 mod placeholder;

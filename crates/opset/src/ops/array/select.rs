@@ -1,9 +1,7 @@
 //! `Select`.
 
-use ndarray::IxDyn;
-
 use crate::graph::{Attr, Node};
-use crate::ops::kernel::{any_dtype, broadcast_shape, slice};
+use crate::ops::kernel::{any_dtype, broadcast_shape, for_each_broadcast_row, slice};
 use crate::ops::rule::{self, broadcast_types, expect_dtype};
 use crate::ops::{Arity, OpDef, OpError, TensorType};
 use crate::tensor::Element;
@@ -68,15 +66,9 @@ fn select<T: Element>(cond: &Tensor, a: &Tensor, b: &Tensor, out: &mut Tensor) -
     if cond.shape() == a.shape() && a.shape() == b.shape() {
         dst.extend(cv.iter().zip(av.iter().zip(bv)).map(pick));
     } else {
-        let failed =
-            || OpError::Broadcast { shapes: format!("{:?}, {:?} and {:?}", cond.shape(), a.shape(), b.shape()) };
-        let at = IxDyn(&shape);
-        let vc = cond.view::<bool>()?;
-        let (va, vb) = (a.view::<T>()?, b.view::<T>()?);
-        let vc = vc.broadcast(at.clone()).ok_or_else(failed)?;
-        let va = va.broadcast(at.clone()).ok_or_else(failed)?;
-        let vb = vb.broadcast(at).ok_or_else(failed)?;
-        dst.extend(vc.iter().zip(va.iter().zip(vb.iter())).map(pick));
+        for_each_broadcast_row(&shape, [cond.shape(), a.shape(), b.shape()], |[oc, oa, ob], [sc, sa, sb], n| {
+            dst.extend((0..n).map(|j| pick((&cv[oc + j * sc], (&av[oa + j * sa], &bv[ob + j * sb])))));
+        });
     }
     Ok(())
 }

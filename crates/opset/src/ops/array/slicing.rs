@@ -143,10 +143,11 @@ pub fn strided_offsets(strides: &[usize], dims: &[DimSlice]) -> Vec<usize> {
 }
 
 /// The elements of `x` (of `T`) at `offsets`, in order, into `out` with
-/// `shape`: how `StridedSlice` and `Transpose` read their input.
+/// `shape`: how `ReverseSequence` reads its input.
 ///
 /// # Errors
-/// [`OpError::Tensor`] if `x` is not of `T`.
+/// [`OpError::Tensor`] if `x` is not of `T`; [`OpError::Shape`] for an
+/// offset past the end.
 pub(crate) fn take<T: Element>(
     x: &Tensor,
     offsets: &[usize],
@@ -154,41 +155,87 @@ pub(crate) fn take<T: Element>(
     out: &mut Tensor,
 ) -> Result<(), OpError> {
     let src = slice::<T>(x)?;
-    out.output_vec::<T>(shape).extend(offsets.iter().map(|&o| src[o].clone()));
+    let dst = out.output_vec::<T>(shape);
+    for &o in offsets {
+        dst.push(src.get(o).ok_or_else(|| past_the_end(x.shape()))?.clone());
+    }
     Ok(())
+}
+
+/// The elements of `x` (of `T`) that output dim `d`, walking `dims[d]`
+/// with input stride `strides[d]`, reads, row-major, into `out` with
+/// `shape`: the one copy `StridedSlice`, `Reverse` and `Transpose` share.
+///
+/// Trailing dims that read consecutive elements are merged into one run,
+/// copied as a block; the other dims are walked as an odometer whose offset
+/// moves by one stride per step, so nothing is allocated per element.
+///
+/// # Errors
+/// [`OpError::Tensor`] if `x` is not of `T`; [`OpError::Shape`] for a walk
+/// past the end of `x` (a slice that was not resolved against its shape).
+pub(crate) fn take_strided<T: Element>(
+    x: &Tensor,
+    strides: &[usize],
+    dims: &[DimSlice],
+    shape: &[usize],
+    out: &mut Tensor,
+) -> Result<(), OpError> {
+    let src = slice::<T>(x)?;
+    let dst = out.output_vec::<T>(shape);
+    if dims.iter().any(|d| d.len == 0) {
+        return Ok(());
+    }
+    // Steps in elements, wrapping: a walk that overflows lands out of range
+    // (or nowhere it is read from, for a dim of one) and is caught below.
+    let stride = |d: usize| i64::try_from(strides.get(d).copied().unwrap_or(0)).unwrap_or(i64::MAX);
+    let step: Vec<i64> = dims.iter().enumerate().map(|(d, s)| s.step.wrapping_mul(stride(d))).collect();
+    let mut offset = dims.iter().enumerate().fold(0i64, |o, (d, s)| o.wrapping_add(s.start.wrapping_mul(stride(d))));
+    let (mut outer, mut run) = (dims.len(), 1usize);
+    while let Some(d) = outer.checked_sub(1) {
+        match dims[d].len {
+            1 => {}
+            len if step[d] == run as i64 => run *= len,
+            _ => break,
+        }
+        outer = d;
+    }
+    let mut index = vec![0usize; outer];
+    loop {
+        let block = usize::try_from(offset).ok().and_then(|at| src.get(at..at.checked_add(run)?));
+        dst.extend_from_slice(block.ok_or_else(|| past_the_end(x.shape()))?);
+        // The odometer over the outer dims, last fastest.
+        let mut d = outer;
+        loop {
+            let Some(prev) = d.checked_sub(1) else { return Ok(()) };
+            d = prev;
+            index[d] += 1;
+            offset = offset.wrapping_add(step[d]);
+            if index[d] < dims[d].len {
+                break;
+            }
+            offset = offset.wrapping_sub(step[d].wrapping_mul(dims[d].len as i64));
+            index[d] = 0;
+        }
+    }
 }
 
 /// The elements of `x` (of `T`) that the slice `dims` picks, in order,
 /// into `out` with `shape`: how `StridedSlice` and `Reverse` read their
-/// input. Trailing dims taken whole are copied as contiguous blocks.
+/// input.
 ///
 /// # Errors
-/// [`OpError::Tensor`] if `x` is not of `T`; [`OpError::Shape`] for a slice
-/// past its end.
+/// As [`take_strided`].
 pub(crate) fn take_slice<T: Element>(
     x: &Tensor,
     dims: &[DimSlice],
     shape: &[usize],
     out: &mut Tensor,
 ) -> Result<(), OpError> {
-    let full = x.shape();
-    let whole = dims
-        .iter()
-        .zip(full)
-        .rev()
-        .take_while(|&(d, &n)| d.start == 0 && d.step == 1 && d.len == n && !d.dropped)
-        .count();
-    let outer = dims.len().min(full.len()) - whole;
-    let block: usize = if full[outer..].contains(&0) { 0 } else { full[outer..].iter().product() };
-    let strides = row_major_strides(full);
-    let offsets = strided_offsets(&strides[..outer], &dims[..outer]);
-    let src = slice::<T>(x)?;
-    let dst = out.output_vec::<T>(shape);
-    for &o in &offsets {
-        let from = o.checked_add(block).and_then(|end| src.get(o..end));
-        dst.extend_from_slice(from.ok_or_else(|| OpError::shape(format!("a slice past the end of {full:?}")))?);
-    }
-    Ok(())
+    take_strided::<T>(x, &row_major_strides(x.shape()), dims, shape, out)
+}
+
+fn past_the_end(shape: &[usize]) -> OpError {
+    OpError::shape(format!("a read past the end of a tensor of shape {shape:?}"))
 }
 
 #[cfg(test)]
@@ -213,6 +260,37 @@ mod tests {
         assert_eq!(dims[0], DimSlice { start: 2, step: -1, len: 3, dropped: false });
         assert!(dims[1].dropped);
         assert_eq!(slice_offsets(&[3, 4], &dims), [9, 5, 1]);
+    }
+
+    #[test]
+    fn strided_reads_match_the_offsets() {
+        // Runs merged over whole trailing dims, partial ones, negative steps
+        // and shrunk dims all read what the per-element offsets say.
+        let shape = [3, 4, 5];
+        let x = Tensor::from_vec(shape.to_vec(), (0..60).map(|v| v as i64).collect()).unwrap();
+        let cases = [
+            spec(&[0, 1], &[3, 3], &[1, 1], [0, 0, 0]),
+            spec(&[1, 0, 0], &[2, 4, 5], &[1, 1, 1], [0, 0, 0]),
+            spec(&[2, 3, 4], &[0, 0, 0], &[-1, -2, -1], [1, 1, 0]),
+            spec(&[0, 2, 1], &[3, 3, 4], &[2, 1, 2], [0, 0, 2]),
+            spec(&[-1], &[0], &[1], [0, 0, 1]),
+        ];
+        for case in cases {
+            let dims = case.resolve(&shape).unwrap();
+            let out_shape: Vec<usize> = dims.iter().filter(|d| !d.dropped).map(|d| d.len).collect();
+            let mut out = Tensor::empty(crate::DataType::I64);
+            take_slice::<i64>(&x, &dims, &out_shape, &mut out).unwrap();
+            let want: Vec<i64> = slice_offsets(&shape, &dims).iter().map(|&o| o as i64).collect();
+            assert_eq!(out.as_slice::<i64>().unwrap(), want, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn a_walk_past_the_end_is_an_error() {
+        let x = Tensor::from_vec(vec![2, 3], vec![0.0f32; 6]).unwrap();
+        let past = [DimSlice { start: 1, step: 1, len: 2, dropped: false }, DimSlice::whole(3)];
+        let err = take_slice::<f32>(&x, &past, &[2, 3], &mut Tensor::empty(crate::DataType::F32)).unwrap_err();
+        assert!(err.to_string().contains("past the end"), "{err}");
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! `Transpose`.
 
 use super::DimSlice;
-use super::slicing::{row_major_strides, strided_offsets, take};
+use super::slicing::{row_major_strides, take_strided};
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::any_dtype;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
-use crate::tensor::Element;
 use crate::{Assets, Result, Tensor};
 
 /// `x` (any dtype) with its dims permuted: output dim `i` is input dim
@@ -49,22 +48,14 @@ impl OpDef for Transpose {
         let x = inputs[0];
         let shape = x.shape();
         self.check(shape.len())?;
-        // The output, read in order, walks the input with permuted strides;
-        // trailing dims the permutation keeps in place are copied as
-        // contiguous blocks.
-        let rank = shape.len();
-        let kept = (0..rank).rev().take_while(|&d| self.perm[d] == d).count();
-        let outer = rank - kept;
-        let block: usize = shape[outer..].iter().product();
+        // The output, read in order, walks the input with permuted strides
+        // (trailing dims the permutation keeps in place are copied as
+        // contiguous blocks).
         let strides = row_major_strides(shape);
-        let permuted: Vec<usize> = self.perm[..outer].iter().map(|&p| strides[p]).collect();
-        let walk: Vec<DimSlice> = self.perm[..outer].iter().map(|&p| DimSlice::whole(shape[p])).collect();
+        let permuted: Vec<usize> = self.perm.iter().map(|&p| strides[p]).collect();
+        let walk: Vec<DimSlice> = self.perm.iter().map(|&p| DimSlice::whole(shape[p])).collect();
         let out_shape: Vec<usize> = self.perm.iter().map(|&p| shape[p]).collect();
-        let offsets = strided_offsets(&permuted, &walk);
-        if block == 1 {
-            return any_dtype!(x.dtype(), T => take::<T>(x, &offsets, &out_shape, out));
-        }
-        any_dtype!(x.dtype(), T => take_blocks::<T>(x, &offsets, block, &out_shape, out))
+        any_dtype!(x.dtype(), T => take_strided::<T>(x, &permuted, &walk, &out_shape, out))
     }
 
     #[cfg(feature = "grad")]
@@ -77,26 +68,6 @@ impl OpDef for Transpose {
         }
         Ok(vec![Some(Transpose { perm: inverse }.run(&[g])?)])
     }
-}
-
-/// The blocks of `block` elements of `x` starting at `offsets`, in order,
-/// into `out` with `shape`.
-fn take_blocks<T: Element>(
-    x: &Tensor,
-    offsets: &[usize],
-    block: usize,
-    shape: &[usize],
-    out: &mut Tensor,
-) -> Result<(), OpError> {
-    let src = crate::ops::kernel::slice::<T>(x)?;
-    let dst = out.output_vec::<T>(shape);
-    for &o in offsets {
-        let from = src
-            .get(o..o + block)
-            .ok_or_else(|| OpError::shape(format!("a transpose past the end of {:?}", x.shape())))?;
-        dst.extend_from_slice(from);
-    }
-    Ok(())
 }
 
 impl Transpose {
@@ -125,6 +96,28 @@ mod tests {
         assert_eq!(t.as_f32().unwrap()[[3, 1, 2]], 123.);
         let ty = Transpose { perm: vec![1, 0] }.infer(&[TensorType::new(DataType::F32, vec![None, Some(2)])]);
         assert_eq!(ty.unwrap(), TensorType::new(DataType::F32, vec![Some(2), None]));
+    }
+
+    #[test]
+    fn every_permutation_matches_ndarray() {
+        // Kept trailing dims (runs), moved ones (single elements) and dims of 1.
+        let x = ndarray::ArrayD::from_shape_fn(vec![2, 3, 1, 4], |i| (i[0] * 1000 + i[1] * 100 + i[3]) as f32);
+        let t = Tensor::from(x.clone());
+        let mut perm = vec![0, 1, 2, 3];
+        for _ in 0..24 {
+            let got = Transpose { perm: perm.clone() }.run(&[&t]).unwrap();
+            let want = x.clone().permuted_axes(perm.clone());
+            assert_eq!(got.shape(), want.shape());
+            assert_eq!(got.as_slice::<f32>().unwrap(), want.iter().copied().collect::<Vec<_>>(), "perm {perm:?}");
+            next_permutation(&mut perm);
+        }
+    }
+
+    fn next_permutation(p: &mut [usize]) {
+        let Some(i) = (1..p.len()).rev().find(|&i| p[i - 1] < p[i]) else { return p.reverse() };
+        let j = (i..p.len()).rev().find(|&j| p[j] > p[i - 1]).unwrap();
+        p.swap(i - 1, j);
+        p[i..].reverse();
     }
 
     #[test]
