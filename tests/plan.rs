@@ -258,3 +258,28 @@ fn convolutions_match_the_reference() {
         assert_close(&version, &[("image", Tensor::from_vec(vec![batch, 9, 8, 3], image).unwrap())], 1e-5);
     }
 }
+
+#[test]
+fn a_shape_nothing_else_needs_the_value_of_comes_from_shape_rules() {
+    // `zeros_like(tanh(x) @ W)` as TensorFlow's importer writes it: the
+    // product's value is never computed, its shape is.
+    let base = tempfile::tempdir().unwrap();
+    let plain = Predictor::from_saved_model(variant(base.path(), |_, _| {})).unwrap();
+    let v = variant(base.path(), |nodes, sig| {
+        let cell = Tensor::from_vec(vec![1, 1], vec![0.0f32]).unwrap();
+        nodes.extend([
+            Node::new("side/tanh", "Tanh", &["x"]),
+            Node::new("side/matmul", "MatMul", &["side/tanh", "dense_0/kernel"]),
+            Node::new("zeros/shape", "Shape", &["side/matmul"]),
+            Node::new("zeros/cell", "Const", &[]).with("value", Attr::Tensor(cell)),
+            Node::new("zeros", "TileBy", &["zeros/cell", "zeros/shape"]),
+        ]);
+        let info = TensorInfo { name: "zeros:0".into(), dtype: DataType::F32, shape: Shape(vec![None, Some(5)]) };
+        sig.outputs.insert("zeros".into(), info);
+    });
+    for batch in [1, 3, 3, 8] {
+        assert_close(&v, &[("x", mlp_input(batch, 6))], 1e-6);
+    }
+    // One step for the shape and one for the tile; none for tanh or the product.
+    assert_eq!(Predictor::from_saved_model(&v).unwrap().plan_len(), plain.plan_len() + 2);
+}

@@ -42,6 +42,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cpu;
 mod error;
 #[cfg(feature = "json")]
 pub mod json;
@@ -51,12 +52,13 @@ mod loop_control;
 mod looping;
 mod model;
 mod outputs;
-mod plan;
+pub mod plan;
 mod pool;
 #[allow(clippy::module_inception)]
 mod predictor;
 mod recurrent;
 mod session;
+mod shapes;
 
 pub use error::{Error, Result};
 pub use export::{

@@ -163,6 +163,7 @@ impl LoopKernel {
             copy(initial, initial.shape(), var)?;
         }
         self.check_vars(&st.vars, 0)?;
+        st.cell.begin();
         let budget = IterationBudget::enter(MAX_LOOP_ITERATIONS);
         let mut done = 0u64;
         if let (Some(control), Some(cell)) = (&self.control, &self.cell) {

@@ -131,7 +131,7 @@ impl Plan {
         for (k, &i) in source.fed.iter().enumerate() {
             values[i] = Some(Value::Input(k));
         }
-        let needed = graph.needed(outputs);
+        let crate::shapes::Needs { needed, mut programs } = crate::shapes::needs(graph, outputs, source.fed);
         let consumers = consumers(graph, &needed, outputs);
         let mut plan = Plan {
             signature: String::new(),
@@ -178,6 +178,16 @@ impl Plan {
             if let (Op::Identity(_), &[x]) = (&node.op, node.inputs.as_slice()) {
                 // Another name for its input: no step, no copy.
                 values[i] = values[x];
+                continue;
+            }
+            if let Some((program, leaves)) = programs.remove(&i) {
+                // A shape from shape rules: the input's subgraph never runs.
+                let inputs = leaves
+                    .iter()
+                    .map(|&j| values[j].ok_or_else(|| node.error("shape input not computed")))
+                    .collect::<opset::Result<_>>()?;
+                values[i] = Some(Value::Step(plan.steps.len()));
+                plan.steps.push(Step { kernel: Kernel::ShapeOf(Box::new(program)), inputs, node: i });
                 continue;
             }
             if let Some(r) = tile_into_matmul(graph, &consumers, &values, &plan.consts, i) {

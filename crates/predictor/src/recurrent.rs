@@ -19,10 +19,16 @@ use opset::ops::control::LoopBody;
 use opset::ops::{Op, OpError};
 use opset::{DataType, Tensor};
 
+use crate::kernel::activation::{sigmoid, tanh};
+
 /// From this many batch rows, a step's product runs as a packed matrix
 /// product rather than streaming the weights per block of rows (the
 /// dense kernel's crossover).
 const GEMM_FROM: usize = 40;
+
+/// The most floats the input's part of all steps' gates may take to be
+/// computed at once (16 MiB); longer or wider loops compute it step by step.
+const HOIST_LIMIT: usize = 1 << 22;
 
 /// One recurrent step over loop variables, by variable index.
 #[derive(Debug)]
@@ -43,7 +49,16 @@ pub(crate) struct RecurrentCell {
     /// A variable carrying what the step writes to the list (Keras's
     /// masked layers keep their last output so).
     written: Option<usize>,
+    /// `[F, W]` and `[U, W]`: the input's and the previous output's weights
+    /// for the `W` gate columns, and the input's bias.
+    kernel: Tensor,
+    recurrent: Tensor,
+    input_bias: Vec<f32>,
     gates: Gates,
+    /// Whether the body passes the input list on unchanged, so that the
+    /// input's part of every step's gates can be computed at once, as one
+    /// product over all steps, when the loop starts.
+    hoisted: bool,
 }
 
 /// A masked recurrence: where the mask comes from, and the variable a
@@ -64,53 +79,50 @@ enum MaskSource {
     Lengths(usize),
 }
 
-/// The cell's gates and weights.
+/// What the gate columns are.
 #[derive(Debug)]
 enum Gates {
-    /// LSTM: gates `i, f, c, o` of `[x, h] @ [K; R] + b`; `c` is the cell
-    /// state variable. `weights` is `[F + U, 4U]`, `bias` `[4U]`, the
-    /// candidate's columns doubled at load (`tanh z = 2 sigmoid(2z) - 1`,
-    /// so one sigmoid pass serves all four gates).
-    Lstm { c: usize, weights: Tensor, bias: Vec<f32> },
+    /// LSTM: gates `i, f, c, o` of `x @ K + h @ R + b`; `c` is the cell
+    /// state variable. The candidate's columns are doubled at load (`tanh z
+    /// = 2 sigmoid(2z) - 1`, so one sigmoid pass serves all four gates).
+    Lstm { c: usize },
     /// GRU as Keras's `reset_after`: `x @ K + b_x` and `h @ R + b_h`, each
     /// split into `z, r, h` thirds; `h' = z h + (1 - z) tanh(x_h + r (h @ R)_h)`.
-    Gru { kernel: Tensor, recurrent: Tensor, input_bias: Vec<f32>, recurrent_bias: Vec<f32> },
+    Gru { recurrent_bias: Vec<f32> },
 }
 
-impl Gates {
-    /// An LSTM's gates from `weights` (`[F + U, 4U]`) and `bias` whose gate
-    /// blocks are in `order` (the block holding `i`, `f`, `c`, `o`), laid
-    /// out as the step computes them: blocks `i, f, c, o`, the forget bias
-    /// added to `f`'s bias, the candidate's columns doubled (`tanh z = 2
-    /// sigmoid(2z) - 1`, so one sigmoid pass serves all four gates).
-    fn lstm(
-        c: usize,
-        weights: &[f32],
-        bias: &[f32],
-        units: usize,
-        order: [usize; 4],
-        forget_bias: f32,
-    ) -> Option<Gates> {
-        let width = 4 * units;
-        let lay_out = |row: &[f32]| -> Vec<f32> {
-            order.iter().flat_map(|&block| row[block * units..(block + 1) * units].iter().copied()).collect()
-        };
-        let mut laid: Vec<f32> = weights.chunks_exact(width).flat_map(lay_out).collect();
-        let mut bias = lay_out(bias);
-        bias[units..2 * units].iter_mut().for_each(|b| *b += forget_bias);
-        for row in laid.chunks_exact_mut(width).chain(std::iter::once(&mut bias[..])) {
-            row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
-        }
-        let rows = laid.len() / width;
-        Some(Gates::Lstm { c, weights: Tensor::from_vec(vec![rows, width], laid).ok()?, bias })
-    }
+/// An LSTM's weights, `kernel` (`[F, 4U]`), `recurrent` (`[U, 4U]`) and
+/// `bias`, whose gate blocks are in `order` (the block holding `i`, `f`,
+/// `c`, `o`), laid out as the step computes them: blocks `i, f, c, o`, the
+/// forget bias added to `f`'s bias, the candidate's columns doubled.
+fn lay_out_lstm(
+    [kernel, recurrent]: [&[f32]; 2],
+    bias: &[f32],
+    [features, units]: [usize; 2],
+    order: [usize; 4],
+    forget_bias: f32,
+) -> Option<(Tensor, Tensor, Vec<f32>)> {
+    let width = 4 * units;
+    let lay_out = |row: &[f32]| -> Vec<f32> {
+        let mut row: Vec<f32> =
+            order.iter().flat_map(|&block| row[block * units..(block + 1) * units].iter().copied()).collect();
+        row[2 * units..3 * units].iter_mut().for_each(|w| *w *= 2.0);
+        row
+    };
+    let matrix =
+        |w: &[f32], rows: usize| Tensor::from_vec(vec![rows, width], w.chunks_exact(width).flat_map(lay_out).collect());
+    let mut bias = lay_out(bias);
+    bias[units..2 * units].iter_mut().for_each(|b| *b += forget_bias);
+    Some((matrix(kernel, features).ok()?, matrix(recurrent, units).ok()?, bias))
 }
 
 /// A thread's buffers for a fused step.
 #[derive(Debug, Default)]
 pub(crate) struct CellScratch {
-    /// `[B, F + U]`: the step's input beside the previous output (LSTM).
-    joined: Vec<f32>,
+    /// `[T, B, W]`: the input's part of every step's gates, computed at the
+    /// loop's first step when the body does not change the input list
+    /// (empty until then).
+    projected: Vec<f32>,
     /// `[B, 4U]` (LSTM) or `[B, 3U]` (GRU, the input's part): the gates
     /// before their activations.
     gates: Vec<f32>,
@@ -122,6 +134,14 @@ pub(crate) struct CellScratch {
     keep: Vec<bool>,
     /// `[B, U]`: what a masked row writes.
     fill: Vec<f32>,
+}
+
+impl CellScratch {
+    /// Forgets what the last run computed for its whole input: a new run
+    /// of the loop is starting.
+    pub fn begin(&mut self) {
+        self.projected.clear();
+    }
 }
 
 impl RecurrentCell {
@@ -239,8 +259,23 @@ impl RecurrentCell {
             _ => None,
         };
         let written = (0..body.var_count()).find(|&v| v != output && source(body.outs()[v]) == source(item));
+        let hoisted = source(body.outs()[input]) == body.args()[input];
         let floats = |t: &Tensor| t.as_slice::<f32>().ok().map(<[f32]>::to_vec);
-        let gates = match (width / units, b_x, b_h) {
+        let cell = |kernel, recurrent, input_bias, gates| RecurrentCell {
+            time,
+            input,
+            mask,
+            output,
+            write_row,
+            h,
+            written,
+            kernel,
+            recurrent,
+            input_bias,
+            gates,
+            hoisted,
+        };
+        match (width / units, b_x, b_h) {
             (4, Some(bias), None) => {
                 // The cell state: the other f32 variable of the state's shape.
                 let mask_var = mask.map(|m| match m.source {
@@ -256,7 +291,7 @@ impl RecurrentCell {
                 });
                 let c = candidates.next()?;
                 candidates.next().is_none().then_some(())?;
-                let weights = [floats(&kernel)?, floats(&recurrent)?].concat();
+                let (k, r) = (floats(&kernel)?, floats(&recurrent)?);
                 let bias = floats(bias)?;
                 (bias.len() == width).then_some(())?;
                 // Keras orders the gates i, f, c, o; TensorFlow 1's LSTMCell
@@ -265,23 +300,22 @@ impl RecurrentCell {
                 for (order, forget_bias) in
                     [([0, 1, 2, 3], 0.0), ([0, 2, 1, 3], 1.0), ([0, 2, 1, 3], 0.0), ([0, 1, 2, 3], 1.0)]
                 {
-                    let gates = Gates::lstm(c, &weights, &bias, units, order, forget_bias)?;
-                    let cell = RecurrentCell { time, input, mask, output, write_row, h, written, gates };
+                    let (k, r, b) = lay_out_lstm([&k, &r], &bias, [features, units], order, forget_bias)?;
+                    let cell = cell(k, r, b, Gates::Lstm { c });
                     if cell.agrees_with(body, fixed) {
                         return Some(cell);
                     }
                 }
-                return None;
+                None
             }
             (3, Some(b_x), Some(b_h)) => {
                 let (input_bias, recurrent_bias) = (floats(b_x)?, floats(b_h)?);
                 (input_bias.len() == width && recurrent_bias.len() == width).then_some(())?;
-                Gates::Gru { kernel, recurrent, input_bias, recurrent_bias }
+                let cell = cell(kernel, recurrent, input_bias, Gates::Gru { recurrent_bias });
+                cell.agrees_with(body, fixed).then_some(cell)
             }
-            _ => return None,
-        };
-        let cell = RecurrentCell { time, input, mask, output, write_row, h, written, gates };
-        cell.agrees_with(body, fixed).then_some(cell)
+            _ => None,
+        }
     }
 
     /// The same step over variables renumbered by `place` (a loop keeps
@@ -322,18 +356,12 @@ impl RecurrentCell {
 
     /// The width of the state.
     fn units(&self) -> usize {
-        match &self.gates {
-            Gates::Lstm { bias, .. } => bias.len() / 4,
-            Gates::Gru { input_bias, .. } => input_bias.len() / 3,
-        }
+        self.recurrent.shape()[0]
     }
 
     /// The width of the step's input.
     fn features(&self) -> usize {
-        match &self.gates {
-            Gates::Lstm { weights, .. } => weights.shape()[0] - self.units(),
-            Gates::Gru { kernel, .. } => kernel.shape()[0],
-        }
+        self.kernel.shape()[0]
     }
 
     /// Whether the step gives the body's own results, on probe values of
@@ -414,23 +442,26 @@ impl RecurrentCell {
         if f != features || hu != units || hb != batch || t >= steps {
             return Err(shape_error("input list or state", x.shape()));
         }
-        let x_t = &x.as_slice::<f32>()?[t * batch * features..][..batch * features];
+        let xs = x.as_slice::<f32>()?;
         let h_prev = vars[self.h].as_slice::<f32>()?;
-        let CellScratch { joined, gates, recurrent, rows, keep, fill } = scratch;
+        let CellScratch { projected, gates, recurrent, rows, keep, fill } = scratch;
+        // The input's part of the gates: this step's rows of the product
+        // over all steps (computed at the loop's first step), or this
+        // step's own product.
+        let width = self.input_bias.len();
+        let hoist = self.hoisted && steps.checked_mul(batch * width).is_some_and(|n| n <= HOIST_LIMIT);
+        if hoist {
+            if projected.len() != steps * batch * width {
+                product(xs, &self.kernel, &self.input_bias, steps * batch, projected)?;
+            }
+            gates.clear();
+            gates.extend_from_slice(&projected[t * batch * width..][..batch * width]);
+        } else {
+            product(&xs[t * batch * features..][..batch * features], &self.kernel, &self.input_bias, batch, gates)?;
+        }
         match &self.gates {
-            Gates::Lstm { weights, bias, .. } => {
-                joined.clear();
-                for (x_row, h_row) in x_t.chunks_exact(features.max(1)).zip(h_prev.chunks_exact(units)) {
-                    joined.extend_from_slice(&x_row[..features]);
-                    joined.extend_from_slice(h_row);
-                }
-                joined.truncate(batch * (features + units));
-                product(joined, weights, bias, batch, gates)?;
-            }
-            Gates::Gru { kernel, recurrent: r, input_bias, recurrent_bias } => {
-                product(x_t, kernel, input_bias, batch, gates)?;
-                product(h_prev, r, recurrent_bias, batch, recurrent)?;
-            }
+            Gates::Lstm { .. } => accumulate(h_prev, &self.recurrent, batch, gates)?,
+            Gates::Gru { recurrent_bias } => product(h_prev, &self.recurrent, recurrent_bias, batch, recurrent)?,
         }
         keep.clear();
         fill.clear();
@@ -484,11 +515,11 @@ impl RecurrentCell {
                 }
                 let (hs, cs) = two_mut(vars, self.h, c)?;
                 let (hs, cs) = (hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?);
-                activate(Rows { gates, cs, hs, rows, keep, fill, units });
+                activate(crate::cpu::isa(), Rows { gates, cs, hs, rows, keep, fill, units });
             }
             Gates::Gru { .. } => {
                 let hs = vars[self.h].as_slice_mut::<f32>()?;
-                activate_gru(GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
+                activate_gru(crate::cpu::isa(), GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
             }
         }
         vars[self.output].as_slice_mut::<f32>()?[row * batch * units..][..batch * units].copy_from_slice(rows);
@@ -499,22 +530,27 @@ impl RecurrentCell {
     }
 }
 
-/// `out = rows of a @ w + bias`, `a` holding `batch` rows of `w`'s depth:
-/// streaming the weights for few rows (the dense kernel's small-batch
-/// path), a packed product from [`GEMM_FROM`] rows.
+/// `out = rows of a @ w + bias`, `a` holding `batch` rows of `w`'s depth.
 fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
-    let (&[depth, width], ws) = (w.shape(), w.as_slice::<f32>()?) else {
-        return Err(shape_error("weights", w.shape()));
-    };
-    if a.len() != batch * depth || bias.len() != width {
-        return Err(shape_error("step input", &[a.len()]));
-    }
     out.clear();
     for _ in 0..batch {
         out.extend_from_slice(bias);
     }
+    accumulate(a, w, batch, out)
+}
+
+/// `out += rows of a @ w`, `a` holding `batch` rows of `w`'s depth:
+/// streaming the weights for few rows (the dense kernel's small-batch
+/// path), a packed product from [`GEMM_FROM`] rows.
+fn accumulate(a: &[f32], w: &Tensor, batch: usize, out: &mut [f32]) -> Result<(), OpError> {
+    let (&[depth, width], ws) = (w.shape(), w.as_slice::<f32>()?) else {
+        return Err(shape_error("weights", w.shape()));
+    };
+    if a.len() != batch * depth || out.len() != batch * width {
+        return Err(shape_error("step input", &[a.len()]));
+    }
     if batch < GEMM_FROM {
-        gemv::accumulate(a, depth, depth, ws, out, width);
+        gemv::accumulate(crate::cpu::isa(), a, depth, depth, ws, out, width);
         return Ok(());
     }
     let a = ArrayView2::from_shape((batch, depth), a).map_err(|e| OpError::shape(e.to_string()))?;
@@ -538,35 +574,22 @@ struct GruRows<'a> {
     units: usize,
 }
 
-/// The GRU's activations and new state, with AVX2 and FMA where the CPU
-/// has them (detected at run time), the portable loop otherwise.
-fn activate_gru(rows: GruRows<'_>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        unsafe { activate_gru_avx2_fma(rows) };
-        return;
-    }
-    activate_gru_portable(rows);
+crate::cpu::multiversion! {
+    /// The GRU's activations and new state, one copy per instruction set.
+    fn activate_gru(rows: GruRows<'_>) = activate_gru_rows;
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn activate_gru_avx2_fma(rows: GruRows<'_>) {
-    activate_gru_portable(rows);
-}
-
-/// The loop both paths compile. Each activation runs as one long pass
+/// The GRU step's arithmetic. Each activation runs as one long pass
 /// over a contiguous buffer (so it vectorizes whatever the unit count);
 /// the passes between are plain arithmetic per row.
 #[inline(always)]
-fn activate_gru_portable(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
+fn activate_gru_rows<const FUSED: bool>(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
     let width = 3 * units.max(1);
     // z and r: their pre-activations summed in place, then one sigmoid pass
     // over each row's first two thirds.
     for (gx, gh) in x.chunks_exact_mut(width).zip(h.chunks_exact(width)) {
         gx[..2 * units].iter_mut().zip(&gh[..2 * units]).for_each(|(a, b)| *a += b);
-        gx[..2 * units].iter_mut().for_each(|v| *v = sigmoid(*v));
+        gx[..2 * units].iter_mut().for_each(|v| *v = sigmoid::<FUSED>(*v));
     }
     // The candidate's pre-activation, `x_h + r (h @ R)_h`, gathered into
     // `rows`, then one tanh pass over all rows.
@@ -576,7 +599,7 @@ fn activate_gru_portable(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<
             *o = xh + r * hh;
         }
     }
-    rows.iter_mut().for_each(|v| *v = tanh(*v));
+    rows.iter_mut().for_each(|v| *v = tanh::<FUSED>(*v));
     for (b, ((gx, state), row)) in x
         .chunks_exact(width)
         .zip(hs.chunks_exact_mut(units.max(1)))
@@ -609,34 +632,21 @@ struct Rows<'a> {
     units: usize,
 }
 
-/// The gates' activations and the new state, with AVX2 and FMA where the
-/// CPU has them (detected at run time), the portable loop otherwise.
-fn activate(rows: Rows<'_>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        unsafe { activate_avx2_fma(rows) };
-        return;
-    }
-    activate_portable(rows);
+crate::cpu::multiversion! {
+    /// The LSTM's activations and new state, one copy per instruction set.
+    fn activate(rows: Rows<'_>) = activate_rows;
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn activate_avx2_fma(rows: Rows<'_>) {
-    activate_portable(rows);
-}
-
-/// The loop both paths compile (inlined, each with its instruction set).
+/// The LSTM step's arithmetic (inlined into each instruction set's copy).
 /// Each activation runs as one long pass over a contiguous buffer (so it
 /// vectorizes whatever the unit count); the passes between are plain
 /// arithmetic per row.
 #[inline(always)]
-fn activate_portable(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
+fn activate_rows<const FUSED: bool>(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
     let kept = |b: usize| keep.get(b).is_none_or(|&k| k);
     // Every gate through the sigmoid in one pass (the candidate's columns
     // were doubled at load: its tanh is `2 s - 1`).
-    gates.iter_mut().for_each(|z| *z = sigmoid(*z));
+    gates.iter_mut().for_each(|z| *z = sigmoid::<FUSED>(*z));
     for (b, (z, c)) in gates.chunks_exact(4 * units.max(1)).zip(cs.chunks_exact_mut(units.max(1))).enumerate() {
         if kept(b) {
             let (i, rest) = z.split_at(units);
@@ -648,7 +658,7 @@ fn activate_portable(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) 
         }
     }
     // `tanh c` of every row in one pass, then each kept row's output.
-    rows.iter_mut().zip(cs.iter()).for_each(|(o, &c)| *o = tanh(c));
+    rows.iter_mut().zip(cs.iter()).for_each(|(o, &c)| *o = tanh::<FUSED>(c));
     for (b, ((z, h), row)) in gates
         .chunks_exact(4 * units.max(1))
         .zip(hs.chunks_exact_mut(units.max(1)))
@@ -664,44 +674,6 @@ fn activate_portable(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) 
             *o = *h;
         }
     }
-}
-
-/// The activations of the fused step, from one exponential each, written
-/// as plain arithmetic so that a loop over units vectorizes: they are most
-/// of a step's time, and libm's `tanhf` and `expf` are scalar calls.
-/// Within 3e-7 of libm's (the fused-versus-general test checks 1e-6).
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
-}
-
-/// `tanh x = 2 sigmoid(2x) - 1`.
-#[inline(always)]
-fn tanh(x: f32) -> f32 {
-    2.0 * sigmoid(2.0 * x) - 1.0
-}
-
-/// `e^x`: `2^n * e^r` with `r = x - n ln 2` in `[-ln2/2, ln2/2]` and Cephes'
-/// polynomial for `e^r` (relative error about 2e-7), clamped to the normal
-/// floats.
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.clamp(-87.0, 88.0);
-    // Round to nearest by adding 1.5 * 2^23: the sum's low mantissa bits
-    // then hold `n` as an integer (no `floor` or float-to-int conversion,
-    // which would keep the loop from vectorizing).
-    const ROUND: f32 = 12_582_912.0;
-    let shifted = x * LOG2E + ROUND;
-    let n = shifted - ROUND;
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p =
-        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 0.5;
-    let e_r = p * r * r + r + 1.0;
-    let n_bits = shifted.to_bits().wrapping_sub(ROUND.to_bits());
-    e_r * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
 /// Two distinct variables, mutably.
@@ -761,4 +733,78 @@ fn close(reference: Option<&Tensor>, fused: &Tensor) -> bool {
     let (Some(r), Ok(f)) = (reference, fused.as_slice::<f32>()) else { return false };
     let Ok(r_values) = r.as_slice::<f32>() else { return false };
     r.shape() == fused.shape() && r_values.iter().zip(f).all(|(a, b)| (a - b).abs() <= 1e-5 * a.abs().max(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::Isa;
+
+    fn values(n: usize, seed: usize) -> Vec<f32> {
+        (0..n).map(|k| (((k + 1) * 7919 + seed * 104_729) % 2003) as f32 / 300.0 - 3.3).collect()
+    }
+
+    /// Each instruction set's LSTM and GRU steps (those this CPU has)
+    /// against the formulas with libm's functions, a masked row included.
+    #[test]
+    fn every_instruction_set_computes_the_cells() {
+        let (batch, units) = (3, 13);
+        let keep = [true, false, true];
+        let fill = values(batch * units, 9);
+        let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
+        let near = |a: &[f32], b: &[f32], what: &str| {
+            for (k, (a, b)) in a.iter().zip(b).enumerate() {
+                assert!((a - b).abs() <= 2e-6 * b.abs().max(1.0), "{what}[{k}]: {a} vs {b}");
+            }
+        };
+        for isa in Isa::ALL.into_iter().filter(|isa| isa.supported()) {
+            // LSTM, the candidate's columns doubled as at load.
+            let mut gates = values(batch * 4 * units, 1);
+            let raw = gates.clone();
+            let (c0, h0) = (values(batch * units, 2), values(batch * units, 3));
+            let (mut cs, mut hs, mut rows) = (c0.clone(), h0.clone(), vec![0.0; batch * units]);
+            for row in gates.chunks_exact_mut(4 * units) {
+                row[2 * units..3 * units].iter_mut().for_each(|g| *g *= 2.0);
+            }
+            activate(
+                isa,
+                Rows { gates: &mut gates, cs: &mut cs, hs: &mut hs, rows: &mut rows, keep: &keep, fill: &fill, units },
+            );
+            let (mut want_c, mut want_h, mut want_rows) = (c0.clone(), h0.clone(), fill.clone());
+            for b in (0..batch).filter(|&b| keep[b]) {
+                let z = &raw[b * 4 * units..];
+                for u in 0..units {
+                    let at = b * units + u;
+                    want_c[at] = sig(z[units + u]) * c0[at] + sig(z[u]) * z[2 * units + u].tanh();
+                    want_h[at] = sig(z[3 * units + u]) * want_c[at].tanh();
+                    want_rows[at] = want_h[at];
+                }
+            }
+            near(&cs, &want_c, &format!("{isa} lstm c"));
+            near(&hs, &want_h, &format!("{isa} lstm h"));
+            near(&rows, &want_rows, &format!("{isa} lstm rows"));
+            // GRU (`reset_after`).
+            let (mut x, h) = (values(batch * 3 * units, 4), values(batch * 3 * units, 5));
+            let raw = x.clone();
+            let (mut hs, mut rows) = (h0.clone(), vec![0.0; batch * units]);
+            activate_gru(
+                isa,
+                GruRows { x: &mut x, h: &h, hs: &mut hs, rows: &mut rows, keep: &keep, fill: &fill, units },
+            );
+            let (mut want_h, mut want_rows) = (h0.clone(), fill.clone());
+            for b in (0..batch).filter(|&b| keep[b]) {
+                let (gx, gh) = (&raw[b * 3 * units..], &h[b * 3 * units..]);
+                for u in 0..units {
+                    let at = b * units + u;
+                    let z = sig(gx[u] + gh[u]);
+                    let r = sig(gx[units + u] + gh[units + u]);
+                    let candidate = (gx[2 * units + u] + r * gh[2 * units + u]).tanh();
+                    want_h[at] = z * h0[at] + (1.0 - z) * candidate;
+                    want_rows[at] = want_h[at];
+                }
+            }
+            near(&hs, &want_h, &format!("{isa} gru h"));
+            near(&rows, &want_rows, &format!("{isa} gru rows"));
+        }
+    }
 }

@@ -101,6 +101,10 @@ pub trait OpDef: Clone + fmt::Debug + PartialEq + Into<Op> + Send + Sync + 'stat
     const SINCE: u32;
     /// How many inputs it takes.
     const INPUTS: Arity;
+    /// Whether the output's shape depends on an input's values, not only
+    /// on the inputs' shapes (a run-time size, a loop's trip count): the
+    /// shape rule alone then cannot give it.
+    const SHAPE_FROM_VALUES: bool = false;
 
     /// Reads the op from `node`'s attributes; `assets` resolves the files an
     /// op reads at load (a vocabulary).
@@ -240,6 +244,14 @@ macro_rules! op_set {
             pub fn since(&self) -> u32 {
                 match self {
                     $( Op::$op(_) => <$family::$op as OpDef>::SINCE, )*
+                }
+            }
+
+            /// Whether the output's shape depends on an input's values
+            /// ([`OpDef::SHAPE_FROM_VALUES`]).
+            pub fn shape_from_values(&self) -> bool {
+                match self {
+                    $( Op::$op(_) => <$family::$op as OpDef>::SHAPE_FROM_VALUES, )*
                 }
             }
 

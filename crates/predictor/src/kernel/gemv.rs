@@ -1,9 +1,8 @@
 //! Matrix-vector products for small batches: `out += x @ w` for a few rows
 //! of `x`, streaming the row-major weights once, in order. At batch 1 this
 //! is bound by reading the weights; with four rows per pass each weight
-//! read serves four multiply-adds, and arithmetic becomes the bound. AVX2 +
-//! FMA are used when the CPU has them (detected at run time; the portable
-//! loop otherwise).
+//! read serves four multiply-adds, and arithmetic becomes the bound. One
+//! copy per instruction set ([`crate::cpu`]).
 
 /// Rows of `x` computed per pass over the weights.
 const ROWS: usize = 4;
@@ -11,23 +10,11 @@ const ROWS: usize = 4;
 /// Weight rows read per pass over the outputs.
 const DEPTH: usize = 4;
 
-/// `out[r] += x[r] @ w` for each row `r` of the row-major `[m, n]` `out`,
-/// where row `r` of `x` is `x[r * x_stride..][..depth]` and `w` holds
-/// `depth` rows of `n` weights.
-pub fn accumulate(x: &[f32], x_stride: usize, depth: usize, w: &[f32], out: &mut [f32], n: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        unsafe { accumulate_avx2_fma(x, x_stride, depth, w, out, n) };
-        return;
-    }
-    blocks::<false>(x, x_stride, depth, w, out, n);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn accumulate_avx2_fma(x: &[f32], x_stride: usize, depth: usize, w: &[f32], out: &mut [f32], n: usize) {
-    blocks::<true>(x, x_stride, depth, w, out, n);
+crate::cpu::multiversion! {
+    /// `out[r] += x[r] @ w` for each row `r` of the row-major `[m, n]` `out`,
+    /// where row `r` of `x` is `x[r * x_stride..][..depth]` and `w` holds
+    /// `depth` rows of `n` weights.
+    pub fn accumulate(x: &[f32], x_stride: usize, depth: usize, w: &[f32], out: &mut [f32], n: usize) = blocks;
 }
 
 /// The rows in blocks of [`ROWS`], compiled once per instruction set.
@@ -89,5 +76,34 @@ fn block<const FUSED: bool, const R: usize>(
             rows[r].iter_mut().zip(wi).for_each(|(o, &wv)| *o = madd(*o, xi, wv));
         }
         i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cpu::Isa;
+
+    /// Every instruction set's copy (those this CPU has) against plain sums,
+    /// for every block of rows and a depth that is not a multiple of four.
+    #[test]
+    fn every_instruction_set_computes_the_product() {
+        let (depth, n) = (11, 37);
+        let w: Vec<f32> = (0..depth * n).map(|i| ((i * 7 % 23) as f32 - 11.0) / 10.0).collect();
+        for m in 1..=9 {
+            let x: Vec<f32> = (0..m * depth).map(|i| ((i * 5 % 17) as f32 - 8.0) / 7.0).collect();
+            let want: Vec<f32> = (0..m * n)
+                .map(|o| {
+                    (0..depth).map(|i| f64::from(x[o / n * depth + i]) * f64::from(w[i * n + o % n])).sum::<f64>()
+                        as f32
+                })
+                .collect();
+            for isa in Isa::ALL.into_iter().filter(|isa| isa.supported()) {
+                let mut out = vec![0.0f32; m * n];
+                super::accumulate(isa, &x, depth, depth, &w, &mut out, n);
+                for (k, (a, b)) in out.iter().zip(&want).enumerate() {
+                    assert!((a - b).abs() <= 1e-5, "{isa}, {m} rows, [{k}]: {a} vs {b}");
+                }
+            }
+        }
     }
 }

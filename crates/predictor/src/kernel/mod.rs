@@ -31,6 +31,7 @@ const PARALLEL_MIN_MACS: usize = 1 << 17;
 /// and cache lines).
 const COLUMN_ALIGN: usize = 16;
 
+pub(crate) mod activation;
 pub(crate) mod gemv;
 
 /// A step's computation.
@@ -46,6 +47,8 @@ pub(crate) enum Kernel {
     Loop(Box<crate::looping::LoopKernel>),
     /// Another variable of a loop an earlier step ran (run by the plan).
     LoopOutput(crate::looping::LoopOutput),
+    /// A `Shape` computed by shape rules from the shapes of its inputs.
+    ShapeOf(Box<crate::shapes::ShapeProgram>),
 }
 
 /// A thread's spare buffers, kept between calls.
@@ -55,6 +58,8 @@ pub(crate) struct Scratch {
     partial: Vec<f32>,
     /// A convolution's patches, one row per output pixel.
     patches: Vec<f32>,
+    /// The shape programs' last answers.
+    shapes: crate::shapes::ShapeMemo,
 }
 
 /// A fused NHWC convolution: `dense.weights` is the `[kh, kw, c, f]` filter
@@ -91,6 +96,7 @@ impl Kernel {
                 dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial).map_err(OpError::Shape)
             }
             Kernel::Conv(conv) => conv.run(inputs[0], out, scratch).map_err(OpError::Shape),
+            Kernel::ShapeOf(program) => program.run(inputs, out, &mut scratch.shapes),
             Kernel::Loop(_) | Kernel::LoopOutput(_) => {
                 Err(OpError::Invalid { what: "loop", reason: "a loop runs with its state".into() })
             }
@@ -226,11 +232,12 @@ impl Dense {
             }
         }
         let (first, rest) = (Disjoint::new(dst), Disjoint::new(scratch));
+        let isa = crate::cpu::isa();
         crate::pool::for_each_chunk(chunks, &|c| {
             let rows = c * depth..k.min((c + 1) * depth);
             // SAFETY: chunk 0 alone writes `dst`, chunk c > 0 alone block c - 1 of `scratch`.
             let sums = unsafe { if c == 0 { first.slice(0..size) } else { rest.slice((c - 1) * size..c * size) } };
-            gemv::accumulate(&xs[rows.start..], k, rows.len(), &w[rows.start * n..], sums, n);
+            gemv::accumulate(isa, &xs[rows.start..], k, rows.len(), &w[rows.start * n..], sums, n);
         })
         .map_err(|e| e.to_string())?;
         for part in scratch.chunks_exact(size.max(1)) {

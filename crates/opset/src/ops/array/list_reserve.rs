@@ -32,6 +32,7 @@ impl OpDef for ListReserve {
     const NAME: &'static str = "ListReserve";
     const SINCE: u32 = 5;
     const INPUTS: Arity = Arity::Exactly(1);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(node: &Node, _: &Assets) -> Result<ListReserve> {
         Ok(ListReserve {

@@ -27,6 +27,7 @@ impl OpDef for Range {
     const NAME: &'static str = "Range";
     const SINCE: u32 = 5;
     const INPUTS: Arity = Arity::Exactly(3);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(_: &Node, _: &Assets) -> Result<Range> {
         Ok(Range)

@@ -30,6 +30,7 @@ impl OpDef for ReshapeTo {
     const NAME: &'static str = "ReshapeTo";
     const SINCE: u32 = 5;
     const INPUTS: Arity = Arity::Exactly(2);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(node: &Node, _: &Assets) -> Result<ReshapeTo> {
         Ok(ReshapeTo { shape: node.attr_shape("shape")?.clone() })

@@ -20,6 +20,7 @@ impl OpDef for TileBy {
     const NAME: &'static str = "TileBy";
     const SINCE: u32 = 3;
     const INPUTS: Arity = Arity::Exactly(2);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(_: &Node, _: &Assets) -> Result<TileBy> {
         Ok(TileBy)

@@ -72,6 +72,7 @@ impl OpDef for If {
     const NAME: &'static str = "If";
     const SINCE: u32 = 5;
     const INPUTS: Arity = Arity::AtLeast(1);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(node: &Node, assets: &Assets) -> Result<If> {
         let then = node.attr_graph("then")?.clone();

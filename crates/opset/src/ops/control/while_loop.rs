@@ -80,6 +80,7 @@ impl OpDef for While {
     const NAME: &'static str = "While";
     const SINCE: u32 = 5;
     const INPUTS: Arity = Arity::AtLeast(1);
+    const SHAPE_FROM_VALUES: bool = true;
 
     fn parse(node: &Node, assets: &Assets) -> Result<While> {
         let body = LoopBody::new(node.attr_graph("body")?.clone(), assets).map_err(|e| node.op_error(e))?;

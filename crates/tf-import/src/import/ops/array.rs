@@ -7,7 +7,6 @@ use opset::ops::array::{
     Cast, Concat, Const, ExpandDims, Gather, GatherNd, OneHot, Pad, Range, Reshape, ReshapeTo, Reverse,
     ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
 };
-use opset::ops::math::Equal;
 use opset::{DataType, Shape, Tensor};
 
 use super::{Translate, as_dtype, same_op};
@@ -274,9 +273,9 @@ fn ones_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: 
     constant_like(im, scope, node, true)
 }
 
-/// Zeros (ones if `one`) of input 0's dtype and shape: the constant
-/// broadcast to x's shape by a select that takes it either way
-/// (`Equal(x, x)` is false for NaN).
+/// Zeros (ones if `one`) of input 0's dtype and shape: a cell of the
+/// constant tiled by the input's shape, which the predictor computes from
+/// shapes alone (the input's own value is never needed).
 fn constant_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, one: bool) -> Result<String> {
     let x = im.input(scope, node, 0)?;
     let value = match attr::dtype(node, "T")? {
@@ -286,10 +285,15 @@ fn constant_like<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef,
         DataType::Bool => Tensor::scalar(one),
         other => return Err(node_error(node, format!("{} of {other} is not supported", node.op))),
     };
+    let dims = im.type_of(node, &x)?.dims().to_vec();
     let base = im.base(scope, node);
-    let c = im.emit_named(node, format!("{base}/value"), Const { value }, &[])?;
-    let all = im.emit_named(node, format!("{base}/everywhere"), Equal, &[x.clone(), x])?;
-    im.emit(scope, node, Select, &[all, c.clone(), c])
+    let cell = value.reshape(&vec![1; dims.len()]).map_err(|e| node_error(node, e.to_string()))?;
+    let cell = im.emit_named(node, format!("{base}/cell"), Const { value: cell }, &[])?;
+    if let Some(multiples) = dims.iter().copied().collect::<Option<Vec<usize>>>() {
+        return im.emit(scope, node, Tile { multiples }, &[cell]);
+    }
+    let shape = im.emit_named(node, format!("{base}/shape"), ShapeOf, &[x])?;
+    im.emit(scope, node, TileBy, &[cell, shape])
 }
 
 /// `ReverseSequence` along `seq_dim`, the sequences indexed by `batch_dim`
