@@ -80,12 +80,13 @@ pub fn isa() -> Isa {
     })
 }
 
-/// Defines `fn $name(isa: Isa, args..)`, which runs `$body::<SIMD>(args..)`
-/// compiled for `isa` (`SIMD`, a `bool`, is whether the body may use
-/// `mul_add` as one instruction): the body is written once, as portable
-/// code the compiler vectorizes, and each instruction set gets its own copy.
-/// An `isa` the CPU lacks runs the portable copy, so the function is safe
-/// to call with any.
+/// Defines `fn $name(isa: Isa, args..)`, which runs
+/// `$body::<FUSED, WIDE>(args..)` compiled for `isa`: `FUSED` says that
+/// `mul_add` is one instruction (AVX2 and AVX-512), `WIDE` that vectors
+/// have 16 lanes of f32 (AVX-512), so a body can size its register tiles.
+/// The body is written once, as portable code the compiler vectorizes, and
+/// each instruction set gets its own copy. An `isa` the CPU lacks runs the
+/// portable copy, so the function is safe to call with any.
 macro_rules! multiversion {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:ident;) => {
         $(#[$meta])*
@@ -94,11 +95,11 @@ macro_rules! multiversion {
             {
                 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
                 fn avx512($($arg: $ty),*) $(-> $ret)? {
-                    $body::<true>($($arg),*)
+                    $body::<true, true>($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
                 fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    $body::<true>($($arg),*)
+                    $body::<true, false>($($arg),*)
                 }
                 match isa {
                     // SAFETY (both): the CPU supports the features the copy is compiled for.
@@ -110,7 +111,7 @@ macro_rules! multiversion {
                 }
             }
             let _ = isa;
-            $body::<false>($($arg),*)
+            $body::<false, false>($($arg),*)
         }
     };
 }

@@ -52,7 +52,7 @@ mod loop_control;
 mod looping;
 mod model;
 mod outputs;
-pub mod plan;
+mod plan;
 mod pool;
 #[allow(clippy::module_inception)]
 mod predictor;

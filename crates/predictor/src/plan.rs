@@ -319,7 +319,7 @@ impl Plan {
             activation = Some(a);
             absorbed.push(c);
         }
-        let dense = Dense { weights, bias, activation, threads };
+        let dense = Dense::new(weights, bias, activation, threads);
         let kernel = match window {
             Some((sliding, ksize)) => Kernel::Conv(Conv { sliding, ksize, dense }),
             None => Kernel::Dense(dense),

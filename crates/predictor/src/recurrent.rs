@@ -11,20 +11,13 @@
 //! body that differs in any way (other activations, gate order, peepholes)
 //! fails the check and runs as the general loop.
 
-use ndarray::{ArrayView2, ArrayViewMut2};
-
-use crate::kernel::gemv;
+use crate::kernel::gemm::Packed;
 use opset::ops::array::Gather;
 use opset::ops::control::LoopBody;
 use opset::ops::{Op, OpError};
 use opset::{DataType, Tensor};
 
 use crate::kernel::activation::{sigmoid, tanh};
-
-/// From this many batch rows, a step's product runs as a packed matrix
-/// product rather than streaming the weights per block of rows (the
-/// dense kernel's crossover).
-const GEMM_FROM: usize = 40;
 
 /// The most floats the input's part of all steps' gates may take to be
 /// computed at once (16 MiB); longer or wider loops compute it step by step.
@@ -50,9 +43,10 @@ pub(crate) struct RecurrentCell {
     /// masked layers keep their last output so).
     written: Option<usize>,
     /// `[F, W]` and `[U, W]`: the input's and the previous output's weights
-    /// for the `W` gate columns, and the input's bias.
-    kernel: Tensor,
-    recurrent: Tensor,
+    /// for the `W` gate columns (laid out for the product), and the
+    /// input's bias.
+    kernel: Packed,
+    recurrent: Packed,
     input_bias: Vec<f32>,
     gates: Gates,
     /// Whether the body passes the input list on unchanged, so that the
@@ -261,19 +255,25 @@ impl RecurrentCell {
         let written = (0..body.var_count()).find(|&v| v != output && source(body.outs()[v]) == source(item));
         let hoisted = source(body.outs()[input]) == body.args()[input];
         let floats = |t: &Tensor| t.as_slice::<f32>().ok().map(<[f32]>::to_vec);
-        let cell = |kernel, recurrent, input_bias, gates| RecurrentCell {
-            time,
-            input,
-            mask,
-            output,
-            write_row,
-            h,
-            written,
-            kernel,
-            recurrent,
-            input_bias,
-            gates,
-            hoisted,
+        let pack = |w: &Tensor| match (w.shape(), w.as_slice::<f32>()) {
+            (&[k, n], Ok(values)) => Packed::new(crate::cpu::isa(), values, k, n),
+            _ => None,
+        };
+        let cell = |kernel: &Tensor, recurrent: &Tensor, input_bias, gates| {
+            Some(RecurrentCell {
+                time,
+                input,
+                mask,
+                output,
+                write_row,
+                h,
+                written,
+                kernel: pack(kernel)?,
+                recurrent: pack(recurrent)?,
+                input_bias,
+                gates,
+                hoisted,
+            })
         };
         match (width / units, b_x, b_h) {
             (4, Some(bias), None) => {
@@ -301,7 +301,7 @@ impl RecurrentCell {
                     [([0, 1, 2, 3], 0.0), ([0, 2, 1, 3], 1.0), ([0, 2, 1, 3], 0.0), ([0, 1, 2, 3], 1.0)]
                 {
                     let (k, r, b) = lay_out_lstm([&k, &r], &bias, [features, units], order, forget_bias)?;
-                    let cell = cell(k, r, b, Gates::Lstm { c });
+                    let cell = cell(&k, &r, b, Gates::Lstm { c })?;
                     if cell.agrees_with(body, fixed) {
                         return Some(cell);
                     }
@@ -311,7 +311,7 @@ impl RecurrentCell {
             (3, Some(b_x), Some(b_h)) => {
                 let (input_bias, recurrent_bias) = (floats(b_x)?, floats(b_h)?);
                 (input_bias.len() == width && recurrent_bias.len() == width).then_some(())?;
-                let cell = cell(kernel, recurrent, input_bias, Gates::Gru { recurrent_bias });
+                let cell = cell(&kernel, &recurrent, input_bias, Gates::Gru { recurrent_bias })?;
                 cell.agrees_with(body, fixed).then_some(cell)
             }
             _ => None,
@@ -356,12 +356,12 @@ impl RecurrentCell {
 
     /// The width of the state.
     fn units(&self) -> usize {
-        self.recurrent.shape()[0]
+        self.recurrent.dims()[0]
     }
 
     /// The width of the step's input.
     fn features(&self) -> usize {
-        self.kernel.shape()[0]
+        self.kernel.dims()[0]
     }
 
     /// Whether the step gives the body's own results, on probe values of
@@ -531,7 +531,7 @@ impl RecurrentCell {
 }
 
 /// `out = rows of a @ w + bias`, `a` holding `batch` rows of `w`'s depth.
-fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
+fn product(a: &[f32], w: &Packed, bias: &[f32], batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
     out.clear();
     for _ in 0..batch {
         out.extend_from_slice(bias);
@@ -539,24 +539,13 @@ fn product(a: &[f32], w: &Tensor, bias: &[f32], batch: usize, out: &mut Vec<f32>
     accumulate(a, w, batch, out)
 }
 
-/// `out += rows of a @ w`, `a` holding `batch` rows of `w`'s depth:
-/// streaming the weights for few rows (the dense kernel's small-batch
-/// path), a packed product from [`GEMM_FROM`] rows.
-fn accumulate(a: &[f32], w: &Tensor, batch: usize, out: &mut [f32]) -> Result<(), OpError> {
-    let (&[depth, width], ws) = (w.shape(), w.as_slice::<f32>()?) else {
-        return Err(shape_error("weights", w.shape()));
-    };
+/// `out += rows of a @ w`, `a` holding `batch` rows of `w`'s depth.
+fn accumulate(a: &[f32], w: &Packed, batch: usize, out: &mut [f32]) -> Result<(), OpError> {
+    let [depth, width] = w.dims();
     if a.len() != batch * depth || out.len() != batch * width {
         return Err(shape_error("step input", &[a.len()]));
     }
-    if batch < GEMM_FROM {
-        gemv::accumulate(crate::cpu::isa(), a, depth, depth, ws, out, width);
-        return Ok(());
-    }
-    let a = ArrayView2::from_shape((batch, depth), a).map_err(|e| OpError::shape(e.to_string()))?;
-    let w = ArrayView2::from_shape((depth, width), ws).map_err(|e| OpError::shape(e.to_string()))?;
-    let mut z = ArrayViewMut2::from_shape((batch, width), &mut out[..]).map_err(|e| OpError::shape(e.to_string()))?;
-    ndarray::linalg::general_mat_mul(1.0, &a, &w, 1.0, &mut z);
+    w.accumulate(a, depth, batch, out);
     Ok(())
 }
 
@@ -583,7 +572,7 @@ crate::cpu::multiversion! {
 /// over a contiguous buffer (so it vectorizes whatever the unit count);
 /// the passes between are plain arithmetic per row.
 #[inline(always)]
-fn activate_gru_rows<const FUSED: bool>(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
+fn activate_gru_rows<const FUSED: bool, const WIDE: bool>(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
     let width = 3 * units.max(1);
     // z and r: their pre-activations summed in place, then one sigmoid pass
     // over each row's first two thirds.
@@ -642,7 +631,7 @@ crate::cpu::multiversion! {
 /// vectorizes whatever the unit count); the passes between are plain
 /// arithmetic per row.
 #[inline(always)]
-fn activate_rows<const FUSED: bool>(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
+fn activate_rows<const FUSED: bool, const WIDE: bool>(Rows { gates, cs, hs, rows, keep, fill, units }: Rows<'_>) {
     let kept = |b: usize| keep.get(b).is_none_or(|&k| k);
     // Every gate through the sigmoid in one pass (the candidate's columns
     // were doubled at load: its tanh is `2 s - 1`).

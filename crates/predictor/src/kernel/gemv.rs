@@ -20,7 +20,14 @@ crate::cpu::multiversion! {
 /// The rows in blocks of [`ROWS`], compiled once per instruction set.
 /// `FUSED` uses `mul_add`, which is one instruction only where FMA is enabled.
 #[inline(always)]
-fn blocks<const FUSED: bool>(x: &[f32], x_stride: usize, depth: usize, w: &[f32], out: &mut [f32], n: usize) {
+fn blocks<const FUSED: bool, const WIDE: bool>(
+    x: &[f32],
+    x_stride: usize,
+    depth: usize,
+    w: &[f32],
+    out: &mut [f32],
+    n: usize,
+) {
     if n == 0 {
         return;
     }

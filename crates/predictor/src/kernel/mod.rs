@@ -1,7 +1,8 @@
 //! What a plan step runs: an op's reference kernel from `export`, a fused
 //! dense layer (`MatMul` + `BiasAdd` + activation) whose weights were laid
-//! out once at load, or a fused convolution: the image's patches gathered
-//! into rows, then the same dense layer over the filter seen as a matrix.
+//! out once at load in panels for [`gemm`], or a fused convolution: the
+//! image's patches gathered into rows, then the same dense layer over the
+//! filter seen as a matrix.
 
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -12,10 +13,11 @@ use opset::ops::math::{Relu, Sigmoid, Tanh, UnaryFn};
 use opset::ops::nn::Sliding;
 use opset::{Op, Tensor};
 
-/// Row counts below this stream the weights in place, four rows per pass
-/// ([`gemv`]); from it on, a packed matrix product, whose packing of the
-/// weights on every call pays off only over many rows (the two cross near
-/// 44 rows for the 784-512-512-10 MLP).
+/// For weights too large to lay out at load ([`PACK_LIMIT`]): row counts
+/// below this stream the weights in place, four rows per pass ([`gemv`]);
+/// from it on, matrixmultiply's product, whose packing of the weights on
+/// every call pays off only over many rows (the two cross near 44 rows for
+/// the 784-512-512-10 MLP).
 const GEMM_MIN_ROWS: usize = 40;
 
 /// Layers with at most this many weights run as plain scalar loops.
@@ -32,6 +34,7 @@ const PARALLEL_MIN_MACS: usize = 1 << 17;
 const COLUMN_ALIGN: usize = 16;
 
 pub(crate) mod activation;
+pub(crate) mod gemm;
 pub(crate) mod gemv;
 
 /// A step's computation.
@@ -72,15 +75,24 @@ pub(crate) struct Conv {
 }
 
 /// A fused dense layer. `weights` is `[k, n]` row-major f32 (transposed at
-/// load if the graph multiplied by its transpose), possibly memory-mapped.
+/// load if the graph multiplied by its transpose), possibly memory-mapped;
+/// `packed` the same laid out in panels for [`gemm`], unless they are over
+/// [`PACK_LIMIT`].
 #[derive(Debug)]
 pub(crate) struct Dense {
     pub weights: Tensor,
+    pub packed: Option<gemm::Packed>,
     pub bias: Option<Tensor>,
     pub activation: Option<Activation>,
     /// The most threads a large call may use (1: never more than the caller's).
     pub threads: usize,
 }
+
+/// The most weights a dense layer lays out in panels at load (64 MiB of
+/// f32): larger ones, typically memory-mapped, are read in place (loading
+/// stays free of copies; their products go through the streamed and
+/// matrixmultiply paths).
+const PACK_LIMIT: usize = 1 << 24;
 
 impl Kernel {
     /// Computes the step into `out`, with the calling thread's `scratch`.
@@ -161,6 +173,16 @@ impl Conv {
 }
 
 impl Dense {
+    /// The layer, its weights laid out for the instruction set in use when
+    /// they are at most [`PACK_LIMIT`].
+    pub fn new(weights: Tensor, bias: Option<Tensor>, activation: Option<Activation>, threads: usize) -> Dense {
+        let packed = match (weights.shape(), weights.as_slice::<f32>()) {
+            (&[k, n], Ok(w)) if w.len() <= PACK_LIMIT => gemm::Packed::new(crate::cpu::isa(), w, k, n),
+            _ => None,
+        };
+        Dense { weights, packed, bias, activation, threads }
+    }
+
     /// `out = activation(xs @ weights + bias)` for the `[m, k]` rows of
     /// `xs`, `out` taking `shape` (`m * n` elements).
     fn apply(
@@ -187,6 +209,8 @@ impl Dense {
         if k * n <= TINY {
             self.tiny(xs, w, [m, k, n], bias, dst);
             Ok(())
+        } else if let Some(packed) = &self.packed {
+            self.panels(packed, xs, [m, k, n], bias, dst, threads)
         } else if m < GEMM_MIN_ROWS {
             self.streamed(xs, w, [m, k, n], bias, dst, scratch, threads)
         } else {
@@ -245,6 +269,45 @@ impl Dense {
         }
         dst.chunks_exact_mut(n.max(1)).for_each(|row| self.finish(row, None));
         Ok(())
+    }
+
+    /// Weights laid out in panels ([`gemm`]): the output starts as the
+    /// bias, then each thread adds the product for a block of panels (of
+    /// columns) and finishes its columns.
+    fn panels(
+        &self,
+        packed: &gemm::Packed,
+        xs: &[f32],
+        [m, k, n]: [usize; 3],
+        bias: Option<&[f32]>,
+        dst: &mut [f32],
+        threads: usize,
+    ) -> Result<(), String> {
+        if packed.dims() != [k, n] {
+            return Err(format!("input has {k} columns, the weights {:?}", packed.dims()));
+        }
+        for row in dst.chunks_exact_mut(n.max(1)) {
+            match bias {
+                Some(b) => row.copy_from_slice(b),
+                None => row.fill(0.0),
+            }
+        }
+        let panels = packed.panels();
+        let per = panels.div_ceil(threads.max(1)).max(1);
+        let out = Disjoint::new(dst);
+        crate::pool::for_each_chunk(panels.div_ceil(per), &|c| {
+            let range = c * per..panels.min((c + 1) * per);
+            let cols = range.start * packed.width()..n.min(range.end * packed.width());
+            // SAFETY: chunks are disjoint blocks of panels, so of columns;
+            // `out` holds the `m` rows of `n`.
+            unsafe {
+                packed.accumulate_panels(xs, k, m, range, out.ptr);
+                for r in 0..m {
+                    self.finish(out.slice(r * n + cols.start..r * n + cols.end), None);
+                }
+            }
+        })
+        .map_err(|e| e.to_string())
     }
 
     /// Many rows: matrixmultiply's packed GEMM. On several threads each

@@ -1,0 +1,360 @@
+//! The matrix product of dense layers, convolutions (as patches) and
+//! recurrent steps: `out += x @ w` for row-major `x` (`[m, k]`) and
+//! constant weights `w` (`[k, n]`) laid out once, at load, in panels.
+//!
+//! A panel is `NR` columns of the weights (zero-padded past `n`), stored
+//! row after row, so that a product streams each panel in order. The
+//! output is computed in tiles of `R` rows by `P` panels, the `R x P x NR`
+//! sums held in vector registers over a block of [`KC`] rows of the depth:
+//! per row of the depth, `P x NR / lanes` loads of weights and `R`
+//! broadcasts of inputs feed `R x P x NR / lanes` fused multiply-adds. The
+//! tiles keep 8 to 24 sums in flight, enough to cover the latency of the
+//! multiply-adds on every instruction set ([`crate::cpu`] picks the copy):
+//! AVX-512 panels are 32 columns (two 16-lane registers), AVX2 and portable
+//! ones 16.
+
+use std::ops::Range;
+
+use crate::cpu::Isa;
+
+/// Depth per block: 256 rows of two 32-column panels are 64 KiB, which
+/// stay in L2 while every row block passes over them.
+const KC: usize = 256;
+
+/// Weights `[k, n]` in panels of [`Packed::width`] columns, for the
+/// instruction set they were laid out for.
+#[derive(Debug)]
+pub(crate) struct Packed {
+    isa: Isa,
+    k: usize,
+    n: usize,
+    data: Vec<f32>,
+}
+
+impl Packed {
+    /// `w` (`[k, n]`, row-major) in panels for `isa`; `None` if `w` does
+    /// not hold `k * n` values.
+    pub fn new(isa: Isa, w: &[f32], k: usize, n: usize) -> Option<Packed> {
+        if w.len() != k.checked_mul(n)? {
+            return None;
+        }
+        let isa = if isa.supported() { isa } else { Isa::Portable };
+        let nr = width(isa);
+        let panels = n.div_ceil(nr);
+        let mut data = vec![0.0f32; panels.checked_mul(k)?.checked_mul(nr)?];
+        for (p, panel) in data.chunks_exact_mut((k * nr).max(1)).enumerate().take(panels) {
+            let cols = p * nr..n.min((p + 1) * nr);
+            for (row, dst) in w.chunks_exact(n.max(1)).zip(panel.chunks_exact_mut(nr)) {
+                dst[..cols.len()].copy_from_slice(&row[cols.clone()]);
+            }
+        }
+        Some(Packed { isa, k, n, data })
+    }
+
+    /// The weights' `[k, n]`.
+    pub fn dims(&self) -> [usize; 2] {
+        [self.k, self.n]
+    }
+
+    /// How many columns a panel holds.
+    pub fn width(&self) -> usize {
+        width(self.isa)
+    }
+
+    /// How many panels there are.
+    pub fn panels(&self) -> usize {
+        self.n.div_ceil(self.width())
+    }
+
+    /// `out[r] += x[r] @ w` for the `m` rows of the row-major `[m, n]`
+    /// `out`, row `r` of `x` being `x[r * lda..][..k]`. Operands that do not
+    /// fit the dims leave `out` as it was.
+    pub fn accumulate(&self, x: &[f32], lda: usize, m: usize, out: &mut [f32]) {
+        if out.len() < m * self.n {
+            return;
+        }
+        // SAFETY: `out` holds the `m` rows of `n` the product writes, and
+        // this call is its only user.
+        unsafe { self.accumulate_panels(x, lda, m, 0..self.panels(), out.as_mut_ptr()) }
+    }
+
+    /// As [`Packed::accumulate`], for the columns of panels `panels` only,
+    /// into the `m` rows of `n` at `out`.
+    ///
+    /// # Safety
+    /// `out` points to `m * n` writable floats whose columns of `panels`
+    /// nothing else reads or writes meanwhile.
+    pub unsafe fn accumulate_panels(&self, x: &[f32], lda: usize, m: usize, panels: Range<usize>, out: *mut f32) {
+        let fits = m == 0
+            || (lda >= self.k
+                && (m - 1).checked_mul(lda).and_then(|l| l.checked_add(self.k)).is_some_and(|l| l <= x.len()));
+        if !fits || panels.end > self.panels() || panels.is_empty() {
+            return;
+        }
+        let product = Product { w: self, x, lda, m, panels, out };
+        #[cfg(target_arch = "x86_64")]
+        match self.isa {
+            // SAFETY (both): the CPU has the instruction set the weights
+            // were laid out for (`new` checked); the operands fit.
+            Isa::Avx512 => return unsafe { x86::avx512(&product) },
+            Isa::Avx2 => return unsafe { x86::avx2(&product) },
+            Isa::Portable => {}
+        }
+        portable(&product);
+    }
+}
+
+/// The panel width for `isa`.
+fn width(isa: Isa) -> usize {
+    match isa {
+        Isa::Avx512 => 32,
+        Isa::Avx2 | Isa::Portable => 16,
+    }
+}
+
+/// One product's operands, checked to fit.
+struct Product<'a> {
+    w: &'a Packed,
+    x: &'a [f32],
+    lda: usize,
+    m: usize,
+    panels: Range<usize>,
+    out: *mut f32,
+}
+
+/// One tile's place: depth block `[k0, k0 + depth)`, panels from `p0`,
+/// rows from `r0`.
+#[derive(Clone, Copy)]
+struct At {
+    k0: usize,
+    depth: usize,
+    p0: usize,
+    r0: usize,
+}
+
+impl Product<'_> {
+    /// Calls `tile(at, panels)` for every tile of rows `rows` in blocks
+    /// of `R` (a multiple of them) and of the product's panels in groups of
+    /// at most `P`, depth block by depth block.
+    #[inline(always)]
+    fn tiles<const R: usize, const P: usize>(&self, rows: Range<usize>, mut tile: impl FnMut(At, usize)) {
+        for k0 in (0..self.w.k).step_by(KC) {
+            let depth = KC.min(self.w.k - k0);
+            for p0 in self.panels.clone().step_by(P) {
+                let panels = P.min(self.panels.end - p0);
+                for r0 in rows.clone().step_by(R) {
+                    tile(At { k0, depth, p0, r0 }, panels);
+                }
+            }
+        }
+    }
+
+    /// The columns a tile at panel `p0` of `panels` panels writes.
+    fn columns(&self, p0: usize, panels: usize) -> Range<usize> {
+        let nr = self.w.width();
+        p0 * nr..self.w.n.min((p0 + panels) * nr)
+    }
+}
+
+/// The portable copy: tiles of 4 rows by one panel, sums in arrays.
+fn portable(pr: &Product<'_>) {
+    let (nr, k, n) = (width(Isa::Portable), pr.w.k, pr.w.n);
+    pr.tiles::<1, 1>(0..pr.m, |at, _| {
+        let mut sums = [0.0f32; 16];
+        let panel = &pr.w.data[at.p0 * k * nr..];
+        let x = &pr.x[at.r0 * pr.lda + at.k0..][..at.depth];
+        for (i, &a) in x.iter().enumerate() {
+            let w = &panel[(at.k0 + i) * nr..][..nr];
+            sums.iter_mut().zip(w).for_each(|(s, &w)| *s += a * w);
+        }
+        let cols = pr.columns(at.p0, 1);
+        for (c, s) in cols.zip(sums) {
+            // SAFETY: row `r0` and columns of the product's panels are within `out`.
+            unsafe { *pr.out.add(at.r0 * n + c) += s };
+        }
+    });
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! The AVX-512 and AVX2 tiles, with intrinsics: the sums stay in
+    //! registers for a whole depth block.
+
+    use std::arch::x86_64::*;
+
+    use super::{At, Product};
+
+    /// Dispatches each tile shape to its copy: `$tile::<R, P>` for the
+    /// `main` block of rows and each remainder, `P` reduced for the last
+    /// group of panels.
+    macro_rules! shapes {
+        ($pr:expr, $tile:ident, main: ($r:literal, $p:literal), rest: [$(($rr:literal, $rp:literal)),*]) => {{
+            let pr = $pr;
+            let main = pr.m - pr.m % $r;
+            pr.tiles::<$r, $p>(0..main, |at, panels| match panels {
+                $p => $tile::<$r, $p>(pr, at),
+                _ => (0..panels).for_each(|j| $tile::<$r, 1>(pr, At { p0: at.p0 + j, ..at })),
+            });
+            match pr.m - main {
+                $($rr => pr.tiles::<$rr, $rp>(main..pr.m, |at, panels| match panels {
+                    $rp => $tile::<$rr, $rp>(pr, at),
+                    _ => (0..panels).for_each(|j| $tile::<$rr, 1>(pr, At { p0: at.p0 + j, ..at })),
+                }),)*
+                _ => {}
+            }
+        }};
+    }
+
+    /// 6 rows by 2 panels of 32 (24 sums), 1 to 5 rows left with 2 to 4
+    /// panels (8 to 20 sums).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 (F); the weights are laid out for it; `pr` fits.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn avx512(pr: &Product<'_>) {
+        shapes!(pr, tile_avx512, main: (6, 2), rest: [(5, 2), (4, 2), (3, 2), (2, 3), (1, 4)]);
+    }
+
+    /// 6 rows by 1 panel of 16 (12 sums), 1 to 5 rows left with 1 to 4
+    /// panels (8 to 12 sums).
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; the weights are laid out for it; `pr` fits.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn avx2(pr: &Product<'_>) {
+        shapes!(pr, tile_avx2, main: (6, 1), rest: [(5, 1), (4, 1), (3, 2), (2, 2), (1, 4)]);
+    }
+
+    /// `R` rows by `P` panels of 32 columns (two 16-lane registers each).
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // index loops keep the sums in registers
+    fn tile_avx512<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
+        let (k, n, nr) = (pr.w.k, pr.w.n, 32);
+        let cols = pr.columns(at.p0, P);
+        // SAFETY (all): the caller runs on a CPU with AVX-512; panels are
+        // zero-padded to whole rows of `nr`; the rows and columns written
+        // are within `out` (stores masked to `cols`).
+        unsafe {
+            let panels: [*const f32; P] =
+                std::array::from_fn(|p| pr.w.data.as_ptr().add(((at.p0 + p) * k + at.k0) * nr));
+            let x = pr.x.as_ptr().add(at.r0 * pr.lda + at.k0);
+            // Index loops over constant bounds: fully unrolled, the sums
+            // become registers (iterators over the array kept a copy of it
+            // in memory, stored on every step).
+            let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
+            for i in 0..at.depth {
+                let mut ws = [[_mm512_setzero_ps(); 2]; P];
+                for p in 0..P {
+                    for v in 0..2 {
+                        ws[p][v] = _mm512_loadu_ps(panels[p].add(i * nr + 16 * v));
+                    }
+                }
+                for r in 0..R {
+                    let a = _mm512_set1_ps(*x.add(r * pr.lda + i));
+                    for p in 0..P {
+                        for v in 0..2 {
+                            acc[r][p][v] = _mm512_fmadd_ps(a, ws[p][v], acc[r][p][v]);
+                        }
+                    }
+                }
+            }
+            for r in 0..R {
+                let o = pr.out.add((at.r0 + r) * n);
+                for pv in 0..2 * P {
+                    let (s, v) = (acc[r][pv / 2][pv % 2], pv);
+                    let c = cols.start + 16 * v;
+                    let lanes = cols.end.saturating_sub(c).min(16);
+                    let mask = ((1u32 << lanes) - 1) as __mmask16;
+                    let at = o.add(c.min(cols.end));
+                    _mm512_mask_storeu_ps(at, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, at), s));
+                }
+            }
+        }
+    }
+
+    /// `R` rows by `P` panels of 16 columns (two 8-lane registers each).
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // as in `tile_avx512`
+    fn tile_avx2<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
+        let (k, n, nr) = (pr.w.k, pr.w.n, 16);
+        let cols = pr.columns(at.p0, P);
+        // SAFETY (all): as for `tile_avx512`, with AVX2 and FMA.
+        unsafe {
+            let panels: [*const f32; P] =
+                std::array::from_fn(|p| pr.w.data.as_ptr().add(((at.p0 + p) * k + at.k0) * nr));
+            let x = pr.x.as_ptr().add(at.r0 * pr.lda + at.k0);
+            let mut acc = [[[_mm256_setzero_ps(); 2]; P]; R];
+            for i in 0..at.depth {
+                let mut ws = [[_mm256_setzero_ps(); 2]; P];
+                for p in 0..P {
+                    for v in 0..2 {
+                        ws[p][v] = _mm256_loadu_ps(panels[p].add(i * nr + 8 * v));
+                    }
+                }
+                for r in 0..R {
+                    let a = _mm256_set1_ps(*x.add(r * pr.lda + i));
+                    for p in 0..P {
+                        for v in 0..2 {
+                            acc[r][p][v] = _mm256_fmadd_ps(a, ws[p][v], acc[r][p][v]);
+                        }
+                    }
+                }
+            }
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            for r in 0..R {
+                let o = pr.out.add((at.r0 + r) * n);
+                for pv in 0..2 * P {
+                    let (s, v) = (acc[r][pv / 2][pv % 2], pv);
+                    let c = cols.start + 8 * v;
+                    let lanes = cols.end.saturating_sub(c).min(8) as i32;
+                    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane);
+                    let at = o.add(c.min(cols.end));
+                    _mm256_maskstore_ps(at, mask, _mm256_add_ps(_mm256_maskload_ps(at, mask), s));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every instruction set's copy (those this CPU has) against plain
+    /// sums: every row remainder of a tile, partial last panels and panel
+    /// groups, several depth blocks, an input stride wider than the rows.
+    #[test]
+    fn every_instruction_set_computes_the_product() {
+        for (m, k, n) in [(1, 3, 5), (7, 11, 37), (13, 300, 40), (6, 600, 64), (2, 1, 1), (17, 9, 129)] {
+            let lda = k + 3;
+            let x: Vec<f32> = (0..m * lda).map(|i| ((i * 5 % 17) as f32 - 8.0) / 7.0).collect();
+            let w: Vec<f32> = (0..k * n).map(|i| ((i * 7 % 23) as f32 - 11.0) / 10.0).collect();
+            let want: Vec<f64> = (0..m * n)
+                .map(|o| {
+                    let (r, c) = (o / n, o % n);
+                    1.0 + (0..k).map(|i| f64::from(x[r * lda + i]) * f64::from(w[i * n + c])).sum::<f64>()
+                })
+                .collect();
+            for isa in Isa::ALL.into_iter().filter(|isa| isa.supported()) {
+                let packed = Packed::new(isa, &w, k, n).unwrap();
+                let mut out = vec![1.0f32; m * n];
+                packed.accumulate(&x, lda, m, &mut out);
+                for (o, (a, b)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (f64::from(*a) - b).abs() <= 1e-4 * b.abs().max(1.0),
+                        "{isa} {m}x{k}x{n} [{o}]: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn operands_that_do_not_fit_are_left_alone() {
+        assert!(Packed::new(Isa::Portable, &[1.0; 5], 2, 3).is_none());
+        let packed = Packed::new(Isa::detected(), &[1.0; 6], 2, 3).unwrap();
+        let mut out = vec![0.0f32; 6];
+        packed.accumulate(&[1.0; 3], 2, 2, &mut out);
+        assert_eq!(out, [0.0; 6], "x holds 3 values, two rows of 2 need 4");
+    }
+}
