@@ -96,7 +96,7 @@ fn peers_mlp(c: &mut Criterion) {
     let tract_two_threads = Executor::multithread(2);
     let layers = by_hand_layers(&SIZES, 1);
     let mut group = c.benchmark_group("peers_mlp");
-    for batch in [1usize, 256] {
+    for batch in [1usize, 8, 32, 256] {
         group.throughput(Throughput::Elements(batch as u64));
         let x = mlp_input(batch, SIZES[0]);
         let array: ndarray::Array2<f32> = x.clone().into_array::<f32>().unwrap().into_dimensionality().unwrap();

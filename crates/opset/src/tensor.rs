@@ -271,8 +271,16 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] if `T` is not the tensor's element type.
     pub fn into_array<T: Element>(mut self) -> Result<ArrayD<T>> {
-        let err = self.dtype_error::<T>();
-        let data = std::mem::take(T::vec_mut(&mut self.data).ok_or(err)?);
+        if self.dtype() != T::DTYPE {
+            return Err(self.dtype_error::<T>());
+        }
+        let dtype = self.dtype();
+        let data = T::vec_mut(&mut self.data).ok_or_else(|| Error::DType {
+            what: "tensor".into(),
+            expected: T::DTYPE,
+            got: dtype,
+        })?;
+        let data = std::mem::take(data);
         ArrayD::from_shape_vec(IxDyn(&self.shape), data)
             .map_err(|e| Error::Shape { what: "tensor".into(), reason: e.to_string() })
     }
@@ -322,8 +330,17 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] if `T` is not the tensor's element type.
     pub fn as_slice_mut<T: Element>(&mut self) -> Result<&mut [T]> {
-        let err = self.dtype_error::<T>();
-        T::vec_mut(&mut self.data).map(Vec::as_mut_slice).ok_or(err)
+        // The error (a message) only when there is one: this is on every
+        // kernel's path.
+        if self.dtype() != T::DTYPE {
+            return Err(self.dtype_error::<T>());
+        }
+        let dtype = self.dtype();
+        T::vec_mut(&mut self.data).map(Vec::as_mut_slice).ok_or_else(|| Error::DType {
+            what: "tensor".into(),
+            expected: T::DTYPE,
+            got: dtype,
+        })
     }
 
     /// The same elements with another shape of the same element count.

@@ -291,7 +291,11 @@ impl Plan {
             _ => None,
         };
         let Some(weights) = weights else {
-            return (Kernel::Op(op.clone()), args, Vec::new());
+            let kernel = match op {
+                Op::Softmax(_) if nodes[i].ty.dtype == DataType::F32 => Kernel::Softmax,
+                op => Kernel::Op(op.clone()),
+            };
+            return (kernel, args, Vec::new());
         };
         let units = weights.shape().get(1).copied();
         let sole = |j: usize| match consumers[j].as_slice() {

@@ -503,8 +503,9 @@ impl RecurrentCell {
             if !element.contains(&0) {
                 return Err(shape_error("output list", out.shape()));
             }
+            // Zeros, in the buffer the last call left (no allocation once warm).
             let len = opset::ops::kernel::checked_len(&[length, batch, units])?;
-            *out = Tensor::from_vec(vec![length, batch, units], vec![0.0f32; len])?;
+            out.output_vec::<f32>(&[length, batch, units]).resize(len, 0.0);
         }
         rows.clear();
         rows.resize(batch * units, 0.0);

@@ -6,6 +6,30 @@
 //! instruction only in the copies compiled with FMA
 //! ([`crate::cpu::multiversion`]).
 
+crate::cpu::multiversion! {
+    /// Softmax of each row of `c` values of `x` into `out` (as long), as
+    /// TensorFlow's: `e^(x - max) / sum`. The exponentials run as one pass
+    /// over the whole buffer, so rows as short as a tag set's vectorize.
+    pub fn softmax(x: &[f32], c: usize, out: &mut [f32]) = softmax_rows;
+}
+
+/// The softmax's passes, inlined into each instruction set's copy.
+#[inline(always)]
+fn softmax_rows<const FUSED: bool, const WIDE: bool>(x: &[f32], c: usize, out: &mut [f32]) {
+    if c == 0 || out.len() != x.len() {
+        return;
+    }
+    for (row, o) in x.chunks_exact(c).zip(out.chunks_exact_mut(c)) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        o.iter_mut().zip(row).for_each(|(o, &v)| *o = v - max);
+    }
+    out.iter_mut().for_each(|v| *v = exp::<FUSED>(*v));
+    for o in out.chunks_exact_mut(c) {
+        let scale = 1.0 / o.iter().sum::<f32>();
+        o.iter_mut().for_each(|v| *v *= scale);
+    }
+}
+
 /// `1 / (1 + e^-x)`.
 #[inline(always)]
 pub fn sigmoid<const FUSED: bool>(x: f32) -> f32 {
@@ -45,6 +69,21 @@ pub fn exp<const FUSED: bool>(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn softmax_is_tensorflows_on_every_instruction_set() {
+        let x: Vec<f32> = (0..35).map(|i| ((i * 7 % 11) as f32 - 5.0) * 1.7).collect();
+        let t = opset::Tensor::from_vec(vec![7, 5], x.clone()).unwrap();
+        let want = opset::ops::OpDef::run(&opset::ops::math::Softmax, &[&t]).unwrap();
+        let want = want.as_slice::<f32>().unwrap();
+        for isa in crate::cpu::Isa::ALL.into_iter().filter(|isa| isa.supported()) {
+            let mut out = vec![0.0f32; 35];
+            softmax(isa, &x, 5, &mut out);
+            for (a, b) in out.iter().zip(want) {
+                assert!((a - b).abs() <= 1e-6, "{isa}: {a} vs {b}");
+            }
+        }
+    }
 
     #[test]
     fn agree_with_libm() {

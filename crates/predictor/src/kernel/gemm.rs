@@ -188,18 +188,22 @@ mod x86 {
     /// `main` block of rows and each remainder, `P` reduced for the last
     /// group of panels.
     macro_rules! shapes {
+        // A group of `P` panels, or the last group's fewer.
+        (@last $tile:ident, $pr:expr, $at:expr, $panels:expr, $r:literal, $p:literal) => {{
+            #[allow(unreachable_patterns)] // when `P` is itself 2 or 3
+            match $panels {
+                $p => $tile::<$r, $p>($pr, $at),
+                3 => $tile::<$r, 3>($pr, $at),
+                2 => $tile::<$r, 2>($pr, $at),
+                _ => $tile::<$r, 1>($pr, $at),
+            }
+        }};
         ($pr:expr, $tile:ident, main: ($r:literal, $p:literal), rest: [$(($rr:literal, $rp:literal)),*]) => {{
             let pr = $pr;
             let main = pr.m - pr.m % $r;
-            pr.tiles::<$r, $p>(0..main, |at, panels| match panels {
-                $p => $tile::<$r, $p>(pr, at),
-                _ => (0..panels).for_each(|j| $tile::<$r, 1>(pr, At { p0: at.p0 + j, ..at })),
-            });
+            pr.tiles::<$r, $p>(0..main, |at, panels| shapes!(@last $tile, pr, at, panels, $r, $p));
             match pr.m - main {
-                $($rr => pr.tiles::<$rr, $rp>(main..pr.m, |at, panels| match panels {
-                    $rp => $tile::<$rr, $rp>(pr, at),
-                    _ => (0..panels).for_each(|j| $tile::<$rr, 1>(pr, At { p0: at.p0 + j, ..at })),
-                }),)*
+                $($rr => pr.tiles::<$rr, $rp>(main..pr.m, |at, panels| shapes!(@last $tile, pr, at, panels, $rr, $rp)),)*
                 _ => {}
             }
         }};
@@ -241,7 +245,16 @@ mod x86 {
             // Index loops over constant bounds: fully unrolled, the sums
             // become registers (iterators over the array kept a copy of it
             // in memory, stored on every step).
+            // The sums start from `out` (masked to its columns), so that
+            // the stores at the end depend on nothing but the sums.
+            let mask = |v: usize| ((1u32 << cols.end.saturating_sub(cols.start + 16 * v).min(16)) - 1) as __mmask16;
+            let place = |r: usize, v: usize| pr.out.add((at.r0 + r) * n + (cols.start + 16 * v).min(cols.end));
             let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
+            for r in 0..R {
+                for pv in 0..2 * P {
+                    acc[r][pv / 2][pv % 2] = _mm512_maskz_loadu_ps(mask(pv), place(r, pv));
+                }
+            }
             for i in 0..at.depth {
                 let mut ws = [[_mm512_setzero_ps(); 2]; P];
                 for p in 0..P {
@@ -259,14 +272,8 @@ mod x86 {
                 }
             }
             for r in 0..R {
-                let o = pr.out.add((at.r0 + r) * n);
                 for pv in 0..2 * P {
-                    let (s, v) = (acc[r][pv / 2][pv % 2], pv);
-                    let c = cols.start + 16 * v;
-                    let lanes = cols.end.saturating_sub(c).min(16);
-                    let mask = ((1u32 << lanes) - 1) as __mmask16;
-                    let at = o.add(c.min(cols.end));
-                    _mm512_mask_storeu_ps(at, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, at), s));
+                    _mm512_mask_storeu_ps(place(r, pv), mask(pv), acc[r][pv / 2][pv % 2]);
                 }
             }
         }
@@ -283,7 +290,19 @@ mod x86 {
             let panels: [*const f32; P] =
                 std::array::from_fn(|p| pr.w.data.as_ptr().add(((at.p0 + p) * k + at.k0) * nr));
             let x = pr.x.as_ptr().add(at.r0 * pr.lda + at.k0);
+            // As in `tile_avx512`, the sums start from `out`.
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let mask = |v: usize| {
+                let lanes = cols.end.saturating_sub(cols.start + 8 * v).min(8) as i32;
+                _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane)
+            };
+            let place = |r: usize, v: usize| pr.out.add((at.r0 + r) * n + (cols.start + 8 * v).min(cols.end));
             let mut acc = [[[_mm256_setzero_ps(); 2]; P]; R];
+            for r in 0..R {
+                for pv in 0..2 * P {
+                    acc[r][pv / 2][pv % 2] = _mm256_maskload_ps(place(r, pv), mask(pv));
+                }
+            }
             for i in 0..at.depth {
                 let mut ws = [[_mm256_setzero_ps(); 2]; P];
                 for p in 0..P {
@@ -300,16 +319,9 @@ mod x86 {
                     }
                 }
             }
-            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             for r in 0..R {
-                let o = pr.out.add((at.r0 + r) * n);
                 for pv in 0..2 * P {
-                    let (s, v) = (acc[r][pv / 2][pv % 2], pv);
-                    let c = cols.start + 8 * v;
-                    let lanes = cols.end.saturating_sub(c).min(8) as i32;
-                    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane);
-                    let at = o.add(c.min(cols.end));
-                    _mm256_maskstore_ps(at, mask, _mm256_add_ps(_mm256_maskload_ps(at, mask), s));
+                    _mm256_maskstore_ps(place(r, pv), mask(pv), acc[r][pv / 2][pv % 2]);
                 }
             }
         }

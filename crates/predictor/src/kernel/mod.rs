@@ -52,6 +52,9 @@ pub(crate) enum Kernel {
     LoopOutput(crate::looping::LoopOutput),
     /// A `Shape` computed by shape rules from the shapes of its inputs.
     ShapeOf(Box<crate::shapes::ShapeProgram>),
+    /// `Softmax` over the last dim, its exponentials vectorized
+    /// ([`activation::softmax`]).
+    Softmax,
 }
 
 /// A thread's spare buffers, kept between calls.
@@ -109,6 +112,12 @@ impl Kernel {
             }
             Kernel::Conv(conv) => conv.run(inputs[0], out, scratch).map_err(OpError::Shape),
             Kernel::ShapeOf(program) => program.run(inputs, out, &mut scratch.shapes),
+            Kernel::Softmax => {
+                let x = inputs[0];
+                let c = *x.shape().last().ok_or_else(|| OpError::shape("softmax needs rank >= 1"))?;
+                activation::softmax(crate::cpu::isa(), x.as_slice::<f32>()?, c, out.output_slice::<f32>(x.shape()));
+                Ok(())
+            }
             Kernel::Loop(_) | Kernel::LoopOutput(_) => {
                 Err(OpError::Invalid { what: "loop", reason: "a loop runs with its state".into() })
             }

@@ -3,6 +3,8 @@
 //! and the row-major index maps that `StridedSlice` (its kernel and its
 //! gradient) and `Transpose` walk.
 
+use smallvec::SmallVec;
+
 use crate::Tensor;
 use crate::ops::OpError;
 use crate::ops::kernel::slice;
@@ -106,11 +108,14 @@ pub fn slice_offsets(shape: &[usize], dims: &[DimSlice]) -> Vec<usize> {
     strided_offsets(&row_major_strides(shape), dims)
 }
 
+/// A few dims, strides or indices, on the stack for the usual ranks.
+pub(crate) type Dims = SmallVec<[usize; 6]>;
+
 /// The row-major strides of `shape`: how far apart, in elements, two
 /// neighbours along each dim are.
-pub(crate) fn row_major_strides(shape: &[usize]) -> Vec<usize> {
+pub(crate) fn row_major_strides(shape: &[usize]) -> Dims {
     // Saturating: past a dim of 0 the strides are never used.
-    let mut strides = vec![1usize; shape.len()];
+    let mut strides: Dims = smallvec::smallvec![1usize; shape.len()];
     for d in (0..shape.len().saturating_sub(1)).rev() {
         strides[d] = strides[d + 1].saturating_mul(shape[d + 1]);
     }
@@ -188,7 +193,7 @@ pub(crate) fn take_strided<T: Element>(
     // Steps in elements, wrapping: a walk that overflows lands out of range
     // (or nowhere it is read from, for a dim of one) and is caught below.
     let stride = |d: usize| i64::try_from(strides.get(d).copied().unwrap_or(0)).unwrap_or(i64::MAX);
-    let step: Vec<i64> = dims.iter().enumerate().map(|(d, s)| s.step.wrapping_mul(stride(d))).collect();
+    let step: SmallVec<[i64; 6]> = dims.iter().enumerate().map(|(d, s)| s.step.wrapping_mul(stride(d))).collect();
     let mut offset = dims.iter().enumerate().fold(0i64, |o, (d, s)| o.wrapping_add(s.start.wrapping_mul(stride(d))));
     let (mut outer, mut run) = (dims.len(), 1usize);
     while let Some(d) = outer.checked_sub(1) {
@@ -199,7 +204,7 @@ pub(crate) fn take_strided<T: Element>(
         }
         outer = d;
     }
-    let mut index = vec![0usize; outer];
+    let mut index: Dims = smallvec::smallvec![0usize; outer];
     loop {
         let block = usize::try_from(offset).ok().and_then(|at| src.get(at..at.checked_add(run)?));
         dst.extend_from_slice(block.ok_or_else(|| past_the_end(x.shape()))?);

@@ -1,7 +1,9 @@
 //! `Transpose`.
 
 use super::DimSlice;
-use super::slicing::{row_major_strides, take_strided};
+use smallvec::SmallVec;
+
+use super::slicing::{Dims, row_major_strides, take_strided};
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::any_dtype;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
@@ -52,9 +54,9 @@ impl OpDef for Transpose {
         // (trailing dims the permutation keeps in place are copied as
         // contiguous blocks).
         let strides = row_major_strides(shape);
-        let permuted: Vec<usize> = self.perm.iter().map(|&p| strides[p]).collect();
-        let walk: Vec<DimSlice> = self.perm.iter().map(|&p| DimSlice::whole(shape[p])).collect();
-        let out_shape: Vec<usize> = self.perm.iter().map(|&p| shape[p]).collect();
+        let permuted: Dims = self.perm.iter().map(|&p| strides[p]).collect();
+        let walk: SmallVec<[DimSlice; 6]> = self.perm.iter().map(|&p| DimSlice::whole(shape[p])).collect();
+        let out_shape: Dims = self.perm.iter().map(|&p| shape[p]).collect();
         any_dtype!(x.dtype(), T => take_strided::<T>(x, &permuted, &walk, &out_shape, out))
     }
 
@@ -76,7 +78,7 @@ impl Transpose {
     /// # Errors
     /// [`OpError::Shape`] if it is not.
     fn check(&self, rank: usize) -> Result<(), OpError> {
-        let mut seen = vec![false; rank];
+        let mut seen: SmallVec<[bool; 8]> = smallvec::smallvec![false; rank];
         let permutes = self.perm.len() == rank
             && self.perm.iter().all(|&p| seen.get_mut(p).is_some_and(|s| !std::mem::replace(s, true)));
         if permutes { Ok(()) } else { Err(OpError::shape(format!("perm {:?} for an input of rank {rank}", self.perm))) }
