@@ -38,7 +38,13 @@ impl Packed {
         if w.len() != k.checked_mul(n)? {
             return None;
         }
-        let isa = if isa.supported() { isa } else { Isa::Portable };
+        // At most 16 columns (a tag set, a few classes): AVX2's 16-wide
+        // panels, half of AVX-512's 32 of which most would be padding.
+        let isa = match isa {
+            Isa::Avx512 if n <= 16 => Isa::Avx2,
+            isa if isa.supported() => isa,
+            _ => Isa::Portable,
+        };
         let nr = width(isa);
         let panels = n.div_ceil(nr);
         let mut data = vec![0.0f32; panels.checked_mul(k)?.checked_mul(nr)?];
