@@ -167,7 +167,14 @@ fn hostile_tensorflow_graphs_name_the_node() {
 /// each other's to 1e-6.
 #[test]
 fn fused_recurrent_cells_agree_with_the_general_loop() {
-    for name in ["keras_lstm", "keras_bilstm_tagger", "keras_gru", "keras_simple_rnn_backwards", "tf1_dynamic_rnn"] {
+    for name in [
+        "keras_lstm",
+        "keras_bilstm_tagger",
+        "keras_gru",
+        "keras_simple_rnn_backwards",
+        "tf1_dynamic_rnn",
+        "tf1_gru_cell",
+    ] {
         let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow").join(name);
         let expected: Value =
             serde_json::from_str(&std::fs::read_to_string(base.join("expected.json")).unwrap()).unwrap();
@@ -176,10 +183,10 @@ fn fused_recurrent_cells_agree_with_the_general_loop() {
         let general = Predictor::load(&version, &general).unwrap();
         let fused = Predictor::from_saved_model(&version).unwrap();
         // Two LSTM or GRU layers each, one TF1 LSTMCell (its three outputs
-        // read from one loop); SimpleRNN's cell is not fused.
+        // read from one loop) or GRUCell; SimpleRNN's cell is not fused.
         let cells = match name {
             "keras_simple_rnn_backwards" => 0,
-            "tf1_dynamic_rnn" => 1,
+            "tf1_dynamic_rnn" | "tf1_gru_cell" => 1,
             _ => 2,
         };
         assert_eq!((fused.fused_loops(), general.fused_loops()), (cells, 0), "{name}");

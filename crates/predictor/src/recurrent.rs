@@ -83,6 +83,11 @@ enum Gates {
     /// GRU as Keras's `reset_after`: `x @ K + b_x` and `h @ R + b_h`, each
     /// split into `z, r, h` thirds; `h' = z h + (1 - z) tanh(x_h + r (h @ R)_h)`.
     Gru { recurrent_bias: Vec<f32> },
+    /// GRU with the reset applied before the candidate's product, as
+    /// TensorFlow 1's `GRUCell`: `x @ K + b` in thirds `z, r, h`, the
+    /// cell's `recurrent` weights `[U, 2U]` for `z, r` only, and `candidate`
+    /// `[U, U]`: `h' = z h + (1 - z) tanh(x_h + (r h) @ candidate)`.
+    GruResetBefore { candidate: Packed },
 }
 
 /// An LSTM's weights, `kernel` (`[F, 4U]`), `recurrent` (`[U, 4U]`) and
@@ -120,8 +125,11 @@ pub(crate) struct CellScratch {
     /// `[B, 4U]` (LSTM) or `[B, 3U]` (GRU, the input's part): the gates
     /// before their activations.
     gates: Vec<f32>,
-    /// `[B, 3U]`: the previous output's part of a GRU's gates.
+    /// `[B, 3U]` (`[B, 2U]` reset before): the previous output's part of a
+    /// GRU's gates.
     recurrent: Vec<f32>,
+    /// `[B, U]`: `r h`, a GRU's previous output after the reset (reset before).
+    reset: Vec<f32>,
     /// `[B, U]`: what the step writes to the output list.
     rows: Vec<f32>,
     /// `[B]`: which rows the mask keeps.
@@ -191,13 +199,26 @@ impl RecurrentCell {
             })
             .collect();
         // (the input's product, the previous output's), each (input, weights, bias).
+        // A product by constant weights of a row joined to another value:
+        // (the row, the other value, the weights).
+        let joined = |m: usize| match parts(m) {
+            (Op::MatMul(mm), &[j, w]) if !mm.transpose_a && !mm.transpose_b => match parts(j) {
+                (Op::Concat(c), &[x, y]) if (c.axis == 1 || c.axis == -1) && row(x).is_some() => {
+                    Some((x, y, known(w)?))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        // TensorFlow 1's GRUCell: its gates' and candidate's recurrent weights.
+        let mut reset_before = None;
         let ((x_row, kernel, b_x), (h_arg, recurrent, b_h)) = match biased.as_slice() {
             [(sum, bias)] => match parts(*sum) {
                 // Keras: BiasAdd(Add(MatMul(x_t, K), MatMul(h, R)), b).
                 (Op::Add(_), &[p, q]) => {
                     let (p, q) = (product(p)?, product(q)?);
                     let (x, h) = if row(p.0).is_some() { (p, q) } else { (q, p) };
-                    ((x.0, x.1.clone(), Some(*bias)), (h.0, h.1.clone(), None))
+                    ((x.0, x.1.clone(), Some((*bias).clone())), (h.0, h.1.clone(), None))
                 }
                 // TensorFlow 1's LSTMCell: BiasAdd(MatMul(Concat(x_t, h), [K; R]), b).
                 (Op::MatMul(mm), &[joined, w]) if !mm.transpose_a && !mm.transpose_b => {
@@ -209,14 +230,40 @@ impl RecurrentCell {
                     let features = rows.checked_sub(units).filter(|&f| f > 0 && units > 0)?;
                     let kernel = Tensor::from_vec(vec![features, width], values[..features * width].to_vec()).ok()?;
                     let recurrent = Tensor::from_vec(vec![units, width], values[features * width..].to_vec()).ok()?;
-                    ((x, kernel, Some(*bias)), (h, recurrent, None))
+                    ((x, kernel, Some((*bias).clone())), (h, recurrent, None))
                 }
                 _ => return None,
             },
+            // TensorFlow 1's GRUCell: the gates' BiasAdd(MatMul(Concat(x_t, h),
+            // [K_g; R_g]), b_g) and the candidate's over Concat(x_t, r h).
+            [(m1, b1), (m2, b2)] if joined(*m1).is_some() && joined(*m2).is_some() => {
+                let ((x, y1, w1), (_, y2, w2)) = (joined(*m1)?, joined(*m2)?);
+                let ((wg, bg), (wc, bc)) =
+                    if var_of(y1).is_some() { ((w1, b1), (w2, b2)) } else { ((w2, b2), (w1, b1)) };
+                let (&[rows, gates], &[_, units]) = (wg.shape(), wc.shape()) else { return None };
+                (gates == 2 * units && wc.shape()[0] == rows).then_some(())?;
+                let features = rows.checked_sub(units).filter(|&f| f > 0 && units > 0)?;
+                let (wg, wc) = (wg.as_slice::<f32>().ok()?, wc.as_slice::<f32>().ok()?);
+                // The input's part of both products side by side, `[F, 3U]`.
+                let kernel: Vec<f32> = wg[..features * gates]
+                    .chunks_exact(gates)
+                    .zip(wc[..features * units].chunks_exact(units))
+                    .flat_map(|(g, c)| g.iter().chain(c).copied())
+                    .collect();
+                let bias: Vec<f32> =
+                    bg.as_slice::<f32>().ok()?.iter().chain(bc.as_slice::<f32>().ok()?).copied().collect();
+                let h = if var_of(y1).is_some() { y1 } else { y2 };
+                reset_before = Some((
+                    Tensor::from_vec(vec![units, gates], wg[features * gates..].to_vec()).ok()?,
+                    Tensor::from_vec(vec![units, units], wc[features * units..].to_vec()).ok()?,
+                ));
+                let kernel = Tensor::from_vec(vec![features, 3 * units], kernel).ok()?;
+                ((x, kernel, Some(Tensor::from_vec(vec![3 * units], bias).ok()?)), (h, Tensor::scalar(0.0f32), None))
+            }
             [(m1, b1), (m2, b2)] => {
                 let (p, q) = ((product(*m1)?, *b1), (product(*m2)?, *b2));
                 let (x, h) = if row(p.0.0).is_some() { (p, q) } else { (q, p) };
-                ((x.0.0, x.0.1.clone(), Some(x.1)), (h.0.0, h.0.1.clone(), Some(h.1)))
+                ((x.0.0, x.0.1.clone(), Some(x.1.clone())), (h.0.0, h.0.1.clone(), Some(h.1.clone())))
             }
             _ => return None,
         };
@@ -224,9 +271,14 @@ impl RecurrentCell {
         if write_at.is_some_and(|v| v != time) {
             return None;
         }
+        let recurrent = match &reset_before {
+            Some((gates, _)) => gates.clone(),
+            None => recurrent,
+        };
         let (&[features, width], &[units, width2]) = (kernel.shape(), recurrent.shape()) else { return None };
         let gates_of = |k: usize| units.checked_mul(k).filter(|&w| w == width);
-        (units > 0 && features > 0 && width2 == width && (gates_of(4).is_some() || gates_of(3).is_some()))
+        let recurrent_width = if reset_before.is_some() { 2 * units } else { width };
+        (units > 0 && features > 0 && width2 == recurrent_width && (gates_of(4).is_some() || gates_of(3).is_some()))
             .then_some(())?;
         // The mask: a Select between the new output and a variable, on a
         // bool row of a list (Keras) or on the step index against lengths
@@ -275,7 +327,32 @@ impl RecurrentCell {
                 hoisted,
             })
         };
-        match (width / units, b_x, b_h) {
+        if let (Some((_, candidate)), Some(bias)) = (&reset_before, &b_x) {
+            // TensorFlow 1 orders the gates r, u (u is our z): the probes
+            // pick the layout that is the body's.
+            let (k, r, bias) = (floats(&kernel)?, floats(&recurrent)?, floats(bias)?);
+            for order in [[1, 0], [0, 1]] {
+                let swap = |row: &[f32], blocks: usize| -> Vec<f32> {
+                    let mut out: Vec<f32> =
+                        order.iter().flat_map(|&b| row[b * units..(b + 1) * units].iter().copied()).collect();
+                    out.extend_from_slice(&row[2 * units..blocks * units]);
+                    out
+                };
+                let k: Vec<f32> = k.chunks_exact(3 * units).flat_map(|row| swap(row, 3)).collect();
+                let r: Vec<f32> = r.chunks_exact(2 * units).flat_map(|row| swap(row, 2)).collect();
+                let (k, r) = (
+                    Tensor::from_vec(vec![features, 3 * units], k).ok()?,
+                    Tensor::from_vec(vec![units, 2 * units], r).ok()?,
+                );
+                let gates = Gates::GruResetBefore { candidate: pack(candidate)? };
+                let cell = cell(&k, &r, swap(&bias, 3), gates)?;
+                if cell.agrees_with(body, fixed) {
+                    return Some(cell);
+                }
+            }
+            return None;
+        }
+        match (width / units, b_x.as_ref(), b_h.as_ref()) {
             (4, Some(bias), None) => {
                 // The cell state: the other f32 variable of the state's shape.
                 let mask_var = mask.map(|m| match m.source {
@@ -349,7 +426,7 @@ impl RecurrentCell {
     pub fn computes(&self) -> Vec<usize> {
         let c = match self.gates {
             Gates::Lstm { c, .. } => Some(c),
-            Gates::Gru { .. } => None,
+            Gates::Gru { .. } | Gates::GruResetBefore { .. } => None,
         };
         [Some(self.h), c, Some(self.output), self.written].into_iter().flatten().collect()
     }
@@ -444,7 +521,7 @@ impl RecurrentCell {
         }
         let xs = x.as_slice::<f32>()?;
         let h_prev = vars[self.h].as_slice::<f32>()?;
-        let CellScratch { projected, gates, recurrent, rows, keep, fill } = scratch;
+        let CellScratch { projected, gates, recurrent, reset, rows, keep, fill } = scratch;
         // The input's part of the gates: this step's rows of the product
         // over all steps (computed at the loop's first step), or this
         // step's own product.
@@ -462,6 +539,11 @@ impl RecurrentCell {
         match &self.gates {
             Gates::Lstm { .. } => accumulate(h_prev, &self.recurrent, batch, gates)?,
             Gates::Gru { recurrent_bias } => product(h_prev, &self.recurrent, recurrent_bias, batch, recurrent)?,
+            Gates::GruResetBefore { .. } => {
+                recurrent.clear();
+                recurrent.resize(batch * 2 * units, 0.0);
+                accumulate(h_prev, &self.recurrent, batch, recurrent)?;
+            }
         }
         keep.clear();
         fill.clear();
@@ -522,6 +604,15 @@ impl RecurrentCell {
                 let hs = vars[self.h].as_slice_mut::<f32>()?;
                 activate_gru(crate::cpu::isa(), GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
             }
+            Gates::GruResetBefore { ref candidate } => {
+                let isa = crate::cpu::isa();
+                reset.clear();
+                reset.resize(batch * units, 0.0);
+                let hs = vars[self.h].as_slice_mut::<f32>()?;
+                gru_reset_gates(isa, ResetRows { x: gates, h: recurrent, hs, reset, rows, units });
+                accumulate(reset, candidate, batch, rows)?;
+                gru_finish(isa, GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
+            }
         }
         vars[self.output].as_slice_mut::<f32>()?[row * batch * units..][..batch * units].copy_from_slice(rows);
         if let Some(v) = self.written {
@@ -569,29 +660,86 @@ crate::cpu::multiversion! {
     fn activate_gru(rows: GruRows<'_>) = activate_gru_rows;
 }
 
-/// The GRU step's arithmetic. Each activation runs as one long pass
+crate::cpu::multiversion! {
+    /// TensorFlow 1's GRU gates (reset before), one copy per instruction set.
+    fn gru_reset_gates(rows: ResetRows<'_>) = gru_reset_gates_rows;
+}
+
+crate::cpu::multiversion! {
+    /// A GRU's candidate and new state, one copy per instruction set.
+    fn gru_finish(rows: GruRows<'_>) = gru_finish_rows;
+}
+
+/// The Keras GRU step's arithmetic. Each activation runs as one long pass
 /// over a contiguous buffer (so it vectorizes whatever the unit count);
 /// the passes between are plain arithmetic per row.
 #[inline(always)]
-fn activate_gru_rows<const FUSED: bool, const WIDE: bool>(GruRows { x, h, hs, rows, keep, fill, units }: GruRows<'_>) {
-    let width = 3 * units.max(1);
-    // z and r: their pre-activations summed in place, then one sigmoid pass
-    // over each row's first two thirds.
-    for (gx, gh) in x.chunks_exact_mut(width).zip(h.chunks_exact(width)) {
-        gx[..2 * units].iter_mut().zip(&gh[..2 * units]).for_each(|(a, b)| *a += b);
-        gx[..2 * units].iter_mut().for_each(|v| *v = sigmoid::<FUSED>(*v));
-    }
+fn activate_gru_rows<const FUSED: bool, const WIDE: bool>(rows: GruRows<'_>) {
+    let (units, width) = (rows.units, 3 * rows.units.max(1));
+    update_and_reset::<FUSED>(rows.x, rows.h, units, width);
     // The candidate's pre-activation, `x_h + r (h @ R)_h`, gathered into
-    // `rows`, then one tanh pass over all rows.
-    for ((gx, gh), row) in x.chunks_exact(width).zip(h.chunks_exact(width)).zip(rows.chunks_exact_mut(units.max(1))) {
+    // `rows`.
+    for ((gx, gh), row) in
+        rows.x.chunks_exact(width).zip(rows.h.chunks_exact(width)).zip(rows.rows.chunks_exact_mut(units.max(1)))
+    {
         let (r, xh, hh) = (&gx[units..2 * units], &gx[2 * units..], &gh[2 * units..]);
         for (((o, &r), &xh), &hh) in row.iter_mut().zip(r).zip(xh).zip(hh) {
             *o = xh + r * hh;
         }
     }
+    gru_finish_rows::<FUSED, WIDE>(rows);
+}
+
+/// `z` and `r` of each row of `x` (`[B, width]`, the input's part), their
+/// previous output's part (`h`, rows of `h_width`) added in place, then one
+/// sigmoid pass over each row's first two thirds.
+#[inline(always)]
+fn update_and_reset<const FUSED: bool>(x: &mut [f32], h: &[f32], units: usize, h_width: usize) {
+    for (gx, gh) in x.chunks_exact_mut(3 * units.max(1)).zip(h.chunks_exact(h_width.max(1))) {
+        gx[..2 * units].iter_mut().zip(&gh[..2 * units]).for_each(|(a, b)| *a += b);
+        gx[..2 * units].iter_mut().for_each(|v| *v = sigmoid::<FUSED>(*v));
+    }
+}
+
+/// A TensorFlow 1 GRU step's gates and reset state.
+struct ResetRows<'a> {
+    /// `[B, 3U]`: `x @ K + b` (its first two thirds become `z, r`).
+    x: &'a mut [f32],
+    /// `[B, 2U]`: `h @ R` for `z, r`.
+    h: &'a [f32],
+    /// `[B, U]`: the previous output.
+    hs: &'a [f32],
+    /// `[B, U]`: `r h`, and the candidate's input part `x_h`.
+    reset: &'a mut [f32],
+    rows: &'a mut [f32],
+    units: usize,
+}
+
+/// `z, r` (sigmoid), `r h` into `reset` and `x_h` into `rows`, for the
+/// candidate's product `rows += reset @ candidate`.
+#[inline(always)]
+fn gru_reset_gates_rows<const FUSED: bool, const WIDE: bool>(
+    ResetRows { x, h, hs, reset, rows, units }: ResetRows<'_>,
+) {
+    update_and_reset::<FUSED>(x, h, units, 2 * units);
+    let per_row = x.chunks_exact(3 * units.max(1)).zip(hs.chunks_exact(units.max(1)));
+    for ((gx, state), (rh, row)) in
+        per_row.zip(reset.chunks_exact_mut(units.max(1)).zip(rows.chunks_exact_mut(units.max(1))))
+    {
+        for ((o, &r), &s) in rh.iter_mut().zip(&gx[units..2 * units]).zip(state) {
+            *o = r * s;
+        }
+        row.copy_from_slice(&gx[2 * units..3 * units]);
+    }
+}
+
+/// The candidate `tanh(rows)` in one pass, then each kept row's new state
+/// `z h + (1 - z) candidate` (masked rows write `fill`, their state kept).
+#[inline(always)]
+fn gru_finish_rows<const FUSED: bool, const WIDE: bool>(GruRows { x, hs, rows, keep, fill, units, .. }: GruRows<'_>) {
     rows.iter_mut().for_each(|v| *v = tanh::<FUSED>(*v));
     for (b, ((gx, state), row)) in x
-        .chunks_exact(width)
+        .chunks_exact(3 * units.max(1))
         .zip(hs.chunks_exact_mut(units.max(1)))
         .zip(rows.chunks_exact_mut(units.max(1)))
         .enumerate()
