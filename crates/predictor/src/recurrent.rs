@@ -11,7 +11,7 @@
 //! body that differs in any way (other activations, gate order, peepholes)
 //! fails the check and runs as the general loop.
 
-use crate::kernel::gemm::Packed;
+use crate::kernel::gemm::{Init, Packed};
 use opset::ops::array::Gather;
 use opset::ops::control::LoopBody;
 use opset::ops::{Op, OpError};
@@ -527,23 +527,33 @@ impl RecurrentCell {
         // step's own product.
         let width = self.input_bias.len();
         let hoist = self.hoisted && steps.checked_mul(batch * width).is_some_and(|n| n <= HOIST_LIMIT);
+        // The LSTM adds its recurrent product to the input's part as it
+        // computes it; the GRUs keep the two apart.
+        let bias = Init::Row(&self.input_bias);
+        let lstm = matches!(self.gates, Gates::Lstm { .. });
         if hoist {
             if projected.len() != steps * batch * width {
-                product(xs, &self.kernel, &self.input_bias, steps * batch, projected)?;
+                product(xs, &self.kernel, bias, steps * batch, projected)?;
             }
-            gates.clear();
-            gates.extend_from_slice(&projected[t * batch * width..][..batch * width]);
+            let step = Init::Rows { values: &projected[t * batch * width..][..batch * width], stride: width };
+            if lstm {
+                product(h_prev, &self.recurrent, step, batch, gates)?;
+            } else {
+                gates.clear();
+                gates.extend_from_slice(&projected[t * batch * width..][..batch * width]);
+            }
         } else {
-            product(&xs[t * batch * features..][..batch * features], &self.kernel, &self.input_bias, batch, gates)?;
+            product(&xs[t * batch * features..][..batch * features], &self.kernel, bias, batch, gates)?;
+            if lstm {
+                product(h_prev, &self.recurrent, Init::Out, batch, gates)?;
+            }
         }
         match &self.gates {
-            Gates::Lstm { .. } => accumulate(h_prev, &self.recurrent, batch, gates)?,
-            Gates::Gru { recurrent_bias } => product(h_prev, &self.recurrent, recurrent_bias, batch, recurrent)?,
-            Gates::GruResetBefore { .. } => {
-                recurrent.clear();
-                recurrent.resize(batch * 2 * units, 0.0);
-                accumulate(h_prev, &self.recurrent, batch, recurrent)?;
+            Gates::Lstm { .. } => {}
+            Gates::Gru { recurrent_bias } => {
+                product(h_prev, &self.recurrent, Init::Row(recurrent_bias), batch, recurrent)?
             }
+            Gates::GruResetBefore { .. } => product(h_prev, &self.recurrent, Init::Zero, batch, recurrent)?,
         }
         keep.clear();
         fill.clear();
@@ -609,8 +619,9 @@ impl RecurrentCell {
                 reset.clear();
                 reset.resize(batch * units, 0.0);
                 let hs = vars[self.h].as_slice_mut::<f32>()?;
-                gru_reset_gates(isa, ResetRows { x: gates, h: recurrent, hs, reset, rows, units });
-                accumulate(reset, candidate, batch, rows)?;
+                gru_reset_gates(isa, ResetRows { x: gates, h: recurrent, hs, reset, units });
+                let x_h = Init::Rows { values: &gates[2 * units..], stride: 3 * units };
+                product(reset, candidate, x_h, batch, rows)?;
                 gru_finish(isa, GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
             }
         }
@@ -622,22 +633,17 @@ impl RecurrentCell {
     }
 }
 
-/// `out = rows of a @ w + bias`, `a` holding `batch` rows of `w`'s depth.
-fn product(a: &[f32], w: &Packed, bias: &[f32], batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
-    out.clear();
-    for _ in 0..batch {
-        out.extend_from_slice(bias);
-    }
-    accumulate(a, w, batch, out)
-}
-
-/// `out += rows of a @ w`, `a` holding `batch` rows of `w`'s depth.
-fn accumulate(a: &[f32], w: &Packed, batch: usize, out: &mut [f32]) -> Result<(), OpError> {
+/// `out = init + rows of a @ w` (`out` resized to `batch` rows), `a`
+/// holding `batch` rows of `w`'s depth.
+fn product(a: &[f32], w: &Packed, init: Init<'_>, batch: usize, out: &mut Vec<f32>) -> Result<(), OpError> {
     let [depth, width] = w.dims();
-    if a.len() != batch * depth || out.len() != batch * width {
+    if a.len() != batch * depth {
         return Err(shape_error("step input", &[a.len()]));
     }
-    w.accumulate(a, depth, batch, out);
+    if out.len() != batch * width {
+        out.resize(batch * width, 0.0);
+    }
+    w.product(a, depth, batch, init, out);
     Ok(())
 }
 
@@ -709,27 +715,21 @@ struct ResetRows<'a> {
     h: &'a [f32],
     /// `[B, U]`: the previous output.
     hs: &'a [f32],
-    /// `[B, U]`: `r h`, and the candidate's input part `x_h`.
+    /// `[B, U]`: `r h`.
     reset: &'a mut [f32],
-    rows: &'a mut [f32],
     units: usize,
 }
 
-/// `z, r` (sigmoid), `r h` into `reset` and `x_h` into `rows`, for the
-/// candidate's product `rows += reset @ candidate`.
+/// `z, r` (sigmoid) and `r h` into `reset`, for the candidate's product
+/// `x_h + reset @ candidate`.
 #[inline(always)]
-fn gru_reset_gates_rows<const FUSED: bool, const WIDE: bool>(
-    ResetRows { x, h, hs, reset, rows, units }: ResetRows<'_>,
-) {
+fn gru_reset_gates_rows<const FUSED: bool, const WIDE: bool>(ResetRows { x, h, hs, reset, units }: ResetRows<'_>) {
     update_and_reset::<FUSED>(x, h, units, 2 * units);
     let per_row = x.chunks_exact(3 * units.max(1)).zip(hs.chunks_exact(units.max(1)));
-    for ((gx, state), (rh, row)) in
-        per_row.zip(reset.chunks_exact_mut(units.max(1)).zip(rows.chunks_exact_mut(units.max(1))))
-    {
+    for ((gx, state), rh) in per_row.zip(reset.chunks_exact_mut(units.max(1))) {
         for ((o, &r), &s) in rh.iter_mut().zip(&gx[units..2 * units]).zip(state) {
             *o = r * s;
         }
-        row.copy_from_slice(&gx[2 * units..3 * units]);
     }
 }
 

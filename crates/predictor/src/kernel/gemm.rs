@@ -72,32 +72,47 @@ impl Packed {
         self.n.div_ceil(self.width())
     }
 
-    /// `out[r] += x[r] @ w` for the `m` rows of the row-major `[m, n]`
-    /// `out`, row `r` of `x` being `x[r * lda..][..k]`. Operands that do not
-    /// fit the dims leave `out` as it was.
-    pub fn accumulate(&self, x: &[f32], lda: usize, m: usize, out: &mut [f32]) {
+    /// `out[r] = init[r] + x[r] @ w` for the `m` rows of the row-major
+    /// `[m, n]` `out`, row `r` of `x` being `x[r * lda..][..k]`. Operands
+    /// that do not fit the dims leave `out` as it was.
+    pub fn product(&self, x: &[f32], lda: usize, m: usize, init: Init<'_>, out: &mut [f32]) {
         if out.len() < m * self.n {
             return;
         }
         // SAFETY: `out` holds the `m` rows of `n` the product writes, and
         // this call is its only user.
-        unsafe { self.accumulate_panels(x, lda, m, 0..self.panels(), out.as_mut_ptr()) }
+        unsafe { self.product_panels(x, lda, m, 0..self.panels(), init, out.as_mut_ptr()) }
     }
 
-    /// As [`Packed::accumulate`], for the columns of panels `panels` only,
+    /// As [`Packed::product`], for the columns of panels `panels` only,
     /// into the `m` rows of `n` at `out`.
     ///
     /// # Safety
     /// `out` points to `m * n` writable floats whose columns of `panels`
     /// nothing else reads or writes meanwhile.
-    pub unsafe fn accumulate_panels(&self, x: &[f32], lda: usize, m: usize, panels: Range<usize>, out: *mut f32) {
-        let fits = m == 0
-            || (lda >= self.k
-                && (m - 1).checked_mul(lda).and_then(|l| l.checked_add(self.k)).is_some_and(|l| l <= x.len()));
-        if !fits || panels.end > self.panels() || panels.is_empty() {
+    pub unsafe fn product_panels(
+        &self,
+        x: &[f32],
+        lda: usize,
+        m: usize,
+        panels: Range<usize>,
+        init: Init<'_>,
+        out: *mut f32,
+    ) {
+        let fits = |len: usize, stride: usize, width: usize| {
+            m == 0
+                || (stride >= width
+                    && (m - 1).checked_mul(stride).and_then(|l| l.checked_add(width)).is_some_and(|l| l <= len))
+        };
+        let init_fits = match init {
+            Init::Out | Init::Zero => true,
+            Init::Row(row) => row.len() >= self.n,
+            Init::Rows { values, stride } => fits(values.len(), stride, self.n),
+        };
+        if !fits(x.len(), lda, self.k) || !init_fits || panels.end > self.panels() || panels.is_empty() {
             return;
         }
-        let product = Product { w: self, x, lda, m, panels, out };
+        let product = Product { w: self, x, lda, m, panels, init, out };
         #[cfg(target_arch = "x86_64")]
         match self.isa {
             // SAFETY (both): the CPU has the instruction set the weights
@@ -118,12 +133,29 @@ fn width(isa: Isa) -> usize {
     }
 }
 
+/// What a product's sums start from, before the first row of the depth.
+/// Starting from a buffer other than the output (rather than copying it
+/// there first) also keeps a tile's first loads from waiting on stores
+/// just made to the same place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Init<'a> {
+    /// Zeros.
+    Zero,
+    /// The output's own values (`out += x @ w`).
+    Out,
+    /// The same row for every output row (a bias), at least `n` long.
+    Row(&'a [f32]),
+    /// Row `r` at `values[r * stride..][..n]`.
+    Rows { values: &'a [f32], stride: usize },
+}
+
 /// One product's operands, checked to fit.
 struct Product<'a> {
     w: &'a Packed,
     x: &'a [f32],
     lda: usize,
     m: usize,
+    init: Init<'a>,
     panels: Range<usize>,
     out: *mut f32,
 }
@@ -155,6 +187,35 @@ impl Product<'_> {
         }
     }
 
+    /// Where row `r` (of the tile at `at`) column `c` starts from: `init`
+    /// at the first depth block, the output after.
+    ///
+    /// # Safety
+    /// The row and column are within the product.
+    #[inline(always)]
+    unsafe fn start_ptr(&self, at: At, r: usize, c: usize) -> Option<*const f32> {
+        let row = at.r0 + r;
+        // SAFETY: within `out` and `init` (checked against the dims).
+        unsafe {
+            match (at.k0, self.init) {
+                (0, Init::Zero) => None,
+                (0, Init::Row(values)) => Some(values.as_ptr().add(c)),
+                (0, Init::Rows { values, stride }) => Some(values.as_ptr().add(row * stride + c)),
+                _ => Some(self.out.add(row * self.w.n + c).cast_const()),
+            }
+        }
+    }
+
+    /// The value row `r` column `c` of the tile at `at` starts from.
+    ///
+    /// # Safety
+    /// As for [`Product::start_ptr`].
+    #[inline(always)]
+    unsafe fn start(&self, at: At, r: usize, c: usize) -> f32 {
+        // SAFETY: as the caller promises.
+        unsafe { self.start_ptr(at, r, c).map_or(0.0, |p| *p) }
+    }
+
     /// The columns a tile at panel `p0` of `panels` panels writes.
     fn columns(&self, p0: usize, panels: usize) -> Range<usize> {
         let nr = self.w.width();
@@ -166,17 +227,21 @@ impl Product<'_> {
 fn portable(pr: &Product<'_>) {
     let (nr, k, n) = (width(Isa::Portable), pr.w.k, pr.w.n);
     pr.tiles::<1, 1>(0..pr.m, |at, _| {
+        let cols = pr.columns(at.p0, 1);
         let mut sums = [0.0f32; 16];
+        for (s, c) in sums.iter_mut().zip(cols.clone()) {
+            // SAFETY: row `r0` and the product's columns are within `out` (and `init`, checked).
+            *s = unsafe { pr.start(at, 0, c) };
+        }
         let panel = &pr.w.data[at.p0 * k * nr..];
         let x = &pr.x[at.r0 * pr.lda + at.k0..][..at.depth];
         for (i, &a) in x.iter().enumerate() {
             let w = &panel[(at.k0 + i) * nr..][..nr];
             sums.iter_mut().zip(w).for_each(|(s, &w)| *s += a * w);
         }
-        let cols = pr.columns(at.p0, 1);
         for (c, s) in cols.zip(sums) {
             // SAFETY: row `r0` and columns of the product's panels are within `out`.
-            unsafe { *pr.out.add(at.r0 * n + c) += s };
+            unsafe { *pr.out.add(at.r0 * n + c) = s };
         }
     });
 }
@@ -251,14 +316,17 @@ mod x86 {
             // Index loops over constant bounds: fully unrolled, the sums
             // become registers (iterators over the array kept a copy of it
             // in memory, stored on every step).
-            // The sums start from `out` (masked to its columns), so that
-            // the stores at the end depend on nothing but the sums.
+            // The sums start from `init` (masked to the tile's columns), so
+            // that the stores at the end depend on nothing but the sums.
             let mask = |v: usize| ((1u32 << cols.end.saturating_sub(cols.start + 16 * v).min(16)) - 1) as __mmask16;
             let place = |r: usize, v: usize| pr.out.add((at.r0 + r) * n + (cols.start + 16 * v).min(cols.end));
             let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
             for r in 0..R {
                 for pv in 0..2 * P {
-                    acc[r][pv / 2][pv % 2] = _mm512_maskz_loadu_ps(mask(pv), place(r, pv));
+                    let c = (cols.start + 16 * pv).min(cols.end);
+                    if let Some(from) = pr.start_ptr(at, r, c) {
+                        acc[r][pv / 2][pv % 2] = _mm512_maskz_loadu_ps(mask(pv), from);
+                    }
                 }
             }
             for i in 0..at.depth {
@@ -306,7 +374,10 @@ mod x86 {
             let mut acc = [[[_mm256_setzero_ps(); 2]; P]; R];
             for r in 0..R {
                 for pv in 0..2 * P {
-                    acc[r][pv / 2][pv % 2] = _mm256_maskload_ps(place(r, pv), mask(pv));
+                    let c = (cols.start + 8 * pv).min(cols.end);
+                    if let Some(from) = pr.start_ptr(at, r, c) {
+                        acc[r][pv / 2][pv % 2] = _mm256_maskload_ps(from, mask(pv));
+                    }
                 }
             }
             for i in 0..at.depth {
@@ -356,7 +427,7 @@ mod tests {
             for isa in Isa::ALL.into_iter().filter(|isa| isa.supported()) {
                 let packed = Packed::new(isa, &w, k, n).unwrap();
                 let mut out = vec![1.0f32; m * n];
-                packed.accumulate(&x, lda, m, &mut out);
+                packed.product(&x, lda, m, Init::Out, &mut out);
                 for (o, (a, b)) in out.iter().zip(&want).enumerate() {
                     assert!(
                         (f64::from(*a) - b).abs() <= 1e-4 * b.abs().max(1.0),
@@ -367,12 +438,41 @@ mod tests {
         }
     }
 
+    /// The sums start from zeros, a bias row, or rows of another buffer
+    /// with its own stride, across depth blocks.
+    #[test]
+    fn products_start_from_what_they_are_given() {
+        let (m, k, n) = (7, 300, 20);
+        let x: Vec<f32> = (0..m * k).map(|i| ((i * 5 % 17) as f32 - 8.0) / 70.0).collect();
+        let w: Vec<f32> = (0..k * n).map(|i| ((i * 7 % 23) as f32 - 11.0) / 10.0).collect();
+        let bias: Vec<f32> = (0..n).map(|c| c as f32).collect();
+        let rows: Vec<f32> = (0..m * (n + 3)).map(|i| i as f32 / 3.0).collect();
+        let dot = |r: usize, c: usize| (0..k).map(|i| x[r * k + i] * w[i * n + c]).sum::<f32>();
+        for isa in Isa::ALL.into_iter().filter(|isa| isa.supported()) {
+            let packed = Packed::new(isa, &w, k, n).unwrap();
+            type Start<'a> = &'a dyn Fn(usize, usize) -> f32;
+            let cases: [(Init<'_>, Start<'_>); 3] = [
+                (Init::Zero, &|_, _| 0.0),
+                (Init::Row(&bias), &|_, c| bias[c]),
+                (Init::Rows { values: &rows, stride: n + 3 }, &|r, c| rows[r * (n + 3) + c]),
+            ];
+            for (init, start) in cases {
+                let mut out = vec![f32::NAN; m * n];
+                packed.product(&x, k, m, init, &mut out);
+                for (o, got) in out.iter().enumerate() {
+                    let want = start(o / n, o % n) + dot(o / n, o % n);
+                    assert!((got - want).abs() <= 1e-3 * want.abs().max(1.0), "{isa} {init:?} [{o}]: {got} vs {want}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn operands_that_do_not_fit_are_left_alone() {
         assert!(Packed::new(Isa::Portable, &[1.0; 5], 2, 3).is_none());
         let packed = Packed::new(Isa::detected(), &[1.0; 6], 2, 3).unwrap();
         let mut out = vec![0.0f32; 6];
-        packed.accumulate(&[1.0; 3], 2, 2, &mut out);
+        packed.product(&[1.0; 3], 2, 2, Init::Out, &mut out);
         assert_eq!(out, [0.0; 6], "x holds 3 values, two rows of 2 need 4");
     }
 }

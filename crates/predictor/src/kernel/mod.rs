@@ -280,9 +280,9 @@ impl Dense {
         Ok(())
     }
 
-    /// Weights laid out in panels ([`gemm`]): the output starts as the
-    /// bias, then each thread adds the product for a block of panels (of
-    /// columns) and finishes its columns.
+    /// Weights laid out in panels ([`gemm`]): each thread computes the bias
+    /// plus the product for a block of panels (of columns) and finishes its
+    /// columns.
     fn panels(
         &self,
         packed: &gemm::Packed,
@@ -295,12 +295,7 @@ impl Dense {
         if packed.dims() != [k, n] {
             return Err(format!("input has {k} columns, the weights {:?}", packed.dims()));
         }
-        for row in dst.chunks_exact_mut(n.max(1)) {
-            match bias {
-                Some(b) => row.copy_from_slice(b),
-                None => row.fill(0.0),
-            }
-        }
+        let init = bias.map_or(gemm::Init::Zero, gemm::Init::Row);
         let panels = packed.panels();
         let per = panels.div_ceil(threads.max(1)).max(1);
         let out = Disjoint::new(dst);
@@ -310,7 +305,7 @@ impl Dense {
             // SAFETY: chunks are disjoint blocks of panels, so of columns;
             // `out` holds the `m` rows of `n`.
             unsafe {
-                packed.accumulate_panels(xs, k, m, range, out.ptr);
+                packed.product_panels(xs, k, m, range, init, out.ptr);
                 for r in 0..m {
                     self.finish(out.slice(r * n + cols.start..r * n + cols.end), None);
                 }

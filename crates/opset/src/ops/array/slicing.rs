@@ -204,12 +204,29 @@ pub(crate) fn take_strided<T: Element>(
         }
         outer = d;
     }
-    let mut index: Dims = smallvec::smallvec![0usize; outer];
+    // The last outer dim is walked by a plain loop (a transpose's runs are
+    // a few elements: no odometer step, and single elements pushed rather
+    // than copied as slices); the dims before it by the odometer.
+    let (inner, inner_len, inner_step) = match outer.checked_sub(1) {
+        Some(d) => (d, dims[d].len, step[d]),
+        None => (0, 1, 0),
+    };
+    dst.reserve(dims.iter().filter(|d| !d.dropped).map(|d| d.len).product());
+    let mut index: Dims = smallvec::smallvec![0usize; inner];
     loop {
-        let block = usize::try_from(offset).ok().and_then(|at| src.get(at..at.checked_add(run)?));
-        dst.extend_from_slice(block.ok_or_else(|| past_the_end(x.shape()))?);
-        // The odometer over the outer dims, last fastest.
-        let mut d = outer;
+        let mut at = offset;
+        for _ in 0..inner_len {
+            let from = usize::try_from(at).ok();
+            if run == 1 {
+                dst.push(from.and_then(|i| src.get(i)).ok_or_else(|| past_the_end(x.shape()))?.clone());
+            } else {
+                let block = from.and_then(|i| src.get(i..i.checked_add(run)?));
+                dst.extend(block.ok_or_else(|| past_the_end(x.shape()))?.iter().cloned());
+            }
+            at = at.wrapping_add(inner_step);
+        }
+        // The odometer over the dims before, last fastest.
+        let mut d = inner;
         loop {
             let Some(prev) = d.checked_sub(1) else { return Ok(()) };
             d = prev;
