@@ -396,9 +396,22 @@ mod x86 {
                     }
                 }
             }
+            // Whole vectors stored plainly, the last partial one through a
+            // buffer: AMD cores microcode `vmaskmovps` stores (tens of
+            // cycles each), which dominated narrow outputs.
             for r in 0..R {
                 for pv in 0..2 * P {
-                    _mm256_maskstore_ps(place(r, pv), mask(pv), acc[r][pv / 2][pv % 2]);
+                    let lanes = cols.end.saturating_sub(cols.start + 8 * pv).min(8);
+                    let sums = acc[r][pv / 2][pv % 2];
+                    match lanes {
+                        8 => _mm256_storeu_ps(place(r, pv), sums),
+                        0 => {}
+                        lanes => {
+                            let mut spill = [0.0f32; 8];
+                            _mm256_storeu_ps(spill.as_mut_ptr(), sums);
+                            std::ptr::copy_nonoverlapping(spill.as_ptr(), place(r, pv), lanes);
+                        }
+                    }
                 }
             }
         }
