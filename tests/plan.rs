@@ -283,3 +283,30 @@ fn a_shape_nothing_else_needs_the_value_of_comes_from_shape_rules() {
     // One step for the shape and one for the tile; none for tanh or the product.
     assert_eq!(Predictor::from_saved_model(&v).unwrap().plan_len(), plain.plan_len() + 2);
 }
+
+#[test]
+fn rows_reshaped_for_a_product_are_read_in_place() {
+    // Keras's Dense over a sequence: `reshape(x, [-1, k]) @ W` of a
+    // `[batch, steps, k]` input; the dense kernel reads the rows itself.
+    let base = tempfile::tempdir().unwrap();
+    let plain = Predictor::from_saved_model(variant(base.path(), |_, _| {})).unwrap();
+    let v = variant(base.path(), |nodes, sig| {
+        nodes.extend([
+            Node::new("seq", "Placeholder", &[])
+                .with("dtype", Attr::Type(DataType::F32))
+                .with("shape", Attr::Shape(Shape(vec![None, Some(2), Some(6)]))),
+            Node::new("seq/rows", "Reshape", &["seq"]).with("shape", Attr::Ints(vec![-1, 6])),
+            Node::new("seq/matmul", "MatMul", &["seq/rows", "dense_0/kernel"]),
+        ]);
+        let seq = TensorInfo { name: "seq:0".into(), dtype: DataType::F32, shape: Shape(vec![None, Some(2), Some(6)]) };
+        sig.inputs.insert("seq".into(), seq);
+        let out = TensorInfo { name: "seq/matmul:0".into(), dtype: DataType::F32, shape: Shape(vec![None, Some(5)]) };
+        sig.outputs.insert("per_step".into(), out);
+    });
+    for batch in [1, 3] {
+        let seq =
+            Tensor::from_vec(vec![batch, 2, 6], (0..batch * 12).map(|i| (i as f32 - 7.0) / 5.0).collect()).unwrap();
+        assert_close(&v, &[("x", mlp_input(batch, 6)), ("seq", seq)], 1e-6);
+    }
+    assert_eq!(Predictor::from_saved_model(&v).unwrap().plan_len(), plain.plan_len() + 1, "one dense step, no copy");
+}

@@ -190,6 +190,11 @@ impl Plan {
                 plan.steps.push(Step { kernel: Kernel::ShapeOf(Box::new(program)), inputs, node: i });
                 continue;
             }
+            if rows_into_matmul(graph, &consumers, &values, i) {
+                // The dense layer reads the input's rows itself.
+                values[i] = values[node.inputs[0]];
+                continue;
+            }
             if let Some(r) = tile_into_matmul(graph, &consumers, &values, &plan.consts, i) {
                 // Folded into the weights of the MatMul that reads it.
                 tiled[i] = Some(r);
@@ -448,6 +453,22 @@ fn tile_into_matmul(
     let Some(Value::Const(w)) = values[*b] else { return None };
     let k = nodes[nodes[t].inputs[0]].ty.shape.0.get(1).copied().flatten()?;
     (*a == t && r > 0 && consts[w].shape().first() == Some(&(r * k))).then_some(r)
+}
+
+/// Whether node `r` is a `Reshape` to `[-1, k]` of an input whose last dim
+/// is `k` (its leading dims merged into rows, as Keras's `Dense` over a
+/// sequence and TensorFlow's `tensordot` do), read only by a product with
+/// constant weights: the dense kernel takes the rows of any rank, so the
+/// reshape (a copy) never runs.
+fn rows_into_matmul(graph: &TypedGraph, consumers: &[Vec<usize>], values: &[Option<Value>], r: usize) -> bool {
+    let nodes = graph.nodes();
+    let (Op::Reshape(reshape), &[x]) = (&nodes[r].op, nodes[r].inputs.as_slice()) else { return false };
+    let (&[-1, k], Some(&Some(last))) = (reshape.shape.as_slice(), nodes[x].ty.dims().last()) else { return false };
+    let &[c] = consumers[r].as_slice() else { return false };
+    let product = matches!(&nodes[c].op, Op::MatMul(MatMul { transpose_a: false, .. }))
+        && nodes[c].inputs.first() == Some(&r)
+        && matches!(nodes[c].inputs.get(1).and_then(|&w| values[w]), Some(Value::Const(_)));
+    product && nodes[x].ty.dtype == DataType::F32 && nodes[x].ty.dims().len() >= 2 && i64::try_from(last) == Ok(k)
 }
 
 /// The `[k, n]` sum of the `r` row blocks of the `[r * k, n]` matrix `w`.

@@ -599,7 +599,7 @@ impl RecurrentCell {
             let len = opset::ops::kernel::checked_len(&[length, batch, units])?;
             out.output_vec::<f32>(&[length, batch, units]).resize(len, 0.0);
         }
-        rows.clear();
+        // Every element is written below: sized, not cleared.
         rows.resize(batch * units, 0.0);
         match self.gates {
             Gates::Lstm { c, .. } => {

@@ -103,9 +103,13 @@ impl Kernel {
         match self {
             Kernel::Op(op) => op.eval(inputs, out),
             Kernel::Dense(dense) => {
-                let &[m, k] = inputs[0].shape() else {
-                    return Err(OpError::shape(format!("expected a matrix input, got shape {:?}", inputs[0].shape())));
+                // Rows of any rank (a sequence's steps): the leading dims
+                // are the rows, the last the features.
+                let shape = inputs[0].shape();
+                let (Some((&k, leading)), true) = (shape.split_last(), shape.len() >= 2) else {
+                    return Err(OpError::shape(format!("expected a matrix input, got shape {shape:?}")));
                 };
+                let m = opset::ops::kernel::checked_len(leading)?;
                 let xs = inputs[0].as_slice::<f32>()?;
                 let n = dense.weights.shape().get(1).copied().unwrap_or(0);
                 dense.apply(xs, [m, k], out, &[m, n], &mut scratch.partial).map_err(OpError::Shape)
