@@ -189,12 +189,27 @@ impl Artifact {
     }
 
     /// Writes this artifact, whatever format it was read from, as a new
-    /// version of ours under `export_dir_base`: how a TensorFlow export is
-    /// converted.
+    /// version of ours under `export_dir_base`, numbered by the time (as
+    /// [`crate::write_version`] does).
     ///
     /// # Errors
     /// As [`write_artifact`].
     pub fn write_version(&self, export_dir_base: impl AsRef<Path>) -> Result<PathBuf> {
+        self.write(export_dir_base, None)
+    }
+
+    /// Writes this artifact as version `version` of ours under
+    /// `export_dir_base`: how a TensorFlow export is imported keeping its
+    /// version number.
+    ///
+    /// # Errors
+    /// As [`write_artifact`]; [`Error::Io`] (`AlreadyExists`) if that
+    /// version is there already (it is never replaced).
+    pub fn write_version_as(&self, export_dir_base: impl AsRef<Path>, version: u64) -> Result<PathBuf> {
+        self.write(export_dir_base, Some(version))
+    }
+
+    fn write(&self, export_dir_base: impl AsRef<Path>, version: Option<u64>) -> Result<PathBuf> {
         let tensors =
             self.variables.names().map(|n| Ok((n.to_owned(), self.variables.get(n)?))).collect::<Result<Vec<_>>>()?;
         let refs: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
@@ -204,7 +219,11 @@ impl Artifact {
                 assets.insert(name, path)?;
             }
         }
-        write_artifact(export_dir_base, &self.model, &refs, &assets)
+        let fill = |dir: &Path| write_contents(dir, &self.model, &refs, &assets);
+        match version {
+            Some(version) => crate::version::write_version_as(export_dir_base, version, fill),
+            None => crate::write_version(export_dir_base, fill),
+        }
     }
 
     /// The version directory.
@@ -266,20 +285,23 @@ pub fn write_artifact(
     variables: &[(&str, &Tensor)],
     assets: &Assets,
 ) -> Result<PathBuf> {
-    crate::write_version(export_dir_base, |dir| {
-        write_file_synced(&dir.join(SAVED_MODEL_FILE), &model.to_bytes())?;
-        let vars = dir.join(VARIABLES_DIR);
-        fs::create_dir(&vars).map_err(Error::io("creating", &vars))?;
-        write_bundle(&vars, variables)?;
-        let mut assets = assets.iter().peekable();
-        if assets.peek().is_some() {
-            let asset_dir = dir.join(ASSETS_DIR);
-            fs::create_dir(&asset_dir).map_err(Error::io("creating", &asset_dir))?;
-            for (name, source) in assets {
-                let bytes = fs::read(source).map_err(Error::io("reading asset", source))?;
-                write_file_synced(&asset_dir.join(name), &bytes)?;
-            }
+    crate::write_version(export_dir_base, |dir| write_contents(dir, model, variables, assets))
+}
+
+/// The files of a version, into the (temporary) directory `dir`.
+fn write_contents(dir: &Path, model: &SavedModel, variables: &[(&str, &Tensor)], assets: &Assets) -> Result<()> {
+    write_file_synced(&dir.join(SAVED_MODEL_FILE), &model.to_bytes())?;
+    let vars = dir.join(VARIABLES_DIR);
+    fs::create_dir(&vars).map_err(Error::io("creating", &vars))?;
+    write_bundle(&vars, variables)?;
+    let mut assets = assets.iter().peekable();
+    if assets.peek().is_some() {
+        let asset_dir = dir.join(ASSETS_DIR);
+        fs::create_dir(&asset_dir).map_err(Error::io("creating", &asset_dir))?;
+        for (name, source) in assets {
+            let bytes = fs::read(source).map_err(Error::io("reading asset", source))?;
+            write_file_synced(&asset_dir.join(name), &bytes)?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }

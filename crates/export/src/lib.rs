@@ -70,7 +70,7 @@ pub use fsio::{TEMP_PREFIX, publish_dir, sync_dir, write_file_atomically, write_
 pub use signature::{DEFAULT_SIGNATURE, PREDICT_METHOD, SERVE_TAG, Signature, TensorInfo};
 #[doc(hidden)]
 pub use tensor_bytes::tensor_from_bytes;
-pub use version::{latest_version, list_versions, write_version};
+pub use version::{latest_version, list_versions, write_version, write_version_as};
 
 /// The version of the artifact format this build writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;

@@ -61,3 +61,21 @@ pub fn write_version(base: impl AsRef<Path>, fill: impl FnOnce(&Path) -> Result<
     }
     publish_dir(base, &version.to_string(), fill)
 }
+
+/// Publishes `fill`'s directory as version `version` of `base` (created if
+/// missing), written under a `temp-` name and renamed into place as
+/// [`write_version`] does, for a version numbered elsewhere (an imported
+/// export keeping its number).
+///
+/// # Errors
+/// [`Error::Io`] (`AlreadyExists`) if the version is there already: a
+/// version is never replaced; else what creating or filling it meets.
+pub fn write_version_as(
+    base: impl AsRef<Path>,
+    version: u64,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<PathBuf> {
+    let base = base.as_ref();
+    fs::create_dir_all(base).map_err(Error::io("creating export base", base))?;
+    publish_dir(base, &version.to_string(), fill)
+}

@@ -36,6 +36,17 @@ impl DataType {
         matches!(self, DataType::F32 | DataType::I64 | DataType::I32)
     }
 
+    /// TensorFlow's name of the dtype (`DT_FLOAT`...), as its tools print it.
+    pub fn tf_name(self) -> &'static str {
+        match self {
+            DataType::F32 => "DT_FLOAT",
+            DataType::I64 => "DT_INT64",
+            DataType::I32 => "DT_INT32",
+            DataType::Bool => "DT_BOOL",
+            DataType::String => "DT_STRING",
+        }
+    }
+
     /// The name used in messages and by the CLI: `f32`, `i64`, `i32`, `bool`, `string`.
     pub fn name(self) -> &'static str {
         match self {

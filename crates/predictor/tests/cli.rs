@@ -54,22 +54,46 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
-fn show_lists_signatures_and_describes_them() {
+fn show_prints_tensorflows_text_for_our_artifacts() {
     let base = tempfile::tempdir().unwrap();
     let version = toy_artifact(base.path());
-    let out = stdout(&cli(&["show", "--dir", base.path().to_str().unwrap()]));
-    assert!(out.contains("signature_def['serving_default']"), "{out}");
-    assert!(out.contains(version.file_name().unwrap().to_str().unwrap()), "the newest version is shown: {out}");
-    let all = stdout(&cli(&["show", "--dir", version.to_str().unwrap(), "--all"]));
-    assert!(
-        all.contains(
-            "inputs['number'] tensor_info:\n        dtype: f32\n        shape: [?, 1]\n        name: number:0"
-        ),
-        "{all}"
+    let base_dir = base.path().to_str().unwrap();
+    let tag_sets = stdout(&cli(&["show", "--dir", base_dir]));
+    assert_eq!(tag_sets, "The given SavedModel contains the following tag-sets:\n'serve'\n");
+    let keys = stdout(&cli(&["show", "--dir", base_dir, "--tag_set", "serve"]));
+    assert_eq!(
+        keys,
+        "The given SavedModel MetaGraphDef contains SignatureDefs with the following keys:\n\
+         SignatureDef key: \"serving_default\"\n"
     );
-    assert!(all.contains("outputs['output']") && all.contains("name: dense/BiasAdd:0"), "{all}");
-    let one = stdout(&cli(&["show", "--dir", version.to_str().unwrap(), "--signature_def", "serving_default"]));
-    assert!(one.contains("Method name is: tensorflow/serving/predict"), "{one}");
+    let all = stdout(&cli(&["show", "--dir", version.to_str().unwrap(), "--all"]));
+    let want = "
+MetaGraphDef with tag-set: 'serve' contains the following SignatureDefs:
+
+signature_def['serving_default']:
+  The given SavedModel SignatureDef contains the following input(s):
+    inputs['number'] tensor_info:
+        dtype: DT_FLOAT
+        shape: (-1, 1)
+        name: number:0
+  The given SavedModel SignatureDef contains the following output(s):
+    outputs['output'] tensor_info:
+        dtype: DT_FLOAT
+        shape: (-1, 1)
+        name: dense/BiasAdd:0
+  Method name is: tensorflow/serving/predict
+The MetaGraph with tag set ['serve'] contains the following ops: {'BiasAdd', 'MatMul', 'Placeholder', 'Tile', 'Variable'}
+";
+    assert_eq!(all, want);
+    let one = stdout(&cli(&["show", "--dir", base_dir, "--signature_def", "serving_default"]));
+    assert!(one.starts_with("The given SavedModel SignatureDef contains the following input(s):\n"), "{one}");
+    assert!(one.ends_with("Method name is: tensorflow/serving/predict\n"), "{one}");
+    let ops = stdout(&cli(&["show", "--dir", base_dir, "--tag_set", "serve", "--list_ops"]));
+    assert!(ops.starts_with("The MetaGraph with tag set ['serve'] contains the following ops: {'BiasAdd'"), "{ops}");
+    // Ours, on request: which format, version and directory.
+    let details = stdout(&cli(&["show", "--dir", base_dir, "--all", "--details"]));
+    let version_name = version.file_name().unwrap().to_str().unwrap();
+    assert!(details.starts_with("native artifact, version ") && details.contains(version_name), "{details}");
 }
 
 #[test]
@@ -122,14 +146,23 @@ fn a_tensorflow_export_is_shown_run_and_converted() {
     let out = stdout(&cli(&["run", "--dir", tf.to_str().unwrap(), "number=[[42.0]]"]));
     let y: f64 = out.trim().trim_start_matches(r#"{"output":[["#).trim_end_matches("]]}").parse().unwrap();
     assert!((y - 84.0005874633789).abs() < 1e-4, "{out}");
+    // `import` keeps the version number; `convert` is its other name; a
+    // version already there is never replaced; `--renumber` numbers anew.
     let base = tempfile::tempdir().unwrap();
-    let converted =
-        stdout(&cli(&["convert", "--dir", tf.to_str().unwrap(), "--output_dir", base.path().to_str().unwrap()]));
-    assert!(converted.starts_with("converted the TensorFlow SavedModel"), "{converted}");
-    let shown = stdout(&cli(&["show", "--dir", base.path().to_str().unwrap()]));
-    assert!(shown.starts_with("native artifact"), "{shown}");
-    let again = stdout(&cli(&["run", "--dir", base.path().to_str().unwrap(), "number=[[42.0]]"]));
+    let out_dir = base.path().to_str().unwrap();
+    let imported = stdout(&cli(&["import", "--dir", tf.to_str().unwrap(), "--output_dir", out_dir]));
+    assert!(imported.starts_with("imported the TensorFlow SavedModel"), "{imported}");
+    assert!(imported.trim_end().ends_with("1700000000"), "{imported}");
+    let again = cli(&["convert", "--dir", tf.to_str().unwrap(), "--output_dir", out_dir]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("1700000000"));
+    let renumbered = stdout(&cli(&["convert", "--dir", tf.to_str().unwrap(), "--output_dir", out_dir, "--renumber"]));
+    assert!(!renumbered.trim_end().ends_with("1700000000"), "{renumbered}");
+    let details = stdout(&cli(&["show", "--dir", out_dir, "--details"]));
+    assert!(details.starts_with("native artifact"), "{details}");
+    let again = stdout(&cli(&["run", "--dir", out_dir, "number=[[42.0]]"]));
     assert_eq!(again, out);
+    let help = stdout(&cli(&["import", "--help"]));
+    assert!(help.contains("Not TensorFlow's `convert` (TensorRT)"), "{help}");
 }
 
 /// A TensorFlow fixture's export base.

@@ -16,7 +16,7 @@
 //! # Ok::<(), tf_import::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,12 @@ pub struct MetaGraphSummary {
     /// translate, sorted by op, then function, then node name. Empty when
     /// the importer translates every op it would meet.
     pub unsupported: Vec<UnsupportedNode>,
+    /// The op types the graph uses, as TensorFlow's
+    /// `meta_graph.ops_used_by_graph_def` counts them (what its
+    /// `saved_model_cli show --all` and `--list_ops` print): the top-level
+    /// nodes' ops and those of the functions they name as an op or as a
+    /// `PartitionedCall`'s `f` (transitively), functions themselves excluded.
+    pub ops: BTreeSet<String>,
 }
 
 /// A SignatureDef, as stored.
@@ -226,7 +232,36 @@ fn summarize(meta: &pb::MetaGraphDef) -> MetaGraphSummary {
         tags: meta.meta_info_def.as_ref().map(|m| m.tags.clone()).unwrap_or_default(),
         signatures,
         unsupported: meta.graph_def.as_ref().map(|g| unsupported(g, meta)).unwrap_or_default(),
+        ops: meta.graph_def.as_ref().map(ops_used).unwrap_or_default(),
     }
+}
+
+/// TensorFlow's `ops_used_by_graph_def` (see [`MetaGraphSummary::ops`]).
+fn ops_used(graph: &pb::GraphDef) -> BTreeSet<String> {
+    let functions: HashMap<&str, &pb::FunctionDef> = graph
+        .library
+        .iter()
+        .flat_map(|l| &l.function)
+        .filter_map(|f| Some((f.signature.as_ref()?.name.as_str(), f)))
+        .collect();
+    let mut used: HashSet<&str> = HashSet::new();
+    let mut todo: Vec<&[pb::NodeDef]> = vec![&graph.node];
+    while let Some(nodes) = todo.pop() {
+        for node in nodes {
+            let called = match (node.op.as_str(), node.attr.get("f").and_then(|a| a.value.as_ref())) {
+                ("PartitionedCall" | "StatefulPartitionedCall", Some(AttrV::Func(f))) => Some(f.name.as_str()),
+                _ => None,
+            };
+            for op in std::iter::once(node.op.as_str()).chain(called) {
+                if used.insert(op)
+                    && let Some(f) = functions.get(op)
+                {
+                    todo.push(&f.node_def);
+                }
+            }
+        }
+    }
+    used.into_iter().filter(|op| !functions.contains_key(op)).map(str::to_owned).collect()
 }
 
 /// The unsupported nodes that the signatures of `meta` reach in `graph`
