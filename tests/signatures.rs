@@ -135,3 +135,17 @@ fn a_session_answers_like_predict_and_refuses_the_same_inputs() {
     assert!(matches!(err, Error::InputDType { .. }), "{err}");
     assert!(session.run(&number(array![[3.0f32]].into())).is_ok());
 }
+
+#[test]
+fn an_export_base_given_as_a_version_is_named_as_one() {
+    let base = tempfile::tempdir().unwrap();
+    let version = estimator_rs::mlp::write_mlp(base.path(), &[3, 2], 1).unwrap();
+    let err = Predictor::from_saved_model(base.path()).unwrap_err().to_string();
+    let name = version.file_name().unwrap().to_str().unwrap();
+    assert!(
+        err.contains("looks like an export base") && err.contains(name) && err.contains("from_export_base"),
+        "{err}"
+    );
+    let err = Predictor::from_export_base(&version).unwrap_err().to_string();
+    assert!(err.contains("it is a version directory"), "{err}");
+}

@@ -66,10 +66,13 @@ pub enum Error {
         name: String,
     },
     /// No version directory under an export base.
-    #[error("no version directory (all-digit name) under {base}")]
+    #[error("no version directory (all-digit name) under {base}{hint}")]
     NoVersion {
         /// The export base directory.
         base: PathBuf,
+        /// What the directory holds instead, when that says what was meant:
+        /// a version's own files, or an export still being written.
+        hint: String,
     },
     /// No meta graph carries the requested tags.
     #[error("no meta graph tagged {wanted:?}; the artifact has {available:?}")]

@@ -41,7 +41,31 @@ pub fn list_versions(base: impl AsRef<Path>) -> Result<Vec<(u64, PathBuf)>> {
 /// [`Error::NoVersion`] if there is none, [`Error::Io`] if `base` cannot be listed.
 pub fn latest_version(base: impl AsRef<Path>) -> Result<PathBuf> {
     let base = base.as_ref();
-    list_versions(base)?.pop().map(|(_, p)| p).ok_or_else(|| Error::NoVersion { base: base.to_owned() })
+    list_versions(base)?
+        .pop()
+        .map(|(_, p)| p)
+        .ok_or_else(|| Error::NoVersion { base: base.to_owned(), hint: hint(base) })
+}
+
+/// Why a directory without versions may have been given as an export base.
+fn hint(base: &Path) -> String {
+    if base.join(crate::SAVED_MODEL_FILE).exists() {
+        return format!(
+            "; it holds {} itself: it is a version directory, load it directly (Predictor::from_saved_model)",
+            crate::SAVED_MODEL_FILE
+        );
+    }
+    let mut writing: Vec<String> = fs::read_dir(base)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().filter(|n| n.starts_with(TEMP_PREFIX)).map(str::to_owned))
+        .collect();
+    writing.sort();
+    match writing.as_slice() {
+        [] => String::new(),
+        names => format!("; an export is still being written there ({}): retry once it is published", names.join(", ")),
+    }
 }
 
 /// Writes a new version under `base`: `fill` writes the files into a

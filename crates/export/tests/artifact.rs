@@ -64,6 +64,23 @@ fn latest_version_ignores_temp_and_non_numeric_entries() {
 }
 
 #[test]
+fn a_base_without_versions_says_what_it_holds_instead() {
+    // A version directory given as a base.
+    let base = tempfile::tempdir().unwrap();
+    let version = common::write(base.path());
+    let err = export::latest_version(&version).unwrap_err().to_string();
+    assert!(err.contains("it is a version directory") && err.contains("from_saved_model"), "{err}");
+    // A base whose only export is still being written.
+    let writing = tempfile::tempdir().unwrap();
+    std::fs::create_dir(writing.path().join("temp-1700000000")).unwrap();
+    let err = export::latest_version(writing.path()).unwrap_err().to_string();
+    assert!(err.contains("still being written there (temp-1700000000)"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let err = export::latest_version(empty.path()).unwrap_err().to_string();
+    assert!(err.ends_with(&format!("under {}", empty.path().display())), "no hint to give: {err}");
+}
+
+#[test]
 fn versions_are_timestamps_bumped_on_collision() {
     let base = tempfile::tempdir().unwrap();
     let a = common::write(base.path());

@@ -27,6 +27,17 @@ pub enum Error {
         /// The `saved_model.pb` concerned.
         path: std::path::PathBuf,
     },
+    /// A version directory was expected, and `dir` holds versions instead:
+    /// an export base, given to a function that loads one version.
+    #[error(
+        "{dir} holds no saved_model.pb but versions {versions:?}: it looks like an export base; load its newest version with Predictor::from_export_base (saved_model_cli takes either)"
+    )]
+    ExportBase {
+        /// The directory given.
+        dir: std::path::PathBuf,
+        /// The versions under it, oldest first.
+        versions: Vec<u64>,
+    },
     /// The requested signature is not in the artifact.
     #[error("no signature {name:?}; the artifact has {available:?}")]
     NoSignature {

@@ -10,9 +10,7 @@ use std::path::Path;
 
 use export::{Artifact, OpenOptions, SAVED_MODEL_FILE};
 
-#[cfg(not(feature = "tensorflow"))]
-use crate::Error;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Opens the version directory `dir`, in whichever format it holds.
 /// `options` apply to our format; the TensorFlow importer always verifies
@@ -21,9 +19,16 @@ use crate::Result;
 /// # Errors
 /// The errors of [`Artifact::open_with`] ([`crate::Error::Export`]) or of
 /// `tf_import::open` (`Error::TensorFlow`); without the `tensorflow`
-/// feature, [`Error::TensorFlowDisabled`] for a TensorFlow SavedModel.
+/// feature, [`Error::TensorFlowDisabled`] for a TensorFlow SavedModel;
+/// [`Error::ExportBase`] for an export base given as a version.
 pub(crate) fn open(dir: &Path, options: OpenOptions) -> Result<Artifact> {
     let path = dir.join(SAVED_MODEL_FILE);
+    if !path.exists()
+        && let Ok(versions) = export::list_versions(dir)
+        && !versions.is_empty()
+    {
+        return Err(Error::ExportBase { dir: dir.to_owned(), versions: versions.iter().map(|(v, _)| *v).collect() });
+    }
     // An unreadable file is our reader's to report, with its usual error.
     if head(&path).is_some_and(|bytes| is_tensorflow(&bytes)) {
         #[cfg(feature = "tensorflow")]
