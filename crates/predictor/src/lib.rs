@@ -4,39 +4,63 @@
 //! and, behind the default `tensorflow` feature, the TensorFlow importer
 //! (`tf-import`) alone: no estimator, no optimizer, no input pipeline.
 //!
-//! ```
-//! # use export::*;
-//! # use opset::*;
-//! # use ndarray::array;
-//! # let base = tempfile::tempdir()?;
-//! # // An artifact as the estimator exports the write-up's model:
-//! # // `number: f32[?, 1]`, tiled to [?, 2], through one dense unit.
-//! # let f32_node = |name: &str, op: &str, inputs: &[&str]| Node::new(name, op, inputs);
-//! # let graph = Graph { nodes: vec![
-//! #     Node::new("number", "Placeholder", &[]).with("dtype", Attr::Type(DataType::F32)).with("shape", Attr::Shape(Shape(vec![None, Some(1)]))),
-//! #     Node::new("Tile", "Tile", &["number"]).with("multiples", Attr::Ints(vec![1, 2])),
-//! #     Node::new("dense/kernel", "Variable", &[]).with("dtype", Attr::Type(DataType::F32)).with("shape", Attr::Shape(Shape::known(&[2, 1]))),
-//! #     Node::new("dense/bias", "Variable", &[]).with("dtype", Attr::Type(DataType::F32)).with("shape", Attr::Shape(Shape::known(&[1]))),
-//! #     f32_node("dense/MatMul", "MatMul", &["Tile", "dense/kernel"]),
-//! #     f32_node("dense/BiasAdd", "BiasAdd", &["dense/MatMul", "dense/bias"]),
-//! # ]};
-//! # let info = |name: &str, shape| TensorInfo { name: name.into(), dtype: DataType::F32, shape };
-//! # let signature = Signature { method_name: PREDICT_METHOD.into(),
-//! #     inputs: [("number".to_owned(), info("number:0", Shape(vec![None, Some(1)])))].into(),
-//! #     outputs: [("output".to_owned(), info("dense/BiasAdd:0", Shape(vec![None, Some(1)])))].into() };
-//! # let model = SavedModel { meta_graphs: vec![MetaGraph { tags: vec!["serve".into()], graph,
-//! #     signatures: [(DEFAULT_SIGNATURE.to_owned(), signature)].into(), assets: vec![] }] };
-//! # let (kernel, bias) = (Tensor::from(array![[1.0f32], [1.0]]), Tensor::from(array![0.0f32]));
-//! # write_artifact(base.path(), &model, &[("dense/kernel", &kernel), ("dense/bias", &bias)], &Assets::new())?;
-//! use predictor::Predictor;
+//! The write-up's model (`number: f32[?, 1]` in, `output` out), exported by
+//! the estimator or by TensorFlow into an export base of versions:
 //!
-//! let predict_fn = Predictor::from_export_base(base.path())?;
+//! ```
+//! # let saved_model = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+//! use predictor::{Predictor, ndarray::array};
+//!
+//! let predict_fn = Predictor::from_export_base(saved_model)?;
 //! for nb in 100..110 {
 //!     let out = predict_fn.predict(&[("number", array![[nb as f32]].into())])?;
-//!     assert_eq!(out["output"].as_f32()?[[0, 0]], 2.0 * nb as f32);
+//!     let y = out.get("output").expect("the signature's output").as_f32()?;
+//!     println!("{nb} -> {}", y[[0, 0]]);
 //! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), predictor::Error>(())
 //! ```
+//!
+//! # Concepts
+//!
+//! - **Export base and version**: an export writes `<base>/<unix seconds>/`
+//!   (`saved_model.pb`, `variables/`, `assets/`), published by a rename, as
+//!   TensorFlow does. [`Predictor::from_export_base`] loads the newest
+//!   version, [`Predictor::from_saved_model`] one version directory; both
+//!   read our artifact and TensorFlow's SavedModels alike.
+//! - **Signature**: the named entry point of the export (TensorFlow's
+//!   `SignatureDef`, `serving_default` unless told otherwise): input and
+//!   output keys, each with a dtype and shape ([`Predictor::inputs`],
+//!   [`InputSpec`]). Calls are checked against it: a wrong key, dtype or
+//!   shape is an [`Error`] naming it, never a panic.
+//! - **Plan**: at load, the signature is compiled into a flat list of steps
+//!   (only the nodes its outputs need, constants folded, dense layers and
+//!   recurrent cells fused, weights laid out for the CPU's instruction set,
+//!   [`cpu`]); each call runs it from memory.
+//! - **Session**: [`Predictor::predict`] allocates its outputs;
+//!   [`Predictor::predict_into`] reuses yours ([`Predictor::new_outputs`]);
+//!   a [`Session`] ([`Predictor::session`]) binds inputs and reads outputs
+//!   in place, for hot loops. One `Predictor` is shared by every thread
+//!   (`Arc`); each thread keeps its own scratch.
+//! - **[`LoadOptions`]**, for [`Predictor::load`]: `tags` (the meta graph,
+//!   default `serve`), `signature` (default `serving_default`),
+//!   `verify_checksums` (crc32c of every weight at load, default on),
+//!   `threads` (the most threads one call may use, default 1), `fused_cells`
+//!   (recurrent cells as fused steps, default on).
+//! - **Outputs**: [`Outputs::get`] returns `None` for an unknown key;
+//!   `outputs["key"]` is the map-style index, which panics on one.
+//! - **Errors**: one type, [`Error`]; the artifact's and the op set's errors
+//!   convert into it, so `?` works on [`latest_version`] and
+//!   [`Tensor::as_f32`] in a function returning [`Result`].
+//! - **`ndarray`**: re-exported ([`ndarray`]), the version tensors convert
+//!   from and to.
+//!
+//! # Features
+//!
+//! - `tensorflow` (default): read TensorFlow's SavedModels (import at load).
+//! - `json`: tensors to and from JSON nested arrays, as TensorFlow Serving's
+//!   REST API encodes them (the `json` module).
+//! - `cli`: the `saved_model_cli` binary (`show`, `run`, `import`), with
+//!   TensorFlow's flags and output text.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
@@ -65,6 +89,7 @@ pub use export::{
     DEFAULT_SIGNATURE, Error as ExportError, Format, Signature, TensorInfo, latest_version, list_versions,
 };
 pub use model::{LoadOptions, Model};
+pub use ndarray;
 pub use opset::{DataType, Error as OpsetError, Shape, Tensor};
 pub use outputs::Outputs;
 pub use plan::InputSpec;
