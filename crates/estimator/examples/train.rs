@@ -10,6 +10,9 @@
 //! the naive predictions for 100..110 (about 2n) with the time of each call,
 //! and the exported version directory under `saved_model/`.
 
+#[path = "common/logging.rs"]
+mod logging;
+
 use std::time::Instant;
 
 use clap::Parser;
@@ -80,7 +83,7 @@ fn serving_input_receiver_fn(g: &mut GraphBuilder) -> Result<ServingInputReceive
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_target(false).init();
+    logging::init();
     let args = Args::parse();
     let params = Params { learning_rate: args.learning_rate };
     let estimator = Estimator::new(model_fn, &args.model_dir, params)?;

@@ -38,8 +38,13 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Colours only on a terminal, never with NO_COLOR set: logs written to
+    // a file or a pipe carry no ANSI codes.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(colour)
         .init();
     let args = Args::parse();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;

@@ -12,6 +12,9 @@
 //! predictions with unknown words among them, and the exported version
 //! under `text_model/saved_model/`.
 
+#[path = "../common/logging.rs"]
+mod logging;
+
 mod topics;
 
 use std::path::Path;
@@ -20,7 +23,7 @@ use estimator::prelude::*;
 use topics::{CLASSES, Params, Split, input_fn, model_fn, phrase, serving_input_receiver_fn, write_vocabulary};
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_target(false).init();
+    logging::init();
     let dir = Path::new("text_model");
     let (vocabulary, vocabulary_size) = write_vocabulary(&dir.join("data"))?;
     let params = Params { vocabulary, vocabulary_size, embedding_dim: 8, learning_rate: 0.05 };
