@@ -118,8 +118,8 @@ fn bad_invocations_fail_with_a_clear_message() {
     let cases: [(&[&str], &str); 6] = [
         (&["run", "--dir", dir, "numbr=[[1.0]]"], "unknown input \"numbr\""),
         (&["run", "--dir", dir, "number=[[1.0], [2.0, 3.0]]"], "ragged"),
-        (&["run", "--dir", dir, "number=[[true]]"], "not a f32"),
-        (&["run", "--dir", dir, "number"], "expected key=<JSON value>"),
+        (&["run", "--dir", dir, "number=[['one']]"], "is not a number"),
+        (&["run", "--dir", dir, "number"], "expected key=<expression>"),
         (&["run", "--dir", dir], "input \"number\" is missing"),
         (&["show", "--dir", "/nonexistent/place"], "/nonexistent/place"),
     ];
@@ -328,4 +328,68 @@ fn every_tensorflow_fixture_is_shown_with_the_ops_the_importer_refuses() {
         seen.push(base.file_name().unwrap().to_string_lossy().into_owned());
     }
     assert!(seen.iter().any(|s| s == "tf_function_mlp"), "{seen:?}");
+}
+
+/// The numpy files beside this test (`fixtures/make_npy.py`, numpy's writer).
+fn npy(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).to_str().unwrap().to_owned()
+}
+
+#[test]
+fn run_reads_numpy_files_and_expressions_and_writes_npy() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = toy_artifact(base.path());
+    let dir = dir.to_str().unwrap();
+    // y = 1.5 x + 0.5 x + 0.25; numpy's float64 default read as the f32 input.
+    let out = stdout(&cli(&["run", "--dir", dir, "--inputs", &format!("number={}", npy("number.npy"))]));
+    assert_eq!(out.trim(), r#"{"output":[[84.25],[-2.75]]}"#);
+    let out = stdout(&cli(&["run", "--dir", dir, "--inputs", &format!("number={}[number]", npy("inputs.npz"))]));
+    assert_eq!(out.trim(), r#"{"output":[[6.25]]}"#);
+    let out = stdout(&cli(&["run", "--dir", dir, "--inputs", &format!("number={}", npy("one.npz"))]));
+    assert_eq!(out.trim(), r#"{"output":[[20.25]]}"#, "a compressed .npz of one array");
+    let out = stdout(&cli(&["run", "--dir", dir, "--inputs", &format!("number={}", npy("ints.npy"))]));
+    assert_eq!(out.trim(), r#"{"output":[[14.25]]}"#, "integers fed to a float input");
+    // --input_exprs overrides the same key of --inputs, as TensorFlow's tool.
+    let both = ["--inputs", &format!("number={}", npy("number.npy")), "--input_exprs", "number=np.ones((1, 1))"];
+    let out = stdout(&cli(&[&["run", "--dir", dir][..], &both[..]].concat()));
+    assert_eq!(out.trim(), r#"{"output":[[2.25]]}"#);
+    let out = stdout(&cli(&["run", "--dir", dir, "--input_exprs", "number=np.full((2, 1), 2)"]));
+    assert_eq!(out.trim(), r#"{"output":[[4.25],[4.25]]}"#);
+    // NaN and infinity can be fed.
+    assert!(cli(&["run", "--dir", dir, "--input_exprs", "number=[[nan], [np.inf]]"]).status.success());
+    // --outdir writes numpy files; an existing one is replaced only with --overwrite.
+    let outdir = tempfile::tempdir().unwrap();
+    let args = ["run", "--dir", dir, "number=[[1.0]]", "--outdir", outdir.path().to_str().unwrap()];
+    let saved = stdout(&cli(&args));
+    let file = outdir.path().join("output.npy");
+    assert_eq!(saved, format!("Output output is saved to {}\n", file.display()));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"\x93NUMPY") && bytes.ends_with(&2.25f32.to_le_bytes()), "{bytes:?}");
+    let again = cli(&args);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
+    stdout(&cli(&[&args[..], &["--overwrite"]].concat()));
+}
+
+#[test]
+fn run_refuses_bad_inputs_naming_them() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = toy_artifact(base.path());
+    let dir = dir.to_str().unwrap();
+    let missing = format!("number={}", npy("nowhere.npy"));
+    let unnamed = format!("number={}", npy("inputs.npz"));
+    let wrong_name = format!("number={}[nope]", npy("inputs.npz"));
+    let cases: [(&[&str], &str); 6] = [
+        (&["run", "--dir", dir, "--input_exprs", "number=[[1.0]];number=[[2.0]]"], "input \"number\" is fed twice"),
+        (&["run", "--dir", dir, "--inputs", &missing], "nowhere.npy"),
+        (&["run", "--dir", dir, "--inputs", &unnamed], "say which"),
+        (&["run", "--dir", dir, "--inputs", &wrong_name], "no array \"nope\""),
+        (&["run", "--dir", dir, "--input_exprs", "number=np.linalg.inv([[1.0]])"], "not one of the forms"),
+        (&["run", "--dir", dir, "--input_exprs", "number=[[1.0], [2.0, 3.0]]"], "ragged"),
+    ];
+    for (args, expected) in cases {
+        let out = cli(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
 }

@@ -1,21 +1,23 @@
 //! `saved_model_cli`: inspect an artifact and run it from the command line,
-//! as TensorFlow's tool of that name does.
+//! as TensorFlow's tool of that name does, with its flags and its text.
 //!
 //! ```text
 //! saved_model_cli show --dir saved_model --all
-//! saved_model_cli run --dir saved_model --input_exprs 'number=[[101.0]]'
-//! saved_model_cli run --dir saved_model --inputs_json '{"number": [[101.0]]}'
+//! saved_model_cli run --dir saved_model --input_exprs 'number=np.ones((1, 1))'
+//! saved_model_cli run --dir saved_model --inputs 'number=x.npy' --outdir out
 //! saved_model_cli import --dir tf_export/1700000000 --output_dir saved_model
 //! ```
 //!
 //! `--dir` is a version directory or an export base (its newest version),
-//! holding our artifact or a SavedModel written by TensorFlow.
-//!
-//! `show` on a TensorFlow export prints TensorFlow's own text from its
-//! `saved_model.pb` alone (`tf_import::inspect`), as TensorFlow's tool
-//! does: it works even when the importer cannot translate an op, and then
-//! ends with a section of ours listing those ops by node.
+//! holding our artifact or a SavedModel written by TensorFlow. `show`
+//! prints TensorFlow's text for both (`--details` adds a line of ours);
+//! `run` takes `--inputs` (`.npy`, `.npz[name]`), `--input_exprs` (Python
+//! literals and `np.` constructors, parsed, never evaluated) and ours,
+//! `--inputs_json`; it prints the outputs as JSON or writes `.npy` files
+//! with `--outdir`. Not done: `--input_examples` (tf.Example inputs) and
+//! the "Concrete Functions" section of `show --all`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -72,14 +74,26 @@ pub enum Command {
         /// The signature to run.
         #[arg(long = "signature_def", default_value = export::DEFAULT_SIGNATURE)]
         signature_def: String,
-        /// Inputs as `key=<JSON>`, separated by `;` (e.g. `number=[[1.0]]`).
+        /// Inputs from numpy files: `key=file.npy` or `key=file.npz[name]`,
+        /// separated by `;`.
+        #[arg(long)]
+        inputs: Option<String>,
+        /// Inputs as Python expressions, separated by `;`: literals
+        /// (`x=[[1.0, nan]]`) and `np.array`, `np.ones`, `np.zeros`,
+        /// `np.full`, `np.arange`. Overrides the same key in `--inputs`.
         #[arg(long = "input_exprs")]
         input_exprs: Option<String>,
-        /// Inputs as one JSON object: `{"number": [[1.0]]}`.
+        /// Ours: inputs as one JSON object, `{"number": [[1.0]]}`.
         #[arg(long = "inputs_json")]
         inputs_json: Option<String>,
-        /// More inputs as `key=<JSON>`.
-        #[arg(value_name = "KEY=VALUE")]
+        /// Write each output to `<outdir>/<key>.npy` (numpy's format).
+        #[arg(long)]
+        outdir: Option<PathBuf>,
+        /// Replace output files that already exist in `--outdir`.
+        #[arg(long)]
+        overwrite: bool,
+        /// More inputs, as in `--input_exprs`.
+        #[arg(value_name = "KEY=EXPR")]
         exprs: Vec<String>,
     },
     /// Import a SavedModel written by TensorFlow (or copy one of ours) as
@@ -115,9 +129,32 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let text = show::render(&metas, tag_set.as_deref(), signature_def.as_deref(), all, list_ops)?;
             if details { format!("{header}\n{text}") } else { text }
         }
-        Command::Run { dir, tag_set, signature_def, input_exprs, inputs_json, exprs } => {
+        Command::Run { dir, tag_set, signature_def, inputs, input_exprs, inputs_json, outdir, overwrite, exprs } => {
             let predictor = load(&dir, &tag_set, Some(&signature_def))?;
-            let mut inputs = Map::new();
+            let dtype = |key: &str| {
+                predictor.inputs().iter().find(|s| s.key == key).map(|s| s.dtype).ok_or_else(|| Error::UnknownInput {
+                    key: key.to_owned(),
+                    expected: predictor.inputs().iter().map(|s| s.key.clone()).collect(),
+                })
+            };
+            // As TensorFlow's tool: `--input_exprs` overrides `--inputs`;
+            // within one flag a key given twice is an error.
+            let mut fed: BTreeMap<String, Tensor> = BTreeMap::new();
+            let mut from_files = BTreeMap::new();
+            for (key, spec) in pairs(inputs.as_deref().unwrap_or(""), "key=file.npy or key=file.npz[name]")? {
+                let tensor = npy::read_input(&key, &spec, dtype(&key)?)?;
+                once(&mut from_files, key, tensor)?;
+            }
+            fed.extend(from_files);
+            let mut from_exprs = BTreeMap::new();
+            let listed = input_exprs.iter().map(String::as_str).chain(exprs.iter().map(String::as_str));
+            for text in listed {
+                for (key, value) in pairs(text, "key=<expression>, e.g. number=[[1.0]]")? {
+                    let tensor = expr::tensor(&value, dtype(&key)?)
+                        .map_err(|reason| Error::InputValue { key: key.clone(), reason })?;
+                    once(&mut from_exprs, key, tensor)?;
+                }
+            }
             if let Some(json) = inputs_json {
                 let parsed: Value = serde_json::from_str(&json)
                     .map_err(|e| Error::InputValue { key: "--inputs_json".into(), reason: e.to_string() })?;
@@ -127,22 +164,13 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
                         reason: "expected a JSON object".into(),
                     });
                 };
-                inputs.extend(map);
-            }
-            for expr in input_exprs.iter().flat_map(|e| e.split(';')).chain(exprs.iter().map(String::as_str)) {
-                let expr = expr.trim();
-                if expr.is_empty() {
-                    continue;
+                for (key, value) in map {
+                    let tensor = tensor_from_json(&value, dtype(&key)?, &key)?;
+                    once(&mut from_exprs, key, tensor)?;
                 }
-                let (key, value) = expr.split_once('=').ok_or_else(|| Error::InputValue {
-                    key: expr.to_owned(),
-                    reason: "expected key=<JSON value>, e.g. number=[[1.0]]".into(),
-                })?;
-                let value = serde_json::from_str(value.trim())
-                    .map_err(|e| Error::InputValue { key: key.trim().to_owned(), reason: format!("not JSON: {e}") })?;
-                inputs.insert(key.trim().to_owned(), value);
             }
-            run(&predictor, &inputs)?
+            fed.extend(from_exprs);
+            run(&predictor, fed, outdir.as_deref(), overwrite)?
         }
         Command::Import { dir, output_dir, renumber } => {
             let dir = version_dir(&dir)?;
@@ -196,20 +224,53 @@ fn load(dir: &Path, tag_set: &str, signature: Option<&str>) -> Result<Predictor>
     Predictor::from_model(model, &signature)
 }
 
-fn run(predictor: &Predictor, inputs: &Map<String, Value>) -> Result<String> {
-    let tensors = inputs
-        .iter()
-        .map(|(key, value)| {
-            let spec = predictor.inputs().iter().find(|s| s.key == *key).ok_or_else(|| Error::UnknownInput {
-                key: key.clone(),
-                expected: predictor.inputs().iter().map(|s| s.key.clone()).collect(),
-            })?;
-            Ok((key.as_str(), tensor_from_json(value, spec.dtype, key)?))
+/// `key=value` pairs separated by `;` (empty ones skipped).
+fn pairs(text: &str, form: &str) -> Result<Vec<(String, String)>> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (key, value) = p
+                .split_once('=')
+                .ok_or_else(|| Error::InputValue { key: p.to_owned(), reason: format!("expected {form}") })?;
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
         })
-        .collect::<Result<Vec<(&str, Tensor)>>>()?;
-    let outputs = predictor.predict(&tensors)?;
-    let json: Map<String, Value> = outputs.iter().map(|(k, t)| (k.to_owned(), tensor_to_json(t))).collect();
-    Ok(format!("{}\n", Value::Object(json)))
+        .collect()
 }
 
+/// Adds input `key`, refusing one given twice.
+fn once(inputs: &mut BTreeMap<String, Tensor>, key: String, tensor: Tensor) -> Result<()> {
+    if inputs.contains_key(&key) {
+        return Err(Error::DuplicateInput { key });
+    }
+    inputs.insert(key, tensor);
+    Ok(())
+}
+
+/// Runs the signature; prints the outputs as JSON, or writes them as
+/// `.npy` files under `outdir` and says where, as TensorFlow's tool does.
+fn run(
+    predictor: &Predictor,
+    inputs: BTreeMap<String, Tensor>,
+    outdir: Option<&Path>,
+    overwrite: bool,
+) -> Result<String> {
+    let feed: Vec<(&str, Tensor)> = inputs.into_iter().map(|(k, t)| (predictor_key(predictor, &k), t)).collect();
+    let outputs = predictor.predict(&feed)?;
+    let Some(dir) = outdir else {
+        let json: Map<String, Value> = outputs.iter().map(|(k, t)| (k.to_owned(), tensor_to_json(t))).collect();
+        return Ok(format!("{}\n", Value::Object(json)));
+    };
+    let written = npy::write_outputs(outputs.iter(), dir, overwrite)?;
+    Ok(written.iter().map(|(key, path)| format!("Output {key} is saved to {}\n", path.display())).collect())
+}
+
+/// The signature's own spelling of input `key` (a `&str` the feed can
+/// borrow for the call).
+fn predictor_key<'p>(predictor: &'p Predictor, key: &str) -> &'p str {
+    predictor.inputs().iter().find(|s| s.key == key).map_or("", |s| s.key.as_str())
+}
+
+mod expr;
+mod npy;
 mod show;
