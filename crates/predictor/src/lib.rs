@@ -85,9 +85,7 @@ mod session;
 mod shapes;
 
 pub use error::{Error, Result};
-pub use export::{
-    DEFAULT_SIGNATURE, Error as ExportError, Format, Signature, TensorInfo, latest_version, list_versions,
-};
+pub use export::{DEFAULT_SIGNATURE, Error as ExportError, Format, Signature, TensorInfo};
 pub use model::{LoadOptions, Model};
 pub use ndarray;
 pub use opset::{DataType, Error as OpsetError, Shape, Tensor};
@@ -95,3 +93,23 @@ pub use outputs::Outputs;
 pub use plan::InputSpec;
 pub use predictor::Predictor;
 pub use session::{Session, SessionOutputs};
+
+/// The newest version directory under the export base `base` (the
+/// directories whose name is all digits; `temp-*` exports in progress are
+/// skipped), with this crate's error.
+///
+/// # Errors
+/// [`Error::Export`]: no version (saying what `base` holds instead when
+/// that tells what was meant), or `base` unreadable.
+pub fn latest_version(base: impl AsRef<std::path::Path>) -> Result<std::path::PathBuf> {
+    Ok(export::latest_version(base)?)
+}
+
+/// The versions under the export base `base`, oldest first, with this
+/// crate's error.
+///
+/// # Errors
+/// [`Error::Export`] if `base` cannot be listed.
+pub fn list_versions(base: impl AsRef<std::path::Path>) -> Result<Vec<(u64, std::path::PathBuf)>> {
+    Ok(export::list_versions(base)?)
+}

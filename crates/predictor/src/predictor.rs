@@ -23,13 +23,12 @@ use crate::{Error, Result};
 /// buffers on first use, so calls never wait on each other.
 ///
 /// ```no_run
-/// use predictor::Predictor;
-/// use ndarray::array;
+/// use predictor::{Predictor, latest_version, ndarray::array};
 ///
-/// let predict_fn = Predictor::from_saved_model(export::latest_version("saved_model")?)?;
+/// let predict_fn = Predictor::from_saved_model(latest_version("saved_model")?)?;
 /// let out = predict_fn.predict(&[("number", array![[101.0f32]].into())])?;
-/// let y = out["output"].as_f32()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// let y = out.get("output").expect("the signature's output").as_f32()?;
+/// # Ok::<(), predictor::Error>(())
 /// ```
 pub struct Predictor {
     pub(crate) model: Arc<Model>,
@@ -85,7 +84,9 @@ impl Predictor {
     /// `temp-*` and non-numeric entries).
     ///
     /// # Errors
-    /// [`export::Error::NoVersion`] and the errors of [`Predictor::from_saved_model`].
+    /// [`Error::Export`] ([`export::Error::NoVersion`], saying what `base`
+    /// holds instead when that tells what was meant) and the errors of
+    /// [`Predictor::from_saved_model`].
     pub fn from_export_base(base: impl AsRef<Path>) -> Result<Predictor> {
         Predictor::from_saved_model(export::latest_version(base)?)
     }
