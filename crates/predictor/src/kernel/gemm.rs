@@ -300,15 +300,136 @@ mod x86 {
         shapes!(pr, tile_avx2, main: (6, 1), rest: [(5, 1), (4, 1), (3, 2), (2, 2), (1, 4)]);
     }
 
-    /// `R` rows by `P` panels of 32 columns (two 16-lane registers each).
+    #[inline(always)]
+    fn tile_avx512<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
+        // SAFETY: only called from `avx512`, on a CPU with AVX-512.
+        unsafe { tile::<__m512, R, P>(pr, at) }
+    }
+
+    #[inline(always)]
+    fn tile_avx2<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
+        // SAFETY: only called from `avx2`, on a CPU with AVX2 and FMA.
+        unsafe { tile::<__m256, R, P>(pr, at) }
+    }
+
+    /// A vector register of f32 lanes: what a tile needs of one.
+    ///
+    /// # Safety
+    /// Every method needs the CPU to have the register's instruction set;
+    /// pointers must cover the lanes read or written.
+    trait Lanes: Copy {
+        /// f32 lanes per register.
+        const LANES: usize;
+        unsafe fn zero() -> Self;
+        unsafe fn splat(x: f32) -> Self;
+        unsafe fn load(p: *const f32) -> Self;
+        /// The first `lanes` from `p`, zeros after.
+        unsafe fn load_first(p: *const f32, lanes: usize) -> Self;
+        /// `a * b + c`, one instruction.
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self;
+        /// The first `lanes` to `p`, nothing written after.
+        unsafe fn store_first(self, p: *mut f32, lanes: usize);
+    }
+
+    impl Lanes for __m512 {
+        const LANES: usize = 16;
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            unsafe { _mm512_setzero_ps() }
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> Self {
+            unsafe { _mm512_set1_ps(x) }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_first(p: *const f32, lanes: usize) -> Self {
+            unsafe { _mm512_maskz_loadu_ps(mask16(lanes), p) }
+        }
+        #[inline(always)]
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self {
+            unsafe { _mm512_fmadd_ps(a, b, c) }
+        }
+        #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, lanes: usize) {
+            unsafe { _mm512_mask_storeu_ps(p, mask16(lanes), self) }
+        }
+    }
+
+    /// The mask of the first `lanes` of 16.
+    #[inline(always)]
+    fn mask16(lanes: usize) -> __mmask16 {
+        ((1u32 << lanes.min(16)) - 1) as __mmask16
+    }
+
+    impl Lanes for __m256 {
+        const LANES: usize = 8;
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            unsafe { _mm256_setzero_ps() }
+        }
+        #[inline(always)]
+        unsafe fn splat(x: f32) -> Self {
+            unsafe { _mm256_set1_ps(x) }
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn load_first(p: *const f32, lanes: usize) -> Self {
+            unsafe {
+                let first = _mm256_cmpgt_epi32(
+                    _mm256_set1_epi32(lanes.min(8) as i32),
+                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                );
+                _mm256_maskload_ps(p, first)
+            }
+        }
+        #[inline(always)]
+        unsafe fn fmadd(a: Self, b: Self, c: Self) -> Self {
+            unsafe { _mm256_fmadd_ps(a, b, c) }
+        }
+        /// Whole registers stored plainly, a partial one through a buffer:
+        /// AMD cores microcode `vmaskmovps` stores (tens of cycles each).
+        #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, lanes: usize) {
+            unsafe {
+                match lanes {
+                    8.. => _mm256_storeu_ps(p, self),
+                    0 => {}
+                    lanes => {
+                        let mut spill = [0.0f32; 8];
+                        _mm256_storeu_ps(spill.as_mut_ptr(), self);
+                        std::ptr::copy_nonoverlapping(spill.as_ptr(), p, lanes);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `R` rows by `P` panels of two registers' width each: the sums start
+    /// from `init` (so that the stores at the end depend on nothing but the
+    /// sums), run over the depth block in registers, and are stored masked
+    /// to the tile's columns.
+    ///
+    /// # Safety
+    /// The CPU has `V`'s instruction set; the weights are laid out in
+    /// panels of `2 * V::LANES`, zero-padded; `at` lies within `pr`.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)] // index loops keep the sums in registers
-    fn tile_avx512<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
-        let (k, n, nr) = (pr.w.k, pr.w.n, 32);
+    unsafe fn tile<V: Lanes, const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
+        let (k, n, lanes) = (pr.w.k, pr.w.n, V::LANES);
+        let nr = 2 * lanes;
         let cols = pr.columns(at.p0, P);
-        // SAFETY (all): the caller runs on a CPU with AVX-512; panels are
-        // zero-padded to whole rows of `nr`; the rows and columns written
-        // are within `out` (stores masked to `cols`).
+        // Register `v` of a row: where it starts, how many of its lanes are columns.
+        let column =
+            |v: usize| ((cols.start + lanes * v).min(cols.end), cols.end.saturating_sub(cols.start + lanes * v));
+        // SAFETY (all): as the caller promises; loads and stores keep to
+        // the tile's rows and columns (`column`), weights to whole panels.
         unsafe {
             let panels: [*const f32; P] =
                 std::array::from_fn(|p| pr.w.data.as_ptr().add(((at.p0 + p) * k + at.k0) * nr));
@@ -316,102 +437,35 @@ mod x86 {
             // Index loops over constant bounds: fully unrolled, the sums
             // become registers (iterators over the array kept a copy of it
             // in memory, stored on every step).
-            // The sums start from `init` (masked to the tile's columns), so
-            // that the stores at the end depend on nothing but the sums.
-            let mask = |v: usize| ((1u32 << cols.end.saturating_sub(cols.start + 16 * v).min(16)) - 1) as __mmask16;
-            let place = |r: usize, v: usize| pr.out.add((at.r0 + r) * n + (cols.start + 16 * v).min(cols.end));
-            let mut acc = [[[_mm512_setzero_ps(); 2]; P]; R];
+            let mut acc = [[[V::zero(); 2]; P]; R];
             for r in 0..R {
                 for pv in 0..2 * P {
-                    let c = (cols.start + 16 * pv).min(cols.end);
+                    let (c, width) = column(pv);
                     if let Some(from) = pr.start_ptr(at, r, c) {
-                        acc[r][pv / 2][pv % 2] = _mm512_maskz_loadu_ps(mask(pv), from);
+                        acc[r][pv / 2][pv % 2] = V::load_first(from, width);
                     }
                 }
             }
             for i in 0..at.depth {
-                let mut ws = [[_mm512_setzero_ps(); 2]; P];
+                let mut ws = [[V::zero(); 2]; P];
                 for p in 0..P {
                     for v in 0..2 {
-                        ws[p][v] = _mm512_loadu_ps(panels[p].add(i * nr + 16 * v));
+                        ws[p][v] = V::load(panels[p].add(i * nr + lanes * v));
                     }
                 }
                 for r in 0..R {
-                    let a = _mm512_set1_ps(*x.add(r * pr.lda + i));
+                    let a = V::splat(*x.add(r * pr.lda + i));
                     for p in 0..P {
                         for v in 0..2 {
-                            acc[r][p][v] = _mm512_fmadd_ps(a, ws[p][v], acc[r][p][v]);
+                            acc[r][p][v] = V::fmadd(a, ws[p][v], acc[r][p][v]);
                         }
                     }
                 }
             }
             for r in 0..R {
                 for pv in 0..2 * P {
-                    _mm512_mask_storeu_ps(place(r, pv), mask(pv), acc[r][pv / 2][pv % 2]);
-                }
-            }
-        }
-    }
-
-    /// `R` rows by `P` panels of 16 columns (two 8-lane registers each).
-    #[inline(always)]
-    #[allow(clippy::needless_range_loop)] // as in `tile_avx512`
-    fn tile_avx2<const R: usize, const P: usize>(pr: &Product<'_>, at: At) {
-        let (k, n, nr) = (pr.w.k, pr.w.n, 16);
-        let cols = pr.columns(at.p0, P);
-        // SAFETY (all): as for `tile_avx512`, with AVX2 and FMA.
-        unsafe {
-            let panels: [*const f32; P] =
-                std::array::from_fn(|p| pr.w.data.as_ptr().add(((at.p0 + p) * k + at.k0) * nr));
-            let x = pr.x.as_ptr().add(at.r0 * pr.lda + at.k0);
-            // As in `tile_avx512`, the sums start from `out`.
-            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            let mask = |v: usize| {
-                let lanes = cols.end.saturating_sub(cols.start + 8 * v).min(8) as i32;
-                _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), lane)
-            };
-            let place = |r: usize, v: usize| pr.out.add((at.r0 + r) * n + (cols.start + 8 * v).min(cols.end));
-            let mut acc = [[[_mm256_setzero_ps(); 2]; P]; R];
-            for r in 0..R {
-                for pv in 0..2 * P {
-                    let c = (cols.start + 8 * pv).min(cols.end);
-                    if let Some(from) = pr.start_ptr(at, r, c) {
-                        acc[r][pv / 2][pv % 2] = _mm256_maskload_ps(from, mask(pv));
-                    }
-                }
-            }
-            for i in 0..at.depth {
-                let mut ws = [[_mm256_setzero_ps(); 2]; P];
-                for p in 0..P {
-                    for v in 0..2 {
-                        ws[p][v] = _mm256_loadu_ps(panels[p].add(i * nr + 8 * v));
-                    }
-                }
-                for r in 0..R {
-                    let a = _mm256_set1_ps(*x.add(r * pr.lda + i));
-                    for p in 0..P {
-                        for v in 0..2 {
-                            acc[r][p][v] = _mm256_fmadd_ps(a, ws[p][v], acc[r][p][v]);
-                        }
-                    }
-                }
-            }
-            // Whole vectors stored plainly, the last partial one through a
-            // buffer: AMD cores microcode `vmaskmovps` stores (tens of
-            // cycles each), which dominated narrow outputs.
-            for r in 0..R {
-                for pv in 0..2 * P {
-                    let lanes = cols.end.saturating_sub(cols.start + 8 * pv).min(8);
-                    let sums = acc[r][pv / 2][pv % 2];
-                    match lanes {
-                        8 => _mm256_storeu_ps(place(r, pv), sums),
-                        0 => {}
-                        lanes => {
-                            let mut spill = [0.0f32; 8];
-                            _mm256_storeu_ps(spill.as_mut_ptr(), sums);
-                            std::ptr::copy_nonoverlapping(spill.as_ptr(), place(r, pv), lanes);
-                        }
-                    }
+                    let (c, width) = column(pv);
+                    acc[r][pv / 2][pv % 2].store_first(pr.out.add((at.r0 + r) * n + c), width);
                 }
             }
         }
