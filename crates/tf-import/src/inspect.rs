@@ -238,12 +238,7 @@ fn summarize(meta: &pb::MetaGraphDef) -> MetaGraphSummary {
 
 /// TensorFlow's `ops_used_by_graph_def` (see [`MetaGraphSummary::ops`]).
 fn ops_used(graph: &pb::GraphDef) -> BTreeSet<String> {
-    let functions: HashMap<&str, &pb::FunctionDef> = graph
-        .library
-        .iter()
-        .flat_map(|l| &l.function)
-        .filter_map(|f| Some((f.signature.as_ref()?.name.as_str(), f)))
-        .collect();
+    let functions = graph.functions();
     let mut used: HashSet<&str> = HashSet::new();
     let mut todo: Vec<&[pb::NodeDef]> = vec![&graph.node];
     while let Some(nodes) = todo.pop() {
@@ -268,12 +263,7 @@ fn ops_used(graph: &pb::GraphDef) -> BTreeSet<String> {
 /// (see [`inspect`]), sorted. An explicit work list, each node visited
 /// once: a hostile graph's depth or cycles cost nothing.
 fn unsupported(graph: &pb::GraphDef, meta: &pb::MetaGraphDef) -> Vec<UnsupportedNode> {
-    let functions: HashMap<&str, &pb::FunctionDef> = graph
-        .library
-        .iter()
-        .flat_map(|l| &l.function)
-        .filter_map(|f| Some((f.signature.as_ref()?.name.as_str(), f)))
-        .collect();
+    let functions = graph.functions();
     let mut scopes: Scopes<'_> = HashMap::new();
     scopes.insert(None, graph.node.iter().map(|n| (n.name.as_str(), n)).collect());
     let mut todo: Vec<(Option<&str>, &str)> = meta

@@ -113,12 +113,7 @@ impl<'a> Importer<'a> {
     /// An importer of `graph`, whose variables are in `bundle` and assets
     /// in `assets_dir`.
     pub fn new(graph: &'a pb::GraphDef, bundle: &'a TfBundle, assets_dir: std::path::PathBuf) -> Importer<'a> {
-        let functions = graph
-            .library
-            .iter()
-            .flat_map(|l| &l.function)
-            .filter_map(|f| Some((f.signature.as_ref()?.name.as_str(), f)))
-            .collect();
+        let functions = graph.functions();
         let top = Scope {
             nodes: graph.node.iter().map(|n| (n.name.as_str(), n)).collect(),
             args: HashMap::new(),
