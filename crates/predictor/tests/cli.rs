@@ -124,9 +124,7 @@ fn bad_invocations_fail_with_a_clear_message() {
         (&["show", "--dir", "/nonexistent/place"], "/nonexistent/place"),
     ];
     for (args, expected) in cases {
-        let out = cli(args);
-        assert!(!out.status.success(), "{args:?} should fail");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = stderr_of_failure(&cli(args));
         assert!(err.contains(expected), "{args:?}: {err}");
     }
     let help = cli(&["run", "--help"]);
@@ -387,9 +385,7 @@ fn run_refuses_bad_inputs_naming_them() {
         (&["run", "--dir", dir, "--input_exprs", "number=[[1.0], [2.0, 3.0]]"], "ragged"),
     ];
     for (args, expected) in cases {
-        let out = cli(args);
-        assert!(!out.status.success(), "{args:?} should fail");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = stderr_of_failure(&cli(args));
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
