@@ -389,3 +389,36 @@ fn run_refuses_bad_inputs_naming_them() {
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn hostile_numpy_files_are_refused_without_allocating_what_they_promise() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = toy_artifact(base.path());
+    let dir = dir.to_str().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let header = |text: &str| {
+        let mut h = format!("{text:<117}\n").into_bytes();
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        bytes.append(&mut h);
+        bytes
+    };
+    let mut huge = header("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000, 1), }");
+    huge.extend_from_slice(&[0u8; 16]);
+    let mut overflow = header("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }");
+    overflow.extend_from_slice(&[0u8; 8]);
+    let truncated = header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1), }");
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("huge.npy", huge, "promises 400000000000 bytes"),
+        ("overflow.npy", overflow, "shape (4294967296, 4294967296, 16)"),
+        ("truncated.npy", truncated, "promises 8 bytes of data"),
+        ("garbage.npy", b"not numpy at all".to_vec(), "no \\x93NUMPY magic"),
+        ("garbage.npz", b"PK\x03\x04 but not a zip".to_vec(), "not an .npz file"),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = files.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = stderr_of_failure(&cli(&["run", "--dir", dir, "--inputs", &format!("number={}", path.display())]));
+        assert!(err.contains(expected) && err.contains(name), "{name}: {err}");
+    }
+}

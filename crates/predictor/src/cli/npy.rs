@@ -4,11 +4,11 @@
 //! the input's dtype as TensorFlow's feed does with numpy's defaults
 //! (`float64` to `f32`, integers between widths when they fit).
 
-use std::io::{Cursor, Read, Seek};
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
-use ndarray_npy::{NpzReader, ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
 
 use crate::{DataType, Error, Result, Tensor};
 
@@ -25,28 +25,79 @@ pub(super) fn read_input(key: &str, spec: &str, dtype: DataType) -> Result<Tenso
         None => (spec, None),
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("reading {path}: {e}")))?;
-    if !path.ends_with(".npz") {
-        if name.is_some() {
-            return Err(fail(format!("{path}: an array name in [] needs an .npz file")));
-        }
-        return typed(dtype, |ty| read_npy(ty, Cursor::new(&bytes[..]))).map_err(|e| fail(format!("{path}: {e}")));
-    }
-    let names = NpzReader::new(Cursor::new(&bytes[..]))
-        .and_then(|mut z| z.names())
-        .map_err(|e| fail(format!("{path} is not an .npz file: {e}")))?;
+    let (array, what) = if path.ends_with(".npz") {
+        let (name, array) = npz_member(&bytes, name).map_err(|e| fail(format!("{path}: {e}")))?;
+        (array, format!("{path}[{name}]"))
+    } else if name.is_some() {
+        return Err(fail(format!("{path}: an array name in [] needs an .npz file")));
+    } else {
+        (bytes, path.to_owned())
+    };
+    check_header(&array).map_err(|e| fail(format!("{what}: {e}")))?;
+    typed(dtype, |ty| read_npy(ty, Cursor::new(&array[..]))).map_err(|e| fail(format!("{what}: {e}")))
+}
+
+/// The bytes of array `name` of an `.npz` archive (its only array if no
+/// name), with its name. A member is read up to what its entry declares,
+/// and at most [`MAX_ARRAY_BYTES`]: a hostile archive cannot make it
+/// inflate without bound.
+fn npz_member(bytes: &[u8], name: Option<&str>) -> std::result::Result<(String, Vec<u8>), String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not an .npz file: {e}"))?;
+    let names: Vec<String> = zip.file_names().map(|n| n.strip_suffix(".npy").unwrap_or(n).to_owned()).collect();
     let name = match (name, names.as_slice()) {
         (Some(name), _) => name.to_owned(),
         (None, [only]) => only.clone(),
-        (None, _) => return Err(fail(format!("{path} holds {names:?}: say which, as {path}[name]"))),
+        (None, _) => return Err(format!("it holds {names:?}: say which, as file.npz[name]")),
     };
-    if !names.contains(&name) {
-        return Err(fail(format!("{path} has no array {name:?}; it holds {names:?}")));
+    let entry = [name.clone(), format!("{name}.npy")].into_iter().find(|n| zip.index_for_name(n).is_some());
+    let entry = entry.ok_or_else(|| format!("no array {name:?}; it holds {names:?}"))?;
+    let mut file = zip.by_name(&entry).map_err(|e| e.to_string())?;
+    if file.size() > MAX_ARRAY_BYTES {
+        return Err(format!("array {name:?} is {} bytes, over the {MAX_ARRAY_BYTES} read here", file.size()));
     }
-    let read = |ty: Elem| {
-        let mut npz = NpzReader::new(Cursor::new(&bytes[..])).map_err(|e| e.to_string())?;
-        read_npz(ty, &mut npz, &name)
+    let (size, mut array) = (file.size(), Vec::new());
+    (&mut file).take(size).read_to_end(&mut array).map_err(|e| format!("reading array {name:?}: {e}"))?;
+    Ok((name, array))
+}
+
+/// The most bytes one array of an `.npz` archive may inflate to (1 GiB).
+const MAX_ARRAY_BYTES: u64 = 1 << 30;
+
+/// Checks an `.npy` array's header against its bytes: numpy's magic, and
+/// no more data promised (`shape` times the element size of `descr`) than
+/// follows. A hostile header would otherwise make the reader allocate what
+/// it promises.
+fn check_header(bytes: &[u8]) -> std::result::Result<(), String> {
+    let rest = bytes.strip_prefix(b"\x93NUMPY").ok_or("not numpy's format (no \\x93NUMPY magic)")?;
+    let le =
+        |at: std::ops::Range<usize>| rest.get(at).map(|b| b.iter().rev().fold(0usize, |n, &x| n << 8 | usize::from(x)));
+    let (len, start): (Option<usize>, usize) = match rest.first() {
+        Some(1) => (le(2..4), 10),
+        Some(2 | 3) => (le(2..6), 12),
+        _ => (None, 0),
     };
-    typed(dtype, read).map_err(|e| fail(format!("{path}[{name}]: {e}")))
+    let header =
+        len.and_then(|len| bytes.get(start..start.checked_add(len)?)).ok_or("a truncated or unknown npy header")?;
+    let header = String::from_utf8_lossy(header);
+    let field = |key: &str| header.split_once(&format!("'{key}':")).map(|(_, v)| v.trim_start().to_owned());
+    let descr = field("descr").and_then(|d| Some(d.strip_prefix('\'')?.split('\'').next()?.to_owned()));
+    let descr = descr.ok_or("no 'descr' in the npy header")?;
+    let digits: String =
+        descr.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    let size: usize = digits.parse().map_err(|_| format!("element type {descr:?}"))?;
+    let size = if descr.contains('U') { size.saturating_mul(4) } else { size };
+    let shape = field("shape").and_then(|s| Some(s.strip_prefix('(')?.split(')').next()?.to_owned()));
+    let shape = shape.ok_or("no 'shape' in the npy header")?;
+    let mut dims = shape.split(',').map(str::trim).filter(|d| !d.is_empty()).map(|d| d.parse::<usize>());
+    let count = dims.try_fold(1usize, |n, d| n.checked_mul(d.ok()?)).ok_or_else(|| format!("shape ({shape})"))?;
+    let need = count.checked_mul(size).ok_or_else(|| format!("shape ({shape}) of {descr}"))?;
+    let have = bytes.len() - (start + header.len());
+    if need > have {
+        return Err(format!(
+            "its header promises {need} bytes of data (shape ({shape}) of {descr}), the file holds {have}"
+        ));
+    }
+    Ok(())
 }
 
 /// Writes each output as `<dir>/<key>.npy` (creating `dir`), refusing to
@@ -143,17 +194,6 @@ fn read_npy(ty: Elem, r: impl Read) -> std::result::Result<Tensor, String> {
         Elem::I32 => read::<i32>(r)?.into(),
         Elem::I64 => read::<i64>(r)?.into(),
         Elem::Bool => read::<bool>(r)?.into(),
-    })
-}
-
-fn read_npz<R: Read + Seek>(ty: Elem, npz: &mut NpzReader<R>, name: &str) -> std::result::Result<Tensor, String> {
-    let e = |e: ndarray_npy::ReadNpzError| e.to_string();
-    Ok(match ty {
-        Elem::F32 => npz.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(name).map_err(e)?.into(),
-        Elem::F64 => npz.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(name).map_err(e)?.mapv(|v| v as f32).into(),
-        Elem::I32 => npz.by_name::<ndarray::OwnedRepr<i32>, ndarray::IxDyn>(name).map_err(e)?.into(),
-        Elem::I64 => npz.by_name::<ndarray::OwnedRepr<i64>, ndarray::IxDyn>(name).map_err(e)?.into(),
-        Elem::Bool => npz.by_name::<ndarray::OwnedRepr<bool>, ndarray::IxDyn>(name).map_err(e)?.into(),
     })
 }
 
