@@ -36,6 +36,11 @@ pub struct SavedModelSummary {
     pub path: PathBuf,
     /// Its meta graphs, in the file's order.
     pub meta_graphs: Vec<MetaGraphSummary>,
+    /// TensorFlow's "Concrete Functions" section of `saved_model_cli show
+    /// --all` (from the object graph: the root's functions and their input
+    /// signatures), as it prints it; `None` for an export without an object
+    /// graph (TensorFlow 1's), for which it prints none.
+    pub concrete_functions: Option<String>,
 }
 
 /// One meta graph of a TensorFlow SavedModel.
@@ -202,7 +207,7 @@ pub fn inspect(dir: impl AsRef<Path>) -> Result<SavedModelSummary> {
         source,
     })?;
     let meta_graphs = proto.meta_graphs.iter().map(summarize).collect();
-    Ok(SavedModelSummary { path, meta_graphs })
+    Ok(SavedModelSummary { path, meta_graphs, concrete_functions: crate::concrete_functions::section(&proto) })
 }
 
 fn summarize(meta: &pb::MetaGraphDef) -> MetaGraphSummary {

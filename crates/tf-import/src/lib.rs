@@ -23,6 +23,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 mod bundle;
+mod concrete_functions;
 mod error;
 mod import;
 mod inspect;

@@ -14,8 +14,8 @@
 //! `run` takes `--inputs` (`.npy`, `.npz[name]`), `--input_exprs` (Python
 //! literals and `np.` constructors, parsed, never evaluated) and ours,
 //! `--inputs_json`; it prints the outputs as JSON or writes `.npy` files
-//! with `--outdir`. Not done: `--input_examples` (tf.Example inputs) and
-//! the "Concrete Functions" section of `show --all`.
+//! with `--outdir`. Not done: `--input_examples` (tf.Example inputs need
+//! string tensors that hold any bytes).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -125,9 +125,9 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let text = match cli.command {
         Command::Show { dir, tag_set, signature_def, all, list_ops, details } => {
             let dir = version_dir(&dir)?;
-            let (metas, header) = show::summarize(&dir)?;
-            let text = show::render(&metas, tag_set.as_deref(), signature_def.as_deref(), all, list_ops)?;
-            if details { format!("{header}\n{text}") } else { text }
+            let export = show::summarize(&dir)?;
+            let text = show::render(&export, tag_set.as_deref(), signature_def.as_deref(), all, list_ops)?;
+            if details { format!("{}\n{text}", export.header) } else { text }
         }
         Command::Run { dir, tag_set, signature_def, inputs, input_exprs, inputs_json, outdir, overwrite, exprs } => {
             let predictor = load(&dir, &tag_set, Some(&signature_def))?;

@@ -3,8 +3,8 @@
 //! read from its `saved_model.pb` alone (`tf_import::inspect`), as
 //! TensorFlow's tool does: it works even when the importer cannot translate
 //! an op, and the text then ends with a section of ours listing those ops
-//! by node. TensorFlow's "Concrete Functions" section (Python function
-//! signatures pickled in the object graph) is not printed.
+//! by node. TensorFlow 2 exports end `--all` with TensorFlow's "Concrete
+//! Functions" section, read from their object graph.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -37,17 +37,28 @@ struct TensorText {
     name: String,
 }
 
-/// The meta graphs of the export in the version directory `dir`, and a
-/// line of ours saying what it is (for `--details`).
+/// What `show` prints of an export: its meta graphs, TensorFlow's
+/// "Concrete Functions" section (`--all`, TensorFlow 2 exports), and a line
+/// of ours saying what the directory holds (`--details`).
+pub(super) struct ExportText {
+    pub metas: Vec<MetaText>,
+    pub functions: Option<String>,
+    pub header: String,
+}
+
+/// The export in the version directory `dir`, for `show`.
 ///
 /// # Errors
 /// What reading the export meets, naming the file.
-pub(super) fn summarize(dir: &Path) -> Result<(Vec<MetaText>, String)> {
+pub(super) fn summarize(dir: &Path) -> Result<ExportText> {
     #[cfg(feature = "tensorflow")]
     if super::is_tensorflow_export(dir) {
         let summary = tf_import::inspect(dir)?;
-        let header = format!("TensorFlow SavedModel in {}", dir.display());
-        return Ok((summary.meta_graphs.iter().map(tensorflow::meta_text).collect(), header));
+        return Ok(ExportText {
+            metas: summary.meta_graphs.iter().map(tensorflow::meta_text).collect(),
+            functions: summary.concrete_functions.clone(),
+            header: format!("TensorFlow SavedModel in {}", dir.display()),
+        });
     }
     let artifact = crate::loader::open(dir, export::OpenOptions::default())?;
     let header = format!(
@@ -98,7 +109,7 @@ pub(super) fn summarize(dir: &Path) -> Result<(Vec<MetaText>, String)> {
             notes: String::new(),
         })
         .collect();
-    Ok((metas, header))
+    Ok(ExportText { metas, functions: None, header })
 }
 
 /// The text of `show`, as TensorFlow's: `--all` shows every meta graph
@@ -110,12 +121,13 @@ pub(super) fn summarize(dir: &Path) -> Result<(Vec<MetaText>, String)> {
 /// [`Error::Export`] (`NoMetaGraph`) for a tag set the export does not
 /// have, [`Error::NoSignature`] for a signature its meta graph does not have.
 pub(super) fn render(
-    metas: &[MetaText],
+    export: &ExportText,
     tag_set: Option<&str>,
     signature_def: Option<&str>,
     all: bool,
     list_ops: bool,
 ) -> Result<String> {
+    let metas = &export.metas;
     let mut text = String::new();
     if all {
         let mut sorted: Vec<&MetaText> = metas.iter().collect();
@@ -130,6 +142,7 @@ pub(super) fn render(
             ops(&mut text, meta);
             text.push_str(&meta.notes);
         }
+        text.push_str(export.functions.as_deref().unwrap_or_default());
         return Ok(text);
     }
     match (tag_set, signature_def) {
