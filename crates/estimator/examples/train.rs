@@ -93,7 +93,10 @@ fn main() -> anyhow::Result<()> {
     println!("trained to step {} in {:.1?}, final loss {:.3e}", summary.global_step, start.elapsed(), summary.loss);
     let weights = estimator::checkpoint::restore(&summary.checkpoint)?;
     let (kernel, bias) = (weights["dense/kernel"].as_slice::<f32>()?, weights["dense/bias"].as_slice::<f32>()?);
-    println!("kernel = {kernel:?}, bias = {bias:?}");
+    // Both features are n: the data fixes a + b = 2, not a and b apiece.
+    println!("kernel = {kernel:?} (a + b = {:.4}), bias = {bias:?}", kernel.iter().sum::<f32>());
+    let metrics = estimator.evaluate(|| train_input_fn().take(5))?;
+    println!("evaluation at step {}: loss = {:.3e}", metrics.global_step, metrics.loss);
 
     // The naive way: every call rebuilds the graph and restores from disk.
     for n in 100..110 {

@@ -40,11 +40,20 @@ pub struct RunConfig {
     pub keep_checkpoint_max: usize,
     /// Log the loss and the steps per second every this many steps.
     pub log_step_count_steps: u64,
+    /// Write the loss for TensorBoard every this many steps
+    /// (`save_summary_steps`; 0: no event files). See [`crate::summary`].
+    pub save_summary_steps: u64,
 }
 
 impl Default for RunConfig {
     fn default() -> RunConfig {
-        RunConfig { seed: 0, save_checkpoints_steps: 1000, keep_checkpoint_max: 5, log_step_count_steps: 100 }
+        RunConfig {
+            seed: 0,
+            save_checkpoints_steps: 1000,
+            keep_checkpoint_max: 5,
+            log_step_count_steps: 100,
+            save_summary_steps: 100,
+        }
     }
 }
 
@@ -182,6 +191,10 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
         let mut last_loss = f32::NAN;
         let mut saved_at = None;
         let mut clock = (Instant::now(), step);
+        let mut events = match self.config.save_summary_steps {
+            0 => None,
+            _ => Some(crate::summary::EventWriter::create(&self.model_dir)?),
+        };
         for batch in batches {
             if step >= limit {
                 break;
@@ -201,12 +214,18 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             train_op.optimizer.apply(&mut optimizer, &mut variables, &grads)?;
             step += 1;
             last_loss = loss;
+            if let Some(events) = &mut events
+                && every(step, self.config.save_summary_steps)
+            {
+                events.scalars(step, &[("loss", loss)])?;
+            }
             if every(step, self.config.log_step_count_steps) {
                 let elapsed = clock.0.elapsed().as_secs_f64();
-                tracing::info!(
-                    "loss = {loss}, step = {step} ({:.1} steps/sec)",
-                    (step - clock.1) as f64 / elapsed.max(1e-9)
-                );
+                let rate = (step - clock.1) as f64 / elapsed.max(1e-9);
+                tracing::info!("loss = {loss}, step = {step} ({rate:.1} steps/sec)");
+                if let Some(events) = &mut events {
+                    events.scalars(step, &[("global_step/sec", rate as f32)])?;
+                }
                 clock = (Instant::now(), step);
             }
             if every(step, self.config.save_checkpoints_steps) {
@@ -217,6 +236,9 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             Some((s, dir)) if s == step => dir,
             _ => self.save(step, &variables, &optimizer)?.1,
         };
+        if let Some(events) = &mut events {
+            events.flush()?;
+        }
         tracing::info!("Loss for final step: {last_loss}.");
         Ok(TrainSummary { global_step: step, loss: last_loss, checkpoint })
     }
@@ -262,11 +284,21 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             batches_seen += 1;
         }
         let mean = |s: f64| (s / batches_seen.max(1) as f64) as f32;
-        Ok(Metrics {
+        let result = Metrics {
             loss: mean(sums[0]),
             global_step,
             metrics: metrics.into_iter().zip(&sums[1..]).map(|((k, _), &s)| (k, mean(s))).collect(),
-        })
+        };
+        // As TensorFlow's estimator: the loss and every metric at the
+        // checkpoint's step, in `<model_dir>/eval/` for TensorBoard.
+        if self.config.save_summary_steps > 0 {
+            let mut events = crate::summary::EventWriter::create(self.model_dir.join("eval"))?;
+            let mut scalars = vec![("loss", result.loss)];
+            scalars.extend(result.metrics.iter().map(|(k, v)| (k.as_str(), *v)));
+            events.scalars(global_step, &scalars)?;
+            events.flush()?;
+        }
+        Ok(result)
     }
 
     /// Predictions for every example of `input_fn()`, yielded lazily, one

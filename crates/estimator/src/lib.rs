@@ -65,6 +65,7 @@ mod optim;
 mod program;
 mod serving;
 mod spec;
+pub mod summary;
 
 pub use builder::{GraphBuilder, Output, VariableDef};
 pub use dataset::{Dataset, Example, Stack};

@@ -25,6 +25,27 @@ fn the_toy_model_converges() {
         let y = predict_one(&est, n as f32);
         assert!((y - 2.0 * n as f32).abs() < 1e-2, "predict({n}) = {y}");
     }
+    // TensorBoard's files, as TensorFlow's estimator writes them: the loss
+    // every 100 steps and the step rate in the model directory, the
+    // evaluation's loss at the checkpoint's step in eval/.
+    let events = |dir: std::path::PathBuf| {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("events.out.tfevents."))
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        estimator::summary::read_scalars(&files[0]).unwrap()
+    };
+    let model_dir = dir.path().join("model");
+    let train = events(model_dir.clone());
+    let losses: Vec<i64> = train.iter().filter(|(tag, ..)| tag == "loss").map(|(_, step, _)| *step).collect();
+    assert_eq!(losses, (1..=10).map(|k| k * 100).collect::<Vec<i64>>());
+    assert!(train.iter().any(|(tag, step, rate)| tag == "global_step/sec" && *step == 1000 && *rate > 0.0));
+    let final_loss = train.iter().rfind(|(tag, ..)| tag == "loss").unwrap().2;
+    assert_eq!(final_loss, summary.loss);
+    let eval = events(model_dir.join("eval"));
+    assert_eq!(eval, [("loss".to_owned(), 1000, metrics.loss)]);
 }
 
 /// Expected values from TensorFlow 2.15.1 (tf.compat.v1), three steps:

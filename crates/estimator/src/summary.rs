@@ -1,0 +1,243 @@
+//! TensorBoard's event files: what `train` and `evaluate` write for
+//! `tensorboard --logdir <model_dir>`, as TensorFlow's estimator does.
+//!
+//! A file `events.out.tfevents.<unix seconds>.<host>` is a TFRecord stream
+//! (each record: its length as a little-endian u64, the length's masked
+//! crc32c, the bytes, their masked crc32c) of `tensorflow.Event` protos
+//! with TensorFlow's field numbers: first the file version
+//! (`brain.Event:2`), then one event per step with its scalars. Training
+//! writes `loss` every `save_summary_steps` and `global_step/sec` every
+//! `log_step_count_steps` into the model directory; evaluation writes the
+//! loss and each metric at the checkpoint's global step into `eval/`.
+//!
+//! ```
+//! # let dir = tempfile::tempdir()?;
+//! use estimator::summary::{EventWriter, read_scalars};
+//!
+//! let mut events = EventWriter::create(dir.path())?;
+//! events.scalars(100, &[("loss", 0.25)])?;
+//! events.flush()?;
+//! let scalars = read_scalars(events.path())?;
+//! assert_eq!(scalars, [("loss".to_owned(), 100, 0.25)]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prost::Message;
+
+use crate::{Error, Result};
+
+/// `tensorflow.Event` (event.proto), the fields written here.
+#[derive(Clone, PartialEq, Message)]
+pub struct Event {
+    /// Seconds since the epoch.
+    #[prost(double, tag = "1")]
+    pub wall_time: f64,
+    /// The global step.
+    #[prost(int64, tag = "2")]
+    pub step: i64,
+    /// The file's format version, in its first event (`brain.Event:2`).
+    #[prost(string, optional, tag = "3")]
+    pub file_version: Option<String>,
+    /// Summary values.
+    #[prost(message, optional, tag = "5")]
+    pub summary: Option<Summary>,
+}
+
+/// `tensorflow.Summary` (summary.proto).
+#[derive(Clone, PartialEq, Message)]
+pub struct Summary {
+    /// The values.
+    #[prost(message, repeated, tag = "1")]
+    pub value: Vec<SummaryValue>,
+}
+
+/// `tensorflow.Summary.Value`, as a scalar (`simple_value`).
+#[derive(Clone, PartialEq, Message)]
+pub struct SummaryValue {
+    /// The scalar's name (`loss`, `global_step/sec`, `eval` metrics).
+    #[prost(string, tag = "1")]
+    pub tag: String,
+    /// The value.
+    #[prost(float, optional, tag = "2")]
+    pub simple_value: Option<f32>,
+}
+
+/// TensorFlow's file version string.
+const FILE_VERSION: &str = "brain.Event:2";
+
+/// Appends events to a new file in a directory (created if missing).
+#[derive(Debug)]
+pub struct EventWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+}
+
+impl EventWriter {
+    /// Starts `<dir>/events.out.tfevents.<unix seconds>.<host>`, writing the
+    /// file-version event.
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`Io`) naming the directory or file.
+    pub fn create(dir: impl AsRef<Path>) -> Result<EventWriter> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut path = dir.join(format!("events.out.tfevents.{now}.{}", host()));
+        // Two writers started within a second (train, then evaluate into
+        // another directory is the usual case; a test's loop is not).
+        let mut n = 0;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("events.out.tfevents.{now}.{}.{n}", host()));
+        }
+        let file = File::create(&path).map_err(io("creating", &path))?;
+        let mut writer = EventWriter { path, file: BufWriter::new(file) };
+        writer.write(&Event { wall_time: wall_time(), file_version: Some(FILE_VERSION.into()), ..Event::default() })?;
+        Ok(writer)
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// One event at `step` holding `scalars` (tag, value).
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`Io`) naming the file.
+    pub fn scalars(&mut self, step: i64, scalars: &[(&str, f32)]) -> Result<()> {
+        let value =
+            scalars.iter().map(|&(tag, v)| SummaryValue { tag: tag.to_owned(), simple_value: Some(v) }).collect();
+        self.write(&Event { wall_time: wall_time(), step, file_version: None, summary: Some(Summary { value }) })
+    }
+
+    /// Writes what is buffered to the file (TensorBoard reads it from then).
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`Io`) naming the file.
+    pub fn flush(&mut self) -> Result<()> {
+        self.file.flush().map_err(io("writing", &self.path))
+    }
+
+    fn write(&mut self, event: &Event) -> Result<()> {
+        let data = event.encode_to_vec();
+        let len = (data.len() as u64).to_le_bytes();
+        let mut record = Vec::with_capacity(data.len() + 16);
+        record.extend_from_slice(&len);
+        record.extend_from_slice(&masked_crc(&len).to_le_bytes());
+        record.extend_from_slice(&data);
+        record.extend_from_slice(&masked_crc(&data).to_le_bytes());
+        self.file.write_all(&record).map_err(io("writing", &self.path))
+    }
+}
+
+impl Drop for EventWriter {
+    fn drop(&mut self) {
+        let _ = self.file.flush();
+    }
+}
+
+/// The scalars of an event file, in order: (tag, step, value).
+///
+/// # Errors
+/// [`Error::Export`]: `Io` if unreadable, `Malformed` for a record whose
+/// length or checksum is wrong (naming its offset), `Decode` for one that
+/// is not an `Event`.
+pub fn read_scalars(path: impl AsRef<Path>) -> Result<Vec<(String, i64, f32)>> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(io("reading", path))?;
+    let malformed = |at: usize, what: &str| {
+        Error::Export(export::Error::Malformed {
+            path: path.to_owned(),
+            reason: format!("record at byte {at}: {what}"),
+        })
+    };
+    let mut scalars = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let header = bytes.get(at..at + 12).ok_or_else(|| malformed(at, "truncated length"))?;
+        let (len, len_crc) = header.split_at(8);
+        if masked_crc(len).to_le_bytes() != len_crc {
+            return Err(malformed(at, "the length's checksum does not match"));
+        }
+        let len = usize::try_from(u64::from_le_bytes(len.try_into().unwrap_or_default()))
+            .map_err(|_| malformed(at, "a length past memory"))?;
+        let end = (at + 12)
+            .checked_add(len)
+            .filter(|&e| e + 4 <= bytes.len())
+            .ok_or_else(|| malformed(at, "truncated data"))?;
+        let data = &bytes[at + 12..end];
+        if masked_crc(data).to_le_bytes() != bytes[end..end + 4] {
+            return Err(malformed(at, "the data's checksum does not match"));
+        }
+        let event = Event::decode(data).map_err(|source| {
+            Error::Export(export::Error::Decode { path: path.to_owned(), message: "tensorflow.Event", source })
+        })?;
+        for v in event.summary.iter().flat_map(|s| &s.value) {
+            if let Some(value) = v.simple_value {
+                scalars.push((v.tag.clone(), event.step, value));
+            }
+        }
+        at = end + 4;
+    }
+    Ok(scalars)
+}
+
+/// TFRecord's masked crc32c: rotated right by 15 and offset, so that a
+/// checksum of data holding checksums stays well distributed.
+fn masked_crc(bytes: &[u8]) -> u32 {
+    let crc = crc32c::crc32c(bytes);
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+fn wall_time() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The host name, as TensorFlow puts it in event file names.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty() && !h.contains('/'))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Export(export::Error::Io { action, path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_tensorflows_and_corruption_is_caught() {
+        // TFRecord's masked crc of an empty string, as TensorFlow computes it.
+        assert_eq!(masked_crc(b""), 0xa282_ead8);
+        let dir = tempfile::tempdir().unwrap();
+        let mut events = EventWriter::create(dir.path()).unwrap();
+        events.scalars(1, &[("loss", 2.5), ("global_step/sec", 100.0)]).unwrap();
+        events.scalars(2, &[("loss", 1.5)]).unwrap();
+        events.flush().unwrap();
+        let path = events.path().to_owned();
+        assert!(path.file_name().unwrap().to_str().unwrap().starts_with("events.out.tfevents."));
+        let scalars = read_scalars(&path).unwrap();
+        assert_eq!(scalars, [("loss".into(), 1, 2.5), ("global_step/sec".into(), 1, 100.0), ("loss".into(), 2, 1.5)]);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 6;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = read_scalars(&path).unwrap_err().to_string();
+        assert!(err.contains("checksum does not match"), "{err}");
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(read_scalars(&path).unwrap_err().to_string().contains("truncated"));
+    }
+}
