@@ -86,3 +86,24 @@ fn the_cli_runs_the_estimators_export() {
     let value: f64 = out.trim().trim_start_matches(r#"{"output":[["#).trim_end_matches("]]}").parse().unwrap();
     assert!((value - 200.0).abs() < 1e-2, "{out}");
 }
+
+#[test]
+fn from_estimator_equals_the_exported_then_loaded_predictor() {
+    let dir = tempfile::tempdir().unwrap();
+    let untrained = estimator_rs::toy_estimator(dir.path());
+    let err = estimator_rs::from_estimator(&untrained, estimator_rs::serving_input_receiver_fn).unwrap_err();
+    assert!(err.to_string().contains("no checkpoint"), "{err}");
+    let (estimator, version) = train_and_export(dir.path()).unwrap();
+    let in_memory = estimator_rs::from_estimator(&estimator, estimator_rs::serving_input_receiver_fn).unwrap();
+    let loaded = Predictor::from_saved_model(&version).unwrap();
+    assert_eq!(in_memory.plan_len(), loaded.plan_len(), "the same plan");
+    assert_eq!(in_memory.model().version(), None, "no directory, no version");
+    for nb in [-3.5f32, 0.0, 101.0, 1e6] {
+        let x = [("number", array![[nb]].into())];
+        let (a, b) = (in_memory.predict(&x).unwrap(), loaded.predict(&x).unwrap());
+        assert_eq!(a["output"], b["output"], "number {nb}");
+    }
+    // Its signatures are checked as a loaded artifact's are.
+    let bad = in_memory.predict(&[("number", array![[1.0f32, 2.0]].into())]).unwrap_err();
+    assert!(bad.to_string().contains("number"), "{bad}");
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 use estimator::Steps;
-use estimator_rs::{naive_predict, toy_estimator, train_and_export, train_input_fn};
+use estimator_rs::{naive_predict, serving_input_receiver_fn, toy_estimator, train_and_export, train_input_fn};
 use ndarray::{Array2, ArrayView2, array};
 use opset::Tensor;
 use predictor::Predictor;
@@ -70,10 +70,23 @@ fn predict_toy(c: &mut Criterion) {
 
 fn load_toy(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let (_, version) = train_and_export(dir.path()).unwrap();
+    let (estimator, version) = train_and_export(dir.path()).unwrap();
     c.bench_function("load_toy", |bench| {
         bench.iter(|| black_box(Predictor::from_saved_model(black_box(&version)).unwrap()))
     });
+    // A predictor from the estimator: in memory, against export then load.
+    let mut group = c.benchmark_group("from_estimator_toy");
+    group.bench_function("from_estimator (in memory)", |bench| {
+        bench.iter(|| black_box(estimator_rs::from_estimator(&estimator, serving_input_receiver_fn).unwrap()))
+    });
+    let exports = tempfile::tempdir().unwrap();
+    group.bench_function("export_saved_model + from_saved_model", |bench| {
+        bench.iter(|| {
+            let version = estimator.export_saved_model(exports.path(), serving_input_receiver_fn).unwrap();
+            black_box(Predictor::from_saved_model(&version).unwrap())
+        })
+    });
+    group.finish();
 }
 
 fn train_adam_toy(c: &mut Criterion) {

@@ -344,6 +344,21 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             export_dir_base.as_ref(),
         )
     }
+
+    /// The export of the latest checkpoint, in memory: the artifact
+    /// [`Estimator::export_saved_model`] writes, without a disk (what a
+    /// predictor built from an estimator loads; the estimator and the
+    /// predictor still meet only in the artifact).
+    ///
+    /// # Errors
+    /// As [`Estimator::export_saved_model`], writing aside.
+    pub fn export_artifact(
+        &self,
+        serving_input_receiver_fn: impl FnOnce(&mut crate::GraphBuilder) -> Result<crate::ServingInputReceiver>,
+    ) -> Result<export::Artifact> {
+        let (dir, mut restored) = self.restore()?;
+        crate::serving::export_artifact(&self.model_fn, &self.params, serving_input_receiver_fn, &dir, &mut restored)
+    }
 }
 
 /// Whether a periodic action is due at `step` (never for a period of 0).

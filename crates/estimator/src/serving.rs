@@ -62,6 +62,35 @@ pub(crate) fn export<P>(
     restored: &mut BTreeMap<String, Tensor>,
     export_dir_base: &Path,
 ) -> Result<std::path::PathBuf> {
+    let (model, variables, assets) = build(model_fn, params, receiver_fn, checkpoint, restored)?;
+    let refs: Vec<(&str, &Tensor)> = variables.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let dir = export::write_artifact(export_dir_base, &model, &refs, &assets)?;
+    tracing::info!("SavedModel written to: {}", dir.display());
+    Ok(dir)
+}
+
+/// The export of the checkpoint in memory: the artifact [`export`] would
+/// write, without writing it.
+pub(crate) fn export_artifact<P>(
+    model_fn: &dyn ModelFn<P>,
+    params: &P,
+    receiver_fn: impl FnOnce(&mut GraphBuilder) -> Result<ServingInputReceiver>,
+    checkpoint: &Path,
+    restored: &mut BTreeMap<String, Tensor>,
+) -> Result<export::Artifact> {
+    let (model, variables, assets) = build(model_fn, params, receiver_fn, checkpoint, restored)?;
+    Ok(export::Artifact::in_memory(model, variables, assets))
+}
+
+/// The serving graph, its signatures, the checkpoint's variables it reads
+/// and its assets.
+fn build<P>(
+    model_fn: &dyn ModelFn<P>,
+    params: &P,
+    receiver_fn: impl FnOnce(&mut GraphBuilder) -> Result<ServingInputReceiver>,
+    checkpoint: &Path,
+    restored: &mut BTreeMap<String, Tensor>,
+) -> Result<(SavedModel, BTreeMap<String, Tensor>, opset::Assets)> {
     let mut g = GraphBuilder::new();
     let receiver = receiver_fn(&mut g)?;
     if receiver.receiver_tensors.is_empty() {
@@ -92,8 +121,5 @@ pub(crate) fn export<P>(
     for (key, s) in &model.meta_graphs[0].signatures {
         s.check(key, &program.graph)?;
     }
-    let refs: Vec<(&str, &Tensor)> = variables.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let dir = export::write_artifact(export_dir_base, &model, &refs, g.assets())?;
-    tracing::info!("SavedModel written to: {}", dir.display());
-    Ok(dir)
+    Ok((model, variables, g.assets().clone()))
 }

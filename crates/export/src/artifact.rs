@@ -138,6 +138,9 @@ pub struct Artifact {
     format: Format,
     model: SavedModel,
     variables: VariablesBundle,
+    /// Where the assets are when they are not in `dir/assets` (an artifact
+    /// built in memory).
+    assets: Option<Assets>,
 }
 
 impl Artifact {
@@ -180,7 +183,15 @@ impl Artifact {
     /// its variables.
     pub fn from_parts(dir: PathBuf, format: Format, model: SavedModel, variables: VariablesBundle) -> Artifact {
         let version = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok());
-        Artifact { dir, version, format, model, variables }
+        Artifact { dir, version, format, model, variables, assets: None }
+    }
+
+    /// An artifact held in memory, as an export would write it (how
+    /// `predictor.from_estimator` gets one without a disk): the model, its
+    /// variables, and where its assets are. No directory, no version.
+    pub fn in_memory(model: SavedModel, variables: BTreeMap<String, Tensor>, assets: Assets) -> Artifact {
+        let variables = VariablesBundle::from_tensors(PathBuf::new(), variables);
+        Artifact { dir: PathBuf::new(), version: None, format: Format::Native, model, variables, assets: Some(assets) }
     }
 
     /// Which format the directory holds.
@@ -252,6 +263,9 @@ impl Artifact {
     /// [`Error::Opset`] ([`opset::Error::Malformed`]) for an asset name that
     /// is not a plain file name.
     pub fn assets(&self, meta_graph: &MetaGraph) -> Result<Assets> {
+        if let Some(assets) = &self.assets {
+            return Ok(assets.clone());
+        }
         let dir = self.dir.join(ASSETS_DIR);
         Ok(Assets::in_dir(&dir, meta_graph.assets.iter().map(String::as_str))?)
     }

@@ -71,6 +71,16 @@ impl Model {
     /// [`Error::TensorFlowDisabled`] without the `tensorflow` feature.
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Model> {
         let artifact = crate::loader::open(dir, OpenOptions { verify_checksums: options.verify_checksums })?;
+        Model::from_artifact(&artifact, options)
+    }
+
+    /// Validates an artifact already read (or built in memory, as
+    /// `estimator_rs::from_estimator` does): the same checks and graph as
+    /// [`Model::load`] gives one read from disk.
+    ///
+    /// # Errors
+    /// As [`Model::load`], for the graph and its signatures.
+    pub fn from_artifact(artifact: &export::Artifact, options: &LoadOptions) -> Result<Model> {
         let tags: Vec<&str> = options.tags.iter().map(String::as_str).collect();
         let graph = artifact.typed_graph(&tags)?;
         let meta_graph = artifact.model().meta_graph(&tags)?.clone();

@@ -96,7 +96,21 @@ impl Predictor {
     /// # Errors
     /// As [`Predictor::from_saved_model`].
     pub fn load(dir: &Path, options: &LoadOptions) -> Result<Predictor> {
-        let model = Arc::new(Model::load(dir, options)?);
+        Predictor::with_model(Model::load(dir, options)?, options)
+    }
+
+    /// A predictor for an artifact already in memory (as an estimator
+    /// exports it without a disk: `estimator_rs::from_estimator`), validated
+    /// and compiled exactly as one loaded from a directory.
+    ///
+    /// # Errors
+    /// As [`Predictor::load`].
+    pub fn from_artifact(artifact: &export::Artifact, options: &LoadOptions) -> Result<Predictor> {
+        Predictor::with_model(Model::from_artifact(artifact, options)?, options)
+    }
+
+    fn with_model(model: Model, options: &LoadOptions) -> Result<Predictor> {
+        let model = Arc::new(model);
         let signature = match options.signature.as_str() {
             export::DEFAULT_SIGNATURE if !model.signatures().contains_key(export::DEFAULT_SIGNATURE) => {
                 model.default_signature().unwrap_or(export::DEFAULT_SIGNATURE).to_owned()
