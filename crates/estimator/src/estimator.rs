@@ -157,6 +157,18 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
     /// infinite (the last good checkpoint stays the latest), the build and
     /// checkpoint errors.
     pub fn train(&self, input_fn: impl FnOnce() -> Dataset<Example>, steps: Steps) -> Result<TrainSummary> {
+        self.train_with(input_fn, steps, &mut |_| Ok(()))
+    }
+
+    /// [`Estimator::train`], calling `saved(step)` after each checkpoint
+    /// written during training (not the final one): how
+    /// [`crate::train_and_evaluate`] evaluates as training goes.
+    pub(crate) fn train_with(
+        &self,
+        input_fn: impl FnOnce() -> Dataset<Example>,
+        steps: Steps,
+        saved: &mut dyn FnMut(i64) -> Result<()>,
+    ) -> Result<TrainSummary> {
         let dataset = input_fn();
         let (mut program, batches) = self.start(Mode::Train, &dataset)?;
         let train_op =
@@ -230,6 +242,9 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             }
             if every(step, self.config.save_checkpoints_steps) {
                 saved_at = Some(self.save(step, &variables, &optimizer)?);
+                if step < limit {
+                    saved(step)?;
+                }
             }
         }
         let checkpoint = match saved_at {

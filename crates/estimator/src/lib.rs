@@ -66,6 +66,7 @@ mod program;
 mod serving;
 mod spec;
 pub mod summary;
+mod train_and_evaluate;
 
 pub use builder::{GraphBuilder, Output, VariableDef};
 pub use dataset::{Dataset, Example, Stack};
@@ -78,6 +79,10 @@ pub use opset::ops::nn::Sliding;
 pub use optim::{Adam, Optimizer, OptimizerState, Sgd, TrainOp};
 pub use serving::{DEFAULT_OUTPUT_KEY, ServingInputReceiver};
 pub use spec::{EstimatorSpec, Features, ModelFn, ModelFnPointer};
+pub use train_and_evaluate::{
+    BestExporter, CompareFn, EvalSpec, Exporter, Exporting, FinalExporter, LatestExporter, ReceiverFn, TrainSpec,
+    train_and_evaluate,
+};
 
 /// What a model file needs, in one import.
 pub mod prelude {

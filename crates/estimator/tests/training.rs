@@ -238,3 +238,46 @@ fn a_small_cnn_learns_where_the_bright_pixel_is() {
         assert_eq!(logits[1] > logits[0], p % 4 >= 2, "position {p}: logits {logits:?}");
     }
 }
+
+#[test]
+fn train_and_evaluate_exports_after_evaluations() {
+    use estimator::{BestExporter, EvalSpec, FinalExporter, LatestExporter, TrainSpec, train_and_evaluate};
+    let dir = tempfile::tempdir().unwrap();
+    let config = RunConfig { save_checkpoints_steps: 200, ..RunConfig::default() };
+    let est = estimator(dir.path(), Params::default()).with_config(config.clone());
+    let eval_input = || common::train_input_fn().take(5);
+    let eval_spec = EvalSpec::new(eval_input)
+        .throttle_secs(0.0)
+        .exporter(LatestExporter::new("latest", common::receiver_fn, 3))
+        .exporter(BestExporter::new("best", common::receiver_fn, 0))
+        .exporter(FinalExporter::new("final", common::receiver_fn));
+    let train_spec = TrainSpec { input_fn: common::train_input_fn, max_steps: 1000 };
+    let (metrics, exports) = train_and_evaluate(&est, train_spec, eval_spec).unwrap();
+    assert_eq!(metrics.global_step, 1000);
+    let export_root = dir.path().join("model/export");
+    let versions = |name: &str| export::list_versions(export_root.join(name)).unwrap().len();
+    // Evaluations at 200, 400, 600, 800 and the final one at 1000.
+    assert_eq!(versions("latest"), 3, "the newest three kept of five");
+    assert_eq!(versions("final"), 1);
+    let best = versions("best");
+    assert!((1..=5).contains(&best), "{best}");
+    assert_eq!(exports.len(), 5 + best + 1);
+    assert!(exports.iter().all(|v| v.starts_with(&export_root)), "{exports:?}");
+    // The evaluations were written for TensorBoard at each of those steps.
+    let eval_dir = dir.path().join("model/eval");
+    let steps: Vec<i64> = std::fs::read_dir(&eval_dir)
+        .unwrap()
+        .flat_map(|e| estimator::summary::read_scalars(e.unwrap().path()).unwrap())
+        .map(|(_, step, _)| step)
+        .collect();
+    let mut sorted = steps.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [200, 400, 600, 800, 1000]);
+    // A throttle longer than training leaves only the final evaluation.
+    let again = tempfile::tempdir().unwrap();
+    let est = estimator(again.path(), Params::default()).with_config(config);
+    let eval_spec = EvalSpec::new(eval_input).exporter(LatestExporter::new("latest", common::receiver_fn, 0));
+    let train_spec = TrainSpec { input_fn: common::train_input_fn, max_steps: 1000 };
+    let (_, exports) = train_and_evaluate(&est, train_spec, eval_spec).unwrap();
+    assert_eq!(exports.len(), 1);
+}
