@@ -282,3 +282,58 @@ fn versions_swap_under_load_without_a_failed_request() {
     assert!(answers.iter().all(|&a| a == before || a == after), "every answer is one version's or the other's");
     Arc::try_unwrap(server).ok().unwrap().shutdown();
 }
+
+/// The estimator's `train_and_evaluate` exports after each evaluation while
+/// the server serves the export directory: it swaps to each new version,
+/// and no request fails.
+#[test]
+fn training_exports_are_served_as_they_land() {
+    use estimator::{EvalSpec, LatestExporter, RunConfig, TrainSpec, train_and_evaluate};
+    let dir = tempfile::tempdir().unwrap();
+    let config = RunConfig { save_checkpoints_steps: 250, ..RunConfig::default() };
+    let estimator = toy_estimator(dir.path()).with_config(config);
+    let base = dir.path().join("model/export/latest");
+    let first = || {
+        EvalSpec::new(|| train_input_fn().take(2)).exporter(LatestExporter::new("latest", serving_input_receiver_fn, 0))
+    };
+    train_and_evaluate(&estimator, TrainSpec { input_fn: train_input_fn, max_steps: 250 }, first()).unwrap();
+    let server = Arc::new(Server::start(&base, 1 << 20));
+
+    let running = Arc::new(AtomicBool::new(true));
+    let (failed, versions) = (Arc::new(AtomicUsize::new(0)), Arc::new(std::sync::Mutex::new(Vec::<Value>::new())));
+    let client = {
+        let (server, running, failed, versions) =
+            (Arc::clone(&server), Arc::clone(&running), Arc::clone(&failed), Arc::clone(&versions));
+        std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                if server.predict(json!({"instances": [[10.0]]})).0 != 200 {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                let (_, status) = server.request("GET", "/v1/models/toy", "");
+                let version = status["model_version_status"][0]["version"].clone();
+                let mut seen = versions.lock().unwrap();
+                if seen.last() != Some(&version) {
+                    seen.push(version);
+                }
+            }
+        })
+    };
+    let eval_spec = EvalSpec::new(|| train_input_fn().take(2)).throttle_secs(0.0).exporter(LatestExporter::new(
+        "latest",
+        serving_input_receiver_fn,
+        0,
+    ));
+    let (_, exports) =
+        train_and_evaluate(&estimator, TrainSpec { input_fn: train_input_fn, max_steps: 1000 }, eval_spec).unwrap();
+    let last = exports.last().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while versions.lock().unwrap().last() != Some(&json!(last)) {
+        assert!(Instant::now() < deadline, "the last export was not picked up: {:?}", versions.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    running.store(false, Ordering::Relaxed);
+    client.join().unwrap();
+    assert_eq!(failed.load(Ordering::Relaxed), 0, "no request may fail while versions land");
+    assert!(versions.lock().unwrap().len() >= 2, "{:?}", versions.lock().unwrap());
+    Arc::try_unwrap(server).ok().unwrap().shutdown();
+}
