@@ -232,9 +232,11 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
                 events.scalars(step, &[("loss", loss)])?;
             }
             if every(step, self.config.log_step_count_steps) {
+                // TensorFlow's two lines (StepCounterHook's and LoggingTensorHook's).
                 let elapsed = clock.0.elapsed().as_secs_f64();
                 let rate = (step - clock.1) as f64 / elapsed.max(1e-9);
-                tracing::info!("loss = {loss}, step = {step} ({rate:.1} steps/sec)");
+                tracing::info!("global_step/sec: {rate:.6}");
+                tracing::info!("loss = {loss}, step = {step} ({elapsed:.3} sec)");
                 if let Some(events) = &mut events {
                     events.scalars(step, &[("global_step/sec", rate as f32)])?;
                 }
