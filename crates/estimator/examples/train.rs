@@ -6,9 +6,12 @@
 //! cargo run --release -p estimator --example train
 //! ```
 //!
-//! prints the learned kernel (about [[1], [1]]) and bias, the final loss,
-//! the naive predictions for 100..110 (about 2n) with the time of each call,
-//! and the exported version directory under `saved_model/`.
+//! prints the final loss, the learned kernel and bias (both features are
+//! `n`, so the data fixes only a + b = 2: the kernel's two weights sum to 2,
+//! each is whatever training reached), an evaluation's loss, the naive
+//! predictions for 100..110 (about 2n) with the time of each call, and the
+//! exported version directory under `saved_model/`. Progress lines keep
+//! TensorFlow's format; TensorBoard's event files go to the model directory.
 
 #[path = "common/logging.rs"]
 mod logging;
