@@ -73,6 +73,19 @@ pub struct GraphBuilder {
     variables: Vec<VariableDef>,
     assets: Assets,
     scope: Vec<String>,
+    summaries: Vec<SummaryDef>,
+}
+
+/// A value the `model_fn` asked TensorBoard to show (`tf.summary.scalar`,
+/// `tf.summary.histogram`), written every `save_summary_steps` of training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryDef {
+    /// The tag TensorBoard shows.
+    pub tag: String,
+    /// The f32 tensor summarized.
+    pub output: Output,
+    /// A scalar (one value) or a histogram of all its values.
+    pub histogram: bool,
 }
 
 impl GraphBuilder {
@@ -99,6 +112,45 @@ impl GraphBuilder {
     /// The variables declared so far, in order.
     pub fn variables(&self) -> &[VariableDef] {
         &self.variables
+    }
+
+    /// The summaries asked for so far.
+    pub fn summaries(&self) -> &[SummaryDef] {
+        &self.summaries
+    }
+
+    /// Shows `x` (an f32 tensor of one value) in TensorBoard under `tag`,
+    /// as `tf.summary.scalar` in a `model_fn` does.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for a tensor that is not f32 or holds more than one value.
+    pub fn summary_scalar(&mut self, tag: &str, x: Output) -> Result<()> {
+        let ty = self.ty(x);
+        if ty.dtype != DataType::F32 || ty.dims().iter().any(|d| *d != Some(1)) {
+            return Err(Error::Build {
+                node: tag.to_owned(),
+                reason: format!("a scalar summary needs one f32 value, got {} {}", ty.dtype, ty.shape),
+            });
+        }
+        self.summaries.push(SummaryDef { tag: tag.to_owned(), output: x, histogram: false });
+        Ok(())
+    }
+
+    /// Shows the distribution of `x`'s values (any f32 tensor) in
+    /// TensorBoard under `tag`, as `tf.summary.histogram` does.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for a tensor that is not f32.
+    pub fn summary_histogram(&mut self, tag: &str, x: Output) -> Result<()> {
+        let ty = self.ty(x);
+        if ty.dtype != DataType::F32 {
+            return Err(Error::Build {
+                node: tag.to_owned(),
+                reason: format!("a histogram summary needs f32 values, got {}", ty.dtype),
+            });
+        }
+        self.summaries.push(SummaryDef { tag: tag.to_owned(), output: x, histogram: true });
+        Ok(())
     }
 
     /// The assets registered so far.

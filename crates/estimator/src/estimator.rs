@@ -200,6 +200,7 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             .collect();
         let wrt: Vec<usize> = trainable.iter().map(|(_, i)| *i).collect();
         let loss_node = train_op.loss;
+        let summaries = program.builder.summaries().to_vec();
         let mut last_loss = f32::NAN;
         let mut saved_at = None;
         let mut clock = (Instant::now(), step);
@@ -211,7 +212,14 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             if step >= limit {
                 break;
             }
-            let (loss, grads) = program.run(batch?, &mut variables, &[loss_node], |graph, values| {
+            // The model_fn's summaries, computed in the same pass when due
+            // (before this step's update, as TensorFlow's are).
+            let summarize = events.is_some() && every(step + 1, self.config.save_summary_steps);
+            let mut targets = vec![loss_node];
+            if summarize {
+                targets.extend(summaries.iter().map(|s| s.output));
+            }
+            let (loss, grads, summarized) = program.run(batch?, &mut variables, &targets, |graph, values| {
                 let loss = values[loss_node.index()]
                     .as_ref()
                     .and_then(|t| t.as_slice::<f32>().ok()?.first().copied())
@@ -220,7 +228,11 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
                     return Err(Error::Diverged { step, loss });
                 }
                 let grads = gradients(graph, values, loss_node.index(), &wrt)?;
-                Ok((loss, grads))
+                let summarized = match summarize {
+                    true => summary_values(&summaries, values)?,
+                    false => Vec::new(),
+                };
+                Ok((loss, grads, summarized))
             })?;
             let grads: BTreeMap<String, Tensor> = trainable.iter().map(|(n, _)| n.clone()).zip(grads).collect();
             train_op.optimizer.apply(&mut optimizer, &mut variables, &grads)?;
@@ -229,7 +241,12 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             if let Some(events) = &mut events
                 && every(step, self.config.save_summary_steps)
             {
-                events.scalars(step, &[("loss", loss)])?;
+                let mut values = summarized;
+                values.insert(
+                    0,
+                    crate::summary::SummaryValue { tag: "loss".into(), simple_value: Some(loss), histo: None },
+                );
+                events.values(step, values)?;
             }
             if every(step, self.config.log_step_count_steps) {
                 // TensorFlow's two lines (StepCounterHook's and LoggingTensorHook's).
@@ -381,6 +398,27 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
 /// Whether a periodic action is due at `step` (never for a period of 0).
 fn every(step: i64, period: u64) -> bool {
     u64::try_from(step).is_ok_and(|s| s > 0 && s.is_multiple_of(period))
+}
+
+/// The model_fn's summaries, from the values of a training pass.
+fn summary_values(
+    summaries: &[crate::builder::SummaryDef],
+    values: &[Option<Tensor>],
+) -> Result<Vec<crate::summary::SummaryValue>> {
+    summaries
+        .iter()
+        .map(|s| {
+            let value = values[s.output.index()]
+                .as_ref()
+                .ok_or_else(|| Error::Input { reason: format!("summary {:?} was not computed", s.tag) })?;
+            let floats = value.as_slice::<f32>()?;
+            Ok(crate::summary::SummaryValue {
+                tag: s.tag.clone(),
+                simple_value: (!s.histogram).then(|| floats.first().copied().unwrap_or(f32::NAN)),
+                histo: s.histogram.then(|| crate::summary::HistogramProto::of(floats)),
+            })
+        })
+        .collect()
 }
 
 /// The scalar value of `t` among `values`.

@@ -56,15 +56,94 @@ pub struct Summary {
     pub value: Vec<SummaryValue>,
 }
 
-/// `tensorflow.Summary.Value`, as a scalar (`simple_value`).
+/// `tensorflow.Summary.Value`: a scalar (`simple_value`) or a histogram.
 #[derive(Clone, PartialEq, Message)]
 pub struct SummaryValue {
-    /// The scalar's name (`loss`, `global_step/sec`, `eval` metrics).
+    /// The name (`loss`, `global_step/sec`, `eval` metrics, the model_fn's).
     #[prost(string, tag = "1")]
     pub tag: String,
-    /// The value.
+    /// A scalar.
     #[prost(float, optional, tag = "2")]
     pub simple_value: Option<f32>,
+    /// A histogram.
+    #[prost(message, optional, tag = "5")]
+    pub histo: Option<HistogramProto>,
+}
+
+/// `tensorflow.HistogramProto`: counts of values between bucket limits.
+#[derive(Clone, PartialEq, Message)]
+pub struct HistogramProto {
+    /// The smallest value.
+    #[prost(double, tag = "1")]
+    pub min: f64,
+    /// The largest value.
+    #[prost(double, tag = "2")]
+    pub max: f64,
+    /// How many values.
+    #[prost(double, tag = "3")]
+    pub num: f64,
+    /// Their sum.
+    #[prost(double, tag = "4")]
+    pub sum: f64,
+    /// The sum of their squares.
+    #[prost(double, tag = "5")]
+    pub sum_squares: f64,
+    /// Bucket `i` counts the values in `(bucket_limit[i - 1], bucket_limit[i]]`.
+    #[prost(double, repeated, tag = "6")]
+    pub bucket_limit: Vec<f64>,
+    /// The counts.
+    #[prost(double, repeated, tag = "7")]
+    pub bucket: Vec<f64>,
+}
+
+impl HistogramProto {
+    /// The histogram of `values` over TensorFlow's default buckets
+    /// (limits growing by 10% from 1e-12 to 1e20, mirrored for negatives,
+    /// and the largest double); only the non-empty buckets and their limits
+    /// are kept.
+    pub fn of(values: &[f32]) -> HistogramProto {
+        let limits = default_limits();
+        let mut counts = vec![0f64; limits.len()];
+        let (mut min, mut max, mut sum, mut sum_squares) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0.0);
+        for &v in values {
+            let v = f64::from(v);
+            min = min.min(v);
+            max = max.max(v);
+            sum += v;
+            sum_squares += v * v;
+            let at = limits.partition_point(|&limit| limit < v).min(limits.len() - 1);
+            counts[at] += 1.0;
+        }
+        let (mut bucket_limit, mut bucket) = (Vec::new(), Vec::new());
+        for (limit, count) in limits.iter().zip(counts) {
+            if count > 0.0 {
+                bucket_limit.push(*limit);
+                bucket.push(count);
+            }
+        }
+        if values.is_empty() {
+            (min, max) = (0.0, 0.0);
+        }
+        HistogramProto { min, max, num: values.len() as f64, sum, sum_squares, bucket_limit, bucket }
+    }
+}
+
+/// TensorFlow's default histogram bucket limits (`histogram.cc`).
+fn default_limits() -> &'static [f64] {
+    static LIMITS: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    LIMITS.get_or_init(|| {
+        let mut positive = Vec::new();
+        let mut v = 1e-12;
+        while v < 1e20 {
+            positive.push(v);
+            v *= 1.1;
+        }
+        positive.push(f64::MAX);
+        let mut limits: Vec<f64> = positive.iter().rev().map(|v| -v).collect();
+        limits.push(0.0);
+        limits.extend(&positive);
+        limits
+    })
 }
 
 /// TensorFlow's file version string.
@@ -111,8 +190,18 @@ impl EventWriter {
     /// # Errors
     /// [`Error::Export`] (`Io`) naming the file.
     pub fn scalars(&mut self, step: i64, scalars: &[(&str, f32)]) -> Result<()> {
-        let value =
-            scalars.iter().map(|&(tag, v)| SummaryValue { tag: tag.to_owned(), simple_value: Some(v) }).collect();
+        let value = scalars
+            .iter()
+            .map(|&(tag, v)| SummaryValue { tag: tag.to_owned(), simple_value: Some(v), histo: None })
+            .collect();
+        self.values(step, value)
+    }
+
+    /// One event at `step` holding `values` (scalars and histograms).
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`Io`) naming the file.
+    pub fn values(&mut self, step: i64, value: Vec<SummaryValue>) -> Result<()> {
         self.write(&Event { wall_time: wall_time(), step, file_version: None, summary: Some(Summary { value }) })
     }
 
@@ -149,6 +238,22 @@ impl Drop for EventWriter {
 /// length or checksum is wrong (naming its offset), `Decode` for one that
 /// is not an `Event`.
 pub fn read_scalars(path: impl AsRef<Path>) -> Result<Vec<(String, i64, f32)>> {
+    let mut scalars = Vec::new();
+    for event in read_events(path)? {
+        for v in event.summary.iter().flat_map(|s| &s.value) {
+            if let Some(value) = v.simple_value {
+                scalars.push((v.tag.clone(), event.step, value));
+            }
+        }
+    }
+    Ok(scalars)
+}
+
+/// Every event of an event file, in order.
+///
+/// # Errors
+/// As [`read_scalars`].
+pub fn read_events(path: impl AsRef<Path>) -> Result<Vec<Event>> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(io("reading", path))?;
     let malformed = |at: usize, what: &str| {
@@ -157,7 +262,7 @@ pub fn read_scalars(path: impl AsRef<Path>) -> Result<Vec<(String, i64, f32)>> {
             reason: format!("record at byte {at}: {what}"),
         })
     };
-    let mut scalars = Vec::new();
+    let mut events = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
         let header = bytes.get(at..at + 12).ok_or_else(|| malformed(at, "truncated length"))?;
@@ -178,14 +283,10 @@ pub fn read_scalars(path: impl AsRef<Path>) -> Result<Vec<(String, i64, f32)>> {
         let event = Event::decode(data).map_err(|source| {
             Error::Export(export::Error::Decode { path: path.to_owned(), message: "tensorflow.Event", source })
         })?;
-        for v in event.summary.iter().flat_map(|s| &s.value) {
-            if let Some(value) = v.simple_value {
-                scalars.push((v.tag.clone(), event.step, value));
-            }
-        }
+        events.push(event);
         at = end + 4;
     }
-    Ok(scalars)
+    Ok(events)
 }
 
 /// TFRecord's masked crc32c: rotated right by 15 and offset, so that a

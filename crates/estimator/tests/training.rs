@@ -281,3 +281,51 @@ fn train_and_evaluate_exports_after_evaluations() {
     let (_, exports) = train_and_evaluate(&est, train_spec, eval_spec).unwrap();
     assert_eq!(exports.len(), 1);
 }
+
+#[test]
+fn the_model_fns_summaries_reach_tensorboards_files() {
+    use estimator::{EstimatorSpec, Features, GraphBuilder, Output, layers, losses};
+    fn model_fn(
+        g: &mut GraphBuilder,
+        f: Features<Output>,
+        labels: Option<Output>,
+        mode: Mode,
+        _: &(),
+    ) -> Result<EstimatorSpec> {
+        let x = *f.single_or("feature")?;
+        let y = layers::dense(g, x, 1)?;
+        if mode == Mode::Predict {
+            return Ok(EstimatorSpec::predict(y));
+        }
+        let mean = g.reduce_mean(y, &[], false)?;
+        g.summary_scalar("mean_prediction", mean)?;
+        g.summary_histogram("predictions", y)?;
+        assert!(g.summary_scalar("not_a_scalar", y).unwrap_err().to_string().contains("one f32 value"));
+        let labels = labels.ok_or(Error::ModelFn { mode, reason: "labels".into() })?;
+        let diff = g.sub(y, labels)?;
+        let loss = losses::l2_loss(g, diff)?;
+        Ok(EstimatorSpec::train(loss, Adam::new(0.5).minimize(loss)))
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let est = Estimator::new(model_fn, dir.path().join("model"), ()).unwrap();
+    est.train(common::train_input_fn, Steps::Max(300)).unwrap();
+    let file = std::fs::read_dir(dir.path().join("model"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("events.out.tfevents."))
+        .unwrap();
+    let events = estimator::summary::read_events(&file).unwrap();
+    let at =
+        |step: i64| events.iter().find(|e| e.step == step && e.summary.as_ref().is_some_and(|s| s.value.len() == 3));
+    for step in [100, 200, 300] {
+        let values = &at(step).unwrap_or_else(|| panic!("no summaries at {step}")).summary.as_ref().unwrap().value;
+        let tags: Vec<&str> = values.iter().map(|v| v.tag.as_str()).collect();
+        assert_eq!(tags, ["loss", "mean_prediction", "predictions"]);
+        let histo = values[2].histo.as_ref().unwrap();
+        assert_eq!(histo.num, 20.0, "one batch of 20 predictions");
+        assert_eq!(histo.bucket.iter().sum::<f64>(), 20.0);
+        assert!(histo.min <= histo.max && histo.bucket_limit.windows(2).all(|w| w[0] < w[1]));
+        let mean = values[1].simple_value.unwrap();
+        assert!((f64::from(mean) - histo.sum / histo.num).abs() < 1e-3 * mean.abs().max(1.0) as f64);
+    }
+}
