@@ -3,7 +3,7 @@
 # virtualenv (under target/, kept between runs) with TensorBoard's Python
 # package, trains the toy into a temporary model directory, evaluates it,
 # and checks that TensorBoard sees the loss every 100 steps, the step rate,
-# and the evaluation's loss at step 1000.
+# the training graph, and the evaluation's loss at step 1000.
 #
 #   bash scripts/tensorboard_check.sh
 set -euo pipefail
@@ -27,6 +27,10 @@ def scalars(path):
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
 
 train = scalars(sys.argv[1])
+graph = event_accumulator.EventAccumulator(sys.argv[1])
+graph.Reload()
+assert any(n.op == "MatMul" for n in graph.Graph().node), "no training graph"
+
 assert [s for s, _ in train["loss"]] == list(range(100, 1001, 100)), train["loss"]
 assert train["loss"][-1][1] < 1e-3, train["loss"]
 assert all(v > 0 for _, v in train["global_step/sec"]), train["global_step/sec"]

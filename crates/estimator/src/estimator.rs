@@ -208,6 +208,9 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             0 => None,
             _ => Some(crate::summary::EventWriter::create(&self.model_dir)?),
         };
+        if let Some(events) = &mut events {
+            events.graph(step, &program.builder.graph())?;
+        }
         for batch in batches {
             if step >= limit {
                 break;

@@ -43,9 +43,47 @@ pub struct Event {
     /// The file's format version, in its first event (`brain.Event:2`).
     #[prost(string, optional, tag = "3")]
     pub file_version: Option<String>,
+    /// A serialized `tensorflow.GraphDef` ([`GraphDef`]): the training graph.
+    #[prost(bytes = "vec", optional, tag = "4")]
+    pub graph_def: Option<Vec<u8>>,
     /// Summary values.
     #[prost(message, optional, tag = "5")]
     pub summary: Option<Summary>,
+}
+
+/// `tensorflow.GraphDef`, as far as TensorBoard's graph view reads it: the
+/// nodes, their ops and inputs.
+#[derive(Clone, PartialEq, Message)]
+pub struct GraphDef {
+    /// The nodes.
+    #[prost(message, repeated, tag = "1")]
+    pub node: Vec<NodeDef>,
+}
+
+/// `tensorflow.NodeDef`: name, op, inputs.
+#[derive(Clone, PartialEq, Message)]
+pub struct NodeDef {
+    /// The node's name (scopes as `/`).
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// Its op.
+    #[prost(string, tag = "2")]
+    pub op: String,
+    /// The nodes it reads.
+    #[prost(string, repeated, tag = "3")]
+    pub input: Vec<String>,
+}
+
+impl GraphDef {
+    /// Our graph as TensorBoard's graph view takes it.
+    pub fn of(graph: &opset::Graph) -> GraphDef {
+        let node = graph
+            .nodes
+            .iter()
+            .map(|n| NodeDef { name: n.name.clone(), op: n.op.clone(), input: n.inputs.clone() })
+            .collect();
+        GraphDef { node }
+    }
 }
 
 /// `tensorflow.Summary` (summary.proto).
@@ -185,6 +223,15 @@ impl EventWriter {
         &self.path
     }
 
+    /// The graph, for TensorBoard's graph view (an event of its own).
+    ///
+    /// # Errors
+    /// [`Error::Export`] (`Io`) naming the file.
+    pub fn graph(&mut self, step: i64, graph: &opset::Graph) -> Result<()> {
+        let graph_def = Some(GraphDef::of(graph).encode_to_vec());
+        self.write(&Event { wall_time: wall_time(), step, graph_def, ..Event::default() })
+    }
+
     /// One event at `step` holding `scalars` (tag, value).
     ///
     /// # Errors
@@ -202,7 +249,7 @@ impl EventWriter {
     /// # Errors
     /// [`Error::Export`] (`Io`) naming the file.
     pub fn values(&mut self, step: i64, value: Vec<SummaryValue>) -> Result<()> {
-        self.write(&Event { wall_time: wall_time(), step, file_version: None, summary: Some(Summary { value }) })
+        self.write(&Event { wall_time: wall_time(), step, summary: Some(Summary { value }), ..Event::default() })
     }
 
     /// Writes what is buffered to the file (TensorBoard reads it from then).

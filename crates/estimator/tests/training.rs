@@ -315,6 +315,10 @@ fn the_model_fns_summaries_reach_tensorboards_files() {
         .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("events.out.tfevents."))
         .unwrap();
     let events = estimator::summary::read_events(&file).unwrap();
+    // The training graph, once, for TensorBoard's graph view.
+    let graph = events.iter().find_map(|e| e.graph_def.as_ref()).expect("a graph event");
+    let graph = <estimator::summary::GraphDef as prost::Message>::decode(graph.as_slice()).unwrap();
+    assert!(graph.node.iter().any(|n| n.op == "MatMul" && n.name.starts_with("dense")), "{:?}", graph.node);
     let at =
         |step: i64| events.iter().find(|e| e.step == step && e.summary.as_ref().is_some_and(|s| s.value.len() == 3));
     for step in [100, 200, 300] {
