@@ -1,6 +1,8 @@
 //! `tf.estimator.train_and_evaluate`, as it runs on one machine: training
-//! evaluates after a checkpoint is written once `throttle_secs` have passed
-//! since the last evaluation (or the start), and always once at the end; after each
+//! evaluates after the first checkpoint it writes, after a later one once
+//! `throttle_secs` have passed since the last evaluation, and always once
+//! at the end (TensorFlow's `start_delay_secs` delays a separate evaluator
+//! process, which one machine does not have: it is not used here either); after each
 //! evaluation every exporter is called, and its exports land under
 //! `<model_dir>/export/<name>/<ts>` as TensorFlow's do.
 //!
@@ -258,8 +260,9 @@ where
     E: Fn() -> Dataset<Example>,
 {
     let mut exports = Vec::new();
-    // As TensorFlow's: the throttle runs from the start of training.
-    let mut last = Instant::now();
+    // As TensorFlow's timer: the first checkpoint evaluates, the later ones
+    // once the throttle has passed since the last evaluation.
+    let mut last = None::<Instant>;
     let mut evaluate = |is_final: bool, exports: &mut Vec<PathBuf>| -> Result<Metrics> {
         let metrics = estimator.evaluate(&eval_spec.input_fn)?;
         tracing::info!("Saving dict for global step {}: loss = {}", metrics.global_step, metrics.loss);
@@ -272,11 +275,11 @@ where
     };
     let throttle = eval_spec.throttle_secs;
     let mut during = |_step: i64| -> Result<()> {
-        if last.elapsed().as_secs_f64() < throttle {
+        if last.is_some_and(|t: Instant| t.elapsed().as_secs_f64() < throttle) {
             return Ok(());
         }
         evaluate(false, &mut exports)?;
-        last = Instant::now();
+        last = Some(Instant::now());
         Ok(())
     };
     estimator.train_with(train_spec.input_fn, Steps::Max(train_spec.max_steps), &mut during)?;
