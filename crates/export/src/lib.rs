@@ -57,6 +57,7 @@ mod error;
 mod fsio;
 mod pb;
 mod proto;
+mod python_repr;
 mod signature;
 mod tensor_bytes;
 mod version;
@@ -67,6 +68,7 @@ pub use artifact::{
 pub use bundle::{ALIGNMENT, DATA_FILE, INDEX_FILE, VariablesBundle, write_bundle};
 pub use error::{Error, Result};
 pub use fsio::{TEMP_PREFIX, publish_dir, sync_dir, write_file_atomically, write_file_synced};
+pub use python_repr::python_repr;
 pub use signature::{DEFAULT_SIGNATURE, PREDICT_METHOD, SERVE_TAG, Signature, TensorInfo};
 #[doc(hidden)]
 pub use tensor_bytes::tensor_from_bytes;

@@ -235,19 +235,20 @@ fn repr(v: &Py) -> String {
         Py::Bool(b) => if *b { "True" } else { "False" }.into(),
         Py::Int(i) => i.to_string(),
         Py::Float(x) => float(*x),
-        Py::Str(s) => py_repr(s),
+        Py::Str(s) => export::python_repr(s),
         Py::Tuple(t) if t.len() == 1 => format!("({},)", items(t)),
         Py::Tuple(t) => format!("({})", items(t)),
         Py::List(l) => format!("[{}]", items(l)),
         Py::Dict(d) => {
-            let pairs: Vec<String> = d.iter().map(|(k, v)| format!("{}: {}", py_repr(k), repr(v))).collect();
+            let pairs: Vec<String> =
+                d.iter().map(|(k, v)| format!("{}: {}", export::python_repr(k), repr(v))).collect();
             format!("{{{}}}", pairs.join(", "))
         }
         Py::Spec { name, shape, dtype } => format!(
             "TensorSpec(shape={}, dtype={}, name={})",
             tensor_shape(shape.as_deref()),
             dtype_repr(*dtype),
-            name.as_deref().map_or_else(|| "None".to_owned(), py_repr)
+            name.as_deref().map_or_else(|| "None".to_owned(), export::python_repr)
         ),
         Py::Shape(dims) => format!(
             "TensorShape({})",
@@ -256,28 +257,6 @@ fn repr(v: &Py) -> String {
         ),
         Py::DType(d) => dtype_repr(*d),
     }
-}
-
-/// Python's `repr` of a string: in single quotes, or double ones if it
-/// holds a single quote and no double.
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// `str(TensorShape)`: `(None, 784)`, `(3,)` for one dim, `()`,

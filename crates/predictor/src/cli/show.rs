@@ -161,7 +161,7 @@ pub(super) fn render(
                 .collect();
             tag_sets.sort();
             for tags in tag_sets {
-                let _ = writeln!(text, "{}", py_repr(&tags.join(", ")));
+                let _ = writeln!(text, "{}", export::python_repr(&tags.join(", ")));
             }
             for meta in metas {
                 text.push_str(&meta.notes);
@@ -227,35 +227,13 @@ fn describe(text: &mut String, signature: &SignatureText, indent: &str) {
 /// TensorFlow's ops line: the tags as a Python list, the ops as a Python
 /// set (sorted here; TensorFlow's order is its set's, arbitrary).
 fn ops(text: &mut String, meta: &MetaText) {
-    let tags: Vec<String> = meta.tags.iter().map(|t| py_repr(t)).collect();
+    let tags: Vec<String> = meta.tags.iter().map(|t| export::python_repr(t)).collect();
     let ops = if meta.ops.is_empty() {
         "set()".to_owned()
     } else {
-        format!("{{{}}}", meta.ops.iter().map(|op| py_repr(op)).collect::<Vec<_>>().join(", "))
+        format!("{{{}}}", meta.ops.iter().map(|op| export::python_repr(op)).collect::<Vec<_>>().join(", "))
     };
     let _ = writeln!(text, "The MetaGraph with tag set [{}] contains the following ops: {ops}", tags.join(", "));
-}
-
-/// Python's `repr` of a string: in single quotes, or double ones if it
-/// holds a single quote and no double.
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// A TensorFlow export's meta graphs, from `tf_import::inspect`.
