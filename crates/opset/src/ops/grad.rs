@@ -37,6 +37,17 @@ pub fn pointwise(g: &Tensor, x: &Tensor, y: &Tensor, f: impl Fn(f32, f32, f32) -
     tensor(g.shape(), v)
 }
 
+/// Checks that the gradient `g` has the shape of the op's output.
+///
+/// # Errors
+/// [`OpError::Shape`] naming both shapes.
+pub fn expect_output_shape(g: &Tensor, output: &[usize]) -> Result<(), OpError> {
+    if g.shape() == output {
+        return Ok(());
+    }
+    Err(OpError::shape(format!("a gradient of shape {:?} for an output of {output:?}", g.shape())))
+}
+
 /// Sums `g` down to `shape`, undoing NumPy broadcasting.
 ///
 /// # Errors

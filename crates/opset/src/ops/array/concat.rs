@@ -88,9 +88,7 @@ impl OpDef for Concat {
     #[cfg(feature = "grad")]
     fn grad(&self, x: &[&Tensor], _y: &Tensor, g: &Tensor) -> crate::ops::grad::Grads {
         let (axis, shape) = self.joined_shape(x.iter().map(|t| t.shape()))?;
-        if g.shape() != shape {
-            return Err(OpError::shape(format!("a gradient of shape {:?} for an output of {shape:?}", g.shape())));
-        }
+        crate::ops::grad::expect_output_shape(g, &shape)?;
         if shape.contains(&0) {
             return x.iter().map(|xi| Ok(Some(crate::ops::grad::zeros(xi.shape())?))).collect();
         }

@@ -66,13 +66,7 @@ impl OpDef for Gather {
     fn grad(&self, x: &[&Tensor], _y: &Tensor, g: &Tensor) -> crate::ops::grad::Grads {
         let p = x[0].shape();
         let picks = self.picks(p, x[1])?;
-        if g.shape() != picks.shape {
-            return Err(OpError::shape(format!(
-                "a gradient of shape {:?} for an output of {:?}",
-                g.shape(),
-                picks.shape
-            )));
-        }
+        crate::ops::grad::expect_output_shape(g, &picks.shape)?;
         let gs = slice::<f32>(g)?;
         let mut d = vec![0.0f32; x[0].len()];
         let inner = picks.inner;

@@ -178,26 +178,31 @@ impl<'a> Importer<'a> {
 
     /// The `LoopCond` deciding a loop's `Switch`.
     fn loop_cond(&self, scope: usize, switch: &'a pb::NodeDef) -> Result<&'a pb::NodeDef> {
-        let pred = self.frame_input(scope, switch, 1)?;
-        if pred.op != "LoopCond" {
-            return Err(node_error(
-                switch,
-                format!("a loop's Switch is decided by a LoopCond, this one by {:?} (a {})", pred.name, pred.op),
-            ));
-        }
-        Ok(pred)
+        self.switch_input(scope, switch, 1, "LoopCond", "is decided by")
     }
 
     /// The `Merge` a loop's `Switch` switches.
     fn switched_merge(&self, scope: usize, switch: &'a pb::NodeDef) -> Result<&'a pb::NodeDef> {
-        let merge = self.frame_input(scope, switch, 0)?;
-        if merge.op != "Merge" {
+        self.switch_input(scope, switch, 0, "Merge", "switches")
+    }
+
+    /// Input `i` of a loop's `Switch`, which must be an `op`.
+    fn switch_input(
+        &self,
+        scope: usize,
+        switch: &'a pb::NodeDef,
+        i: usize,
+        op: &str,
+        role: &str,
+    ) -> Result<&'a pb::NodeDef> {
+        let input = self.frame_input(scope, switch, i)?;
+        if input.op != op {
             return Err(node_error(
                 switch,
-                format!("a loop's Switch switches a Merge, this one {:?} (a {})", merge.name, merge.op),
+                format!("a loop's Switch {role} a {op}, this one {:?} (a {})", input.name, input.op),
             ));
         }
-        Ok(merge)
+        Ok(input)
     }
 
     /// The `Enter` (initial value) and `NextIteration` (next value) a
