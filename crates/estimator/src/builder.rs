@@ -21,6 +21,9 @@ use opset::{Assets, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
 use crate::init::Initializer;
 use crate::{Error, Result};
 
+mod while_loop;
+pub use while_loop::{Loop, LoopStep};
+
 /// A handle to the output of a node under construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Output(usize);

@@ -1,4 +1,16 @@
-//! Layers: `dense`, `conv2d` and the activations, as `tf.layers` builds them.
+//! Layers: `dense`, `conv2d` and the activations, as `tf.layers` builds
+//! them; recurrent layers (`Lstm`, `Gru`, `Bidirectional`) as TensorFlow 1's
+//! `tf.nn.dynamic_rnn` and `bidirectional_dynamic_rnn` build them.
+
+mod bidirectional;
+mod gru;
+mod lstm;
+pub mod recurrent;
+
+pub use bidirectional::{Bidirectional, BidirectionalOutput};
+pub use gru::Gru;
+pub use lstm::Lstm;
+pub use recurrent::{RecurrentCell, RnnOutput, dynamic_rnn};
 
 use opset::ops::nn::Sliding;
 

@@ -68,7 +68,7 @@ mod spec;
 pub mod summary;
 mod train_and_evaluate;
 
-pub use builder::{GraphBuilder, Output, SummaryDef, VariableDef};
+pub use builder::{GraphBuilder, Loop, LoopStep, Output, SummaryDef, VariableDef};
 pub use dataset::{Dataset, Example, Stack};
 pub use error::{Error, Result};
 pub use estimator::{Estimator, Metrics, Predictions, RunConfig, Steps, TrainSummary};

@@ -17,6 +17,8 @@ fn check_from(vars: &[(&[usize], Initializer)], f: impl Fn(&mut GraphBuilder, &[
     let vars: Vec<Output> =
         vars.iter().enumerate().map(|(i, (s, init))| g.variable(&format!("v{i}"), s, init.clone()).unwrap()).collect();
     let y = f(&mut g, &vars).unwrap();
+    // The variables the layers under test declared too.
+    let vars: Vec<Output> = g.variables().iter().map(|d| d.output).collect();
     let y_len = match g.ty(y).shape.as_known() {
         Some(dims) => dims,
         None => panic!("test graphs have known shapes"),
@@ -217,4 +219,58 @@ fn a_variable_the_loss_ignores_gets_zeros() {
     let grads = gradients(&graph, &values, loss.index(), &[a.index(), b.index()]).unwrap();
     assert_eq!(grads[0].as_slice::<f32>().unwrap(), [1.0, 2.0]);
     assert_eq!(grads[1].as_slice::<f32>().unwrap(), [0.0; 3]);
+}
+
+/// Sequences of lengths 3, 1 and 0 in a batch padded to 3 steps; the
+/// output reshaped to its known shape.
+fn recurrent(
+    g: &mut GraphBuilder,
+    x: Output,
+    layer: impl Fn(&mut GraphBuilder, Output, Output) -> Result<Vec<Output>>,
+) -> Result<Output> {
+    let lengths = g.constant(Tensor::from_vec(vec![3], vec![3i32, 1, 0]).unwrap())?;
+    let parts = layer(g, x, lengths)?;
+    // Known sizes: steps' outputs 3 * 3 * units, states 3 * units.
+    let flat: Vec<Output> = parts
+        .into_iter()
+        .map(|p| {
+            let units = g.ty(p).dims().last().copied().flatten().unwrap() as i64;
+            let rows = if g.ty(p).dims().len() == 3 { 9 } else { 3 };
+            g.reshape(p, &[rows * units])
+        })
+        .collect::<Result<_>>()?;
+    g.concat(&flat, 0)
+}
+
+#[test]
+fn lstm_gradients_flow_through_time() {
+    use estimator::layers::Lstm;
+    check(&[&[3, 3, 2]], |g, v| {
+        recurrent(g, v[0], |g, x, lengths| {
+            let rnn = Lstm::new(3).apply(g, x, lengths)?;
+            Ok([vec![rnn.outputs], rnn.state].concat())
+        })
+    });
+}
+
+#[test]
+fn gru_gradients_flow_through_time() {
+    use estimator::layers::Gru;
+    check(&[&[3, 3, 2]], |g, v| {
+        recurrent(g, v[0], |g, x, lengths| {
+            let rnn = Gru::new(2).apply(g, x, lengths)?;
+            Ok([vec![rnn.outputs], rnn.state].concat())
+        })
+    });
+}
+
+#[test]
+fn bidirectional_gradients_flow_both_ways() {
+    use estimator::layers::{Bidirectional, Lstm};
+    check(&[&[3, 3, 2]], |g, v| {
+        recurrent(g, v[0], |g, x, lengths| {
+            let birnn = Bidirectional::new(Lstm::new(2)).apply(g, x, lengths)?;
+            Ok(vec![birnn.outputs, birnn.backward.last().unwrap()])
+        })
+    });
 }

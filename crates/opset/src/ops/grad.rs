@@ -3,9 +3,9 @@
 //! and backward share semantics.
 
 use super::kernel::{slice, tensor};
-use super::math::ReduceSum;
+use super::math::{Add, ReduceSum};
 use super::{OpDef, OpError};
-use crate::Tensor;
+use crate::{Tensor, TypedGraph};
 
 /// What [`OpDef::grad`] returns: one gradient per input, `None` where none flows.
 pub type Grads = Result<Vec<Option<Tensor>>, OpError>;
@@ -78,6 +78,64 @@ pub fn untile(s: &[usize], multiples: &[usize], g: &Tensor) -> Result<Tensor, Op
     let axes = (0..s.len()).map(|d| 2 * d as i64).collect();
     let g = reshape(g.clone(), &interleaved)?;
     ReduceSum { axes, keep_dims: false }.run(&[&g])
+}
+
+/// Reverse-mode gradients through a graph: from `seeds` (a node and the
+/// gradient of the loss with respect to its value; seeds on one node add
+/// up) back to each node of `wrt`, each op's own rule ([`OpDef::grad`])
+/// chained over `values`, a forward pass that computed the seeds. `None`
+/// for a node of `wrt` no gradient reaches. Nodes are in the graph's order
+/// (inputs first), as [`TypedGraph`] keeps them.
+///
+/// # Errors
+/// [`crate::Error::Node`] naming the node whose value is missing or whose
+/// rule failed.
+pub fn backprop(
+    graph: &TypedGraph,
+    values: &[Option<Tensor>],
+    seeds: Vec<(usize, Tensor)>,
+    wrt: &[usize],
+) -> crate::Result<Vec<Option<Tensor>>> {
+    let nodes = graph.nodes();
+    let Some(last) = seeds.iter().map(|&(i, _)| i).max() else { return Ok(vec![None; wrt.len()]) };
+    // Which nodes depend on something in `wrt`: only those carry gradients.
+    let mut reaches = vec![false; last + 1];
+    for (i, node) in nodes.iter().enumerate().take(last + 1) {
+        reaches[i] = wrt.contains(&i) || node.inputs.iter().any(|&j| reaches[j]);
+    }
+    let value = |i: usize| {
+        values
+            .get(i)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| nodes[i].error("the forward pass did not compute this node"))
+    };
+    let mut grads: Vec<Option<Tensor>> = vec![None; last + 1];
+    let accumulate = |slot: &mut Option<Tensor>, d: Tensor| -> Result<(), OpError> {
+        *slot = Some(match slot.take() {
+            None => d,
+            Some(acc) => Add.run(&[&acc, &d])?,
+        });
+        Ok(())
+    };
+    for (i, d) in seeds {
+        accumulate(&mut grads[i], d).map_err(|e| nodes[i].op_error(e))?;
+    }
+    for i in (0..=last).rev() {
+        let node = &nodes[i];
+        if !reaches[i] || node.inputs.iter().all(|&j| !reaches[j]) {
+            continue;
+        }
+        let Some(g) = grads[i].take() else { continue };
+        let inputs = node.inputs.iter().map(|&j| value(j)).collect::<crate::Result<Vec<&Tensor>>>()?;
+        let input_grads = node.op.grad(&inputs, value(i)?, &g).map_err(|e| node.op_error(e))?;
+        for (&j, dj) in node.inputs.iter().zip(input_grads) {
+            if let Some(dj) = dj.filter(|_| reaches[j]) {
+                accumulate(&mut grads[j], dj).map_err(|e| node.op_error(e))?;
+            }
+        }
+        grads[i] = Some(g);
+    }
+    Ok(wrt.iter().map(|&i| grads.get_mut(i).and_then(Option::take)).collect())
 }
 
 /// A test tensor of `shape` (at most 1009 elements) whose values, varied by

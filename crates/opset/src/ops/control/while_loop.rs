@@ -43,7 +43,9 @@ pub const MAX_LOOP_ITERATIONS: u64 = 1 << 20;
 /// A loop whose condition still holds after [`MAX_LOOP_ITERATIONS`]
 /// iterations (counting those of the loops nested in its body) fails.
 ///
-/// Gradient: none (loops are not differentiated).
+/// Gradient: backpropagation through time, to every f32 loop variable's
+/// initial value (a weight carried unchanged sums its iterations'); none to
+/// integer variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct While {
     /// The body: the condition and the loop variables' next values.
@@ -161,9 +163,29 @@ impl OpDef for While {
         Ok(())
     }
 
+    /// Backpropagation through time: the loop runs again, keeping every
+    /// iteration's values; from the last iteration to the first, the
+    /// gradients of the outs are carried back through the body to its args
+    /// ([`crate::ops::grad::backprop`]), which are the outs of the iteration
+    /// before. A loop-invariant variable (a weight) so sums its gradient over
+    /// the iterations; integer variables get none.
     #[cfg(feature = "grad")]
-    fn grad(&self, _: &[&Tensor], _: &Tensor, _: &Tensor) -> crate::ops::grad::Grads {
-        Err(OpError::NoGradient("loops (While) are not differentiated".into()))
+    fn grad(&self, inputs: &[&Tensor], _: &Tensor, g: &Tensor) -> crate::ops::grad::Grads {
+        let body = &*self.body;
+        let mut trace: Vec<Vec<Option<Tensor>>> = Vec::new();
+        body.run_observed(inputs, self.max_iterations, |values| trace.push(values.to_vec()))?;
+        let mut d: Vec<Option<Tensor>> = vec![None; body.var_count()];
+        d[self.output] = Some(g.clone());
+        for (t, values) in trace.iter().enumerate().rev() {
+            let seeds: Vec<(usize, Tensor)> =
+                d.iter_mut().zip(&body.outs).filter_map(|(dk, &out)| Some((out, dk.take()?))).collect();
+            if seeds.is_empty() {
+                break;
+            }
+            d = crate::ops::grad::backprop(&body.typed, values, seeds, &body.args)
+                .map_err(|e| invalid_body(format!("the gradient of iteration {}: {e}", t + 1)))?;
+        }
+        Ok(d)
     }
 }
 
@@ -280,6 +302,17 @@ impl LoopBody {
     /// dtype and shape, a body that fails (naming the iteration and the
     /// node), or a loop past [`MAX_LOOP_ITERATIONS`] iterations.
     pub fn run(&self, initial: &[&Tensor], max_iterations: Option<u64>) -> Result<Vec<Tensor>, OpError> {
+        self.run_observed(initial, max_iterations, |_| {})
+    }
+
+    /// [`LoopBody::run`], showing `observe` every iteration's values (one
+    /// slot per node of [`LoopBody::typed`], the outs computed).
+    fn run_observed(
+        &self,
+        initial: &[&Tensor],
+        max_iterations: Option<u64>,
+        mut observe: impl FnMut(&[Option<Tensor>]),
+    ) -> Result<Vec<Tensor>, OpError> {
         let n = self.var_count();
         if initial.len() != n {
             return Err(OpError::Arity { expected: Arity::Exactly(n), got: initial.len() });
@@ -310,6 +343,7 @@ impl LoopBody {
                 });
             }
             self.typed.evaluate(&self.outs, &mut values).map_err(|e| failed(done, e))?;
+            observe(&values);
             for i in 0..n {
                 let next = values[self.outs[i]].take().ok_or_else(|| invalid_body(format!("out_{i} has no value")))?;
                 self.check_var(i, &next, || format!("iteration {}: out_{i}", done + 1))?;
@@ -477,6 +511,63 @@ mod tests {
         assert_eq!(run(&looped(counting(), 1, Some(2)), 0, 1.0).unwrap(), Tensor::scalar(4.0f32));
         assert_eq!(run(&looped(counting(), 0, Some(0)), 0, 1.0).unwrap(), Tensor::scalar(0i64));
         assert_eq!(run(&looped(counting(), 0, Some(100)), 0, 1.0).unwrap(), Tensor::scalar(5i64));
+    }
+
+    /// `while t < 4: h = tanh(h @ w + xs[t]); ys[t] = h`, over
+    /// `t: i64`, `h: [2, 3]`, `w: [3, 3]`, `xs: [4, 2, 3]`, `ys: [4, 2, 3]`.
+    #[cfg(feature = "grad")]
+    fn recurrence() -> Graph {
+        use crate::ops::array::ListSetItem;
+        use crate::ops::math::{MatMul, Tanh};
+        Graph {
+            nodes: vec![
+                arg(0, DataType::I64, vec![]),
+                arg(1, DataType::F32, vec![Some(2), Some(3)]),
+                arg(2, DataType::F32, vec![Some(3), Some(3)]),
+                arg(3, DataType::F32, vec![Some(4), Some(2), Some(3)]),
+                arg(4, DataType::F32, vec![Some(4), Some(2), Some(3)]),
+                constant("four", Tensor::scalar(4i64)),
+                constant("one", Tensor::scalar(1i64)),
+                node("cond", Less, &["arg_0", "four"]),
+                node("x", Gather { axis: 0 }, &["arg_3", "arg_0"]),
+                node("hw", MatMul::default(), &["arg_1", "arg_2"]),
+                node("sum", Add, &["hw", "x"]),
+                node("h", Tanh, &["sum"]),
+                node("out_0", Add, &["arg_0", "one"]),
+                node("out_1", Identity, &["h"]),
+                node("out_2", Identity, &["arg_2"]),
+                node("out_3", Identity, &["arg_3"]),
+                node("out_4", ListSetItem, &["arg_4", "arg_0", "h"]),
+            ],
+        }
+    }
+
+    #[cfg(feature = "grad")]
+    #[test]
+    fn gradients_flow_back_through_time() {
+        use crate::ops::grad::{check_gradient, sample};
+        let inputs = [
+            Tensor::scalar(0i64),
+            sample(&[2, 3], 1),
+            sample(&[3, 3], 2),
+            sample(&[4, 2, 3], 3),
+            sample(&[4, 2, 3], 4),
+        ];
+        // The last state, then every step's output: to h, w, xs (and the
+        // list's initial rows, all overwritten: zero gradient).
+        check_gradient(&looped(recurrence(), 1, None), &inputs);
+        check_gradient(&looped(recurrence(), 4, None), &inputs);
+        // Two iterations only: xs's last rows get nothing.
+        let op = looped(recurrence(), 4, Some(2));
+        check_gradient(&op, &inputs);
+        let x: Vec<&Tensor> = inputs.iter().collect();
+        let y = op.run(&x).unwrap();
+        let grads = op.grad(&x, &y, &Tensor::from_vec(vec![4, 2, 3], vec![1.0f32; 24]).unwrap()).unwrap();
+        assert!(grads[0].is_none(), "no gradient to the step index");
+        let dxs = grads[3].as_ref().unwrap().as_slice::<f32>().unwrap();
+        assert!(dxs[12..].iter().all(|&d| d == 0.0) && dxs[..12].iter().any(|&d| d != 0.0));
+        let dys = grads[4].as_ref().unwrap().as_slice::<f32>().unwrap();
+        assert!(dys[..12].iter().all(|&d| d == 0.0) && dys[12..].iter().all(|&d| d == 1.0));
     }
 
     /// `while true: x = x`.
@@ -696,11 +787,14 @@ mod tests {
 
     #[cfg(feature = "grad")]
     #[test]
-    fn loops_have_no_gradient() {
+    fn a_counted_product_has_the_product_as_its_gradient() {
         let op = looped(counting(), 1, None);
         let (i, acc) = (Tensor::scalar(0i64), Tensor::scalar(1.0f32));
         let y = op.run(&[&i, &acc]).unwrap();
-        let err = op.grad(&[&i, &acc], &y, &y).unwrap_err();
-        assert!(matches!(err, OpError::NoGradient(_)), "{err}");
+        let grads = op.grad(&[&i, &acc], &y, &Tensor::scalar(1.0f32)).unwrap();
+        assert_eq!(grads, vec![None, Some(Tensor::scalar(32.0f32))]);
+        // A loop that never iterates passes the gradient straight through.
+        let grads = op.grad(&[&Tensor::scalar(9i64), &acc], &acc, &Tensor::scalar(1.0f32)).unwrap();
+        assert_eq!(grads, vec![None, Some(Tensor::scalar(1.0f32))]);
     }
 }
