@@ -449,6 +449,45 @@ impl GraphBuilder {
         self.op(ReduceMin { axes: axes.to_vec(), keep_dims }, &[x])
     }
 
+    /// `log(sum(exp(x)))` over `axis`, computed from the largest element so
+    /// that it neither overflows nor underflows, as `tf.reduce_logsumexp`;
+    /// its gradient is the softmax of `x` along `axis`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] for an axis out of range or an input that is not f32.
+    pub fn reduce_logsumexp(&mut self, x: Output, axis: i64) -> Result<Output> {
+        let largest = self.reduce_max(x, &[axis], true)?;
+        let shifted = self.sub(x, largest)?;
+        let exp = self.exp(shifted)?;
+        let sum = self.reduce_sum(exp, &[axis], false)?;
+        let log = self.log(sum)?;
+        let largest = self.squeeze(largest, &[axis])?;
+        self.add(log, largest)
+    }
+
+    /// A tensor of `dims` (an integer vector computed at run time, its
+    /// length known) filled with `value` (a scalar): `tf.fill`.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `dims` is not an integer vector of known length.
+    pub fn fill(&mut self, dims: Output, value: Tensor) -> Result<Output> {
+        let rank = match (self.ty(dims).dtype, self.ty(dims).dims()) {
+            (DataType::I32 | DataType::I64, [Some(rank)]) => *rank,
+            _ => {
+                return Err(Error::Build {
+                    node: self.name(dims).to_owned(),
+                    reason: format!(
+                        "fill needs dims as an integer vector of known length, got {} {}",
+                        self.ty(dims).dtype,
+                        self.ty(dims).shape
+                    ),
+                });
+            }
+        };
+        let cell = self.constant(value.reshape(&vec![1; rank])?)?;
+        self.op(opset::ops::array::TileBy, &[cell, dims])
+    }
+
     /// `x` with its dims permuted: output dim `i` is input dim `perm[i]`.
     ///
     /// # Errors

@@ -52,6 +52,7 @@
 
 mod builder;
 pub mod checkpoint;
+pub mod crf;
 mod dataset;
 mod error;
 #[allow(clippy::module_inception)]

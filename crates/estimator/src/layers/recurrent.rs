@@ -2,7 +2,7 @@
 //! TensorFlow 1's `tf.nn.dynamic_rnn(cell, inputs, sequence_length)`
 //! builds them: one `While` loop over the time steps, each step the cell.
 
-use opset::ops::array::{ListSetItem, ShapeOf, SliceSpec, StridedSlice, TileBy};
+use opset::ops::array::{ListSetItem, ShapeOf, SliceSpec, StridedSlice};
 use opset::{DataType, Shape, Tensor};
 
 use crate::builder::{GraphBuilder, Output};
@@ -113,15 +113,12 @@ pub fn dynamic_rnn(g: &mut GraphBuilder, cell: &dyn RecurrentCell, x: Output, le
     };
     let steps = dims(g, 0, 1, true)?;
     let (time_batch, batch) = (dims(g, 0, 2, false)?, dims(g, 1, 2, false)?);
-    let one = g.constant(Tensor::from_vec(vec![1], vec![1i64])?)?;
-    let zeros = |g: &mut GraphBuilder, lead: Output, rank: usize| -> Result<Output> {
-        let mut shape = vec![1; rank];
-        shape[rank - 1] = units;
-        let zero = g.constant(Tensor::from_vec(shape, vec![0.0f32; units])?)?;
-        let multiples = g.concat(&[lead, one], 0)?;
-        g.op(TileBy, &[zero, multiples])
+    let units_dim = g.constant(Tensor::from_vec(vec![1], vec![units as i64])?)?;
+    let zeros = |g: &mut GraphBuilder, lead: Output| -> Result<Output> {
+        let dims = g.concat(&[lead, units_dim], 0)?;
+        g.fill(dims, Tensor::scalar(0.0f32))
     };
-    let (zero_output, list) = (zeros(g, batch, 2)?, zeros(g, time_batch, 3)?);
+    let (zero_output, list) = (zeros(g, batch)?, zeros(g, time_batch)?);
     let t0 = g.constant(Tensor::scalar(0i64))?;
     // Loop variables: t, xs, the output list, zeros, lengths, T, the
     // weights, the state.
