@@ -102,6 +102,11 @@ impl GraphBuilder {
         &self.types[x.0]
     }
 
+    /// How many nodes the graph has so far.
+    pub fn graph_len(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// The name of `x`'s node.
     pub fn name(&self, x: Output) -> &str {
         &self.nodes[x.0].name

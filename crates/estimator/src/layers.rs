@@ -1,13 +1,15 @@
 //! Layers: `dense`, `conv2d` and the activations, as `tf.layers` builds
 //! them; recurrent layers (`Lstm`, `Gru`, `Bidirectional`) as TensorFlow 1's
-//! `tf.nn.dynamic_rnn` and `bidirectional_dynamic_rnn` build them.
+//! `tf.nn.dynamic_rnn` and `bidirectional_dynamic_rnn` build them; `dropout`.
 
 mod bidirectional;
+mod dropout;
 mod gru;
 mod lstm;
 pub mod recurrent;
 
 pub use bidirectional::{Bidirectional, BidirectionalOutput};
+pub use dropout::dropout;
 pub use gru::Gru;
 pub use lstm::Lstm;
 pub use recurrent::{RecurrentCell, RnnOutput, dynamic_rnn};

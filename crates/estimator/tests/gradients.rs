@@ -274,3 +274,26 @@ fn bidirectional_gradients_flow_both_ways() {
         })
     });
 }
+
+#[test]
+fn dropout_zeroes_its_rate_scales_the_rest_and_passes_the_gradient_through_its_mask() {
+    use estimator::{Mode, layers};
+    let mut g = GraphBuilder::new();
+    let x = g.variable("x", &[200, 50], Initializer::Constant(2.0)).unwrap();
+    let y = layers::dropout(&mut g, x, 0.25, Mode::Train).unwrap();
+    let loss = g.reduce_sum(y, &[], false).unwrap();
+    let graph = TypedGraph::new(&g.graph(), g.assets()).unwrap();
+    let mut values = vec![None; graph.nodes().len()];
+    values[x.index()] = Some(Tensor::from_vec(vec![200, 50], vec![2.0f32; 10_000]).unwrap());
+    graph.evaluate(&[loss.index()], &mut values).unwrap();
+    let ys = values[y.index()].as_ref().unwrap().as_slice::<f32>().unwrap().to_vec();
+    assert!(ys.iter().all(|&v| v == 0.0 || (v - 2.0 / 0.75).abs() < 1e-6));
+    let dropped = ys.iter().filter(|&&v| v == 0.0).count() as f32 / ys.len() as f32;
+    assert!((dropped - 0.25).abs() < 0.02, "dropped {dropped}");
+    let dx = &gradients(&graph, &values, loss.index(), &[x.index()]).unwrap()[0];
+    let expected: Vec<f32> = ys.iter().map(|&v| v / 2.0).collect();
+    assert_eq!(dx.as_slice::<f32>().unwrap(), expected.as_slice());
+    // Evaluation and prediction see x itself.
+    assert_eq!(layers::dropout(&mut g, x, 0.25, Mode::Eval).unwrap(), x);
+    assert!(layers::dropout(&mut g, x, 1.0, Mode::Train).is_err());
+}

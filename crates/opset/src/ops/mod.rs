@@ -8,8 +8,8 @@
 //! unit tests: everything the [`OpDef`] trait asks for. The files are grouped
 //! by family: [`array`](mod@array) (sources, shapes, moving elements, tensor
 //! lists), [`control`] (loops, conditionals), [`math`] (arithmetic, elementwise functions,
-//! comparisons, products, reductions), [`nn`] (convolutions, pooling, losses)
-//! and [`text`] (strings to ids).
+//! comparisons, products, reductions), [`nn`] (convolutions, pooling, losses),
+//! [`random`] (what training draws) and [`text`] (strings to ids).
 //!
 //! One list, at the bottom of this file, makes the set: it generates the
 //! [`Op`] enum, parsing by name, and the dispatch of every method, so that
@@ -44,6 +44,7 @@ pub mod grad;
 pub mod kernel;
 pub mod math;
 pub mod nn;
+pub mod random;
 pub mod rule;
 pub mod text;
 
@@ -62,7 +63,7 @@ pub const MAX_RANK: usize = 254;
 
 /// The version of the op set this build implements: the newest an artifact
 /// may declare. See [`CATALOG`] for what each version holds.
-pub const OP_SET_VERSION: u32 = 5;
+pub const OP_SET_VERSION: u32 = 6;
 
 /// How many inputs an op takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,6 +444,8 @@ op_set! {
     text::VocabLookup,
     text::TableLookup,
     text::HashBucket,
+    text::UnicodeSplit,
+    random::RandomUniform,
     control::While,
     control::If,
 }

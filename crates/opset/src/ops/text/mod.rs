@@ -1,4 +1,5 @@
-//! Strings: formatting numbers, and strings to ids (vocabularies, key-value tables, hash buckets).
+//! Strings: formatting numbers, splitting into characters, and strings to
+//! ids (vocabularies, key-value tables, hash buckets).
 
 mod as_string;
 pub use as_string::AsString;
@@ -8,3 +9,5 @@ mod table_lookup;
 pub use table_lookup::{KeyValueMap, TableLookup};
 mod hash_bucket;
 pub use hash_bucket::HashBucket;
+mod unicode_split;
+pub use unicode_split::UnicodeSplit;
