@@ -15,7 +15,7 @@ use opset::ops::math::{
     ReduceMin, ReduceSum, Relu, Rsqrt, Selu, Sigmoid, Softmax, Softplus, Sqrt, Square, Sub, Tanh,
 };
 use opset::ops::nn::{AvgPool, Conv2D, DepthwiseConv2D, L2Loss, MaxPool, Sliding, SoftmaxCrossEntropy};
-use opset::ops::text::{HashBucket, VocabLookup};
+use opset::ops::text::{HashBucket, IndexToString, VocabLookup};
 use opset::{Assets, DataType, Graph, Node, Op, Shape, Tensor, TensorType};
 
 use crate::init::Initializer;
@@ -574,6 +574,22 @@ impl GraphBuilder {
         let path = path.as_ref();
         let asset = self.asset(path)?;
         let lookup = VocabLookup::from_file(asset, path, num_oov_buckets, default_value)
+            .map_err(|e| Error::Build { node: path.display().to_string(), reason: e.to_string() })?;
+        self.op(lookup, &[x])
+    }
+
+    /// The token on line `id` of the vocabulary file at `path` for each id
+    /// of `x` (i32 or i64), `default_value` for an id that is no line: as
+    /// `index_to_string_table_from_file(path, default_value)`. The file
+    /// becomes an asset.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the file is missing, empty or repeats a token, or
+    /// `x` is not an integer tensor.
+    pub fn index_to_string(&mut self, x: Output, path: impl AsRef<Path>, default_value: &str) -> Result<Output> {
+        let path = path.as_ref();
+        let asset = self.asset(path)?;
+        let lookup = IndexToString::from_file(asset, path, default_value)
             .map_err(|e| Error::Build { node: path.display().to_string(), reason: e.to_string() })?;
         self.op(lookup, &[x])
     }

@@ -9,6 +9,7 @@ use opset::Tensor;
 
 use crate::checkpoint::{self, GLOBAL_STEP};
 use crate::dataset::{Dataset, Example};
+use crate::entities::{EntityCounts, EntityMetrics};
 use crate::grad::gradients;
 use crate::optim::OptimizerState;
 use crate::program::Program;
@@ -311,21 +312,38 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
             program.spec.eval_metrics.iter().map(|(k, v)| (k.clone(), *v)).collect();
         let mut targets = vec![loss];
         targets.extend(metrics.iter().map(|(_, o)| *o));
-        let mut sums = vec![0.0f64; targets.len()];
+        let scalars = targets.len();
+        let entities = program.spec.entity_metrics.clone();
+        targets.extend(entities.iter().flat_map(EntityMetrics::outputs));
+        let mut sums = vec![0.0f64; scalars];
+        let mut counts = EntityCounts::default();
         let mut batches_seen = 0usize;
         for batch in batches {
             let values = program.run(batch?, &mut variables, &targets, |_, values| {
-                targets.iter().map(|t| scalar(values, *t)).collect::<Result<Vec<f32>>>()
+                if let Some(entities) = &entities {
+                    let [p, l, n] = entities.outputs().map(|o| values[o.index()].as_ref());
+                    let missing = || Error::Input { reason: "the entity metrics' tensors were not computed".into() };
+                    entities
+                        .count([p.ok_or_else(missing)?, l.ok_or_else(missing)?, n.ok_or_else(missing)?], &mut counts)?;
+                }
+                targets[..scalars].iter().map(|t| scalar(values, *t)).collect::<Result<Vec<f32>>>()
             })?;
             sums.iter_mut().zip(values).for_each(|(s, v)| *s += f64::from(v));
             batches_seen += 1;
         }
         let mean = |s: f64| (s / batches_seen.max(1) as f64) as f32;
-        let result = Metrics {
+        let mut result = Metrics {
             loss: mean(sums[0]),
             global_step,
             metrics: metrics.into_iter().zip(&sums[1..]).map(|((k, _), &s)| (k, mean(s))).collect(),
         };
+        if entities.is_some() {
+            result.metrics.extend([
+                ("precision".to_owned(), counts.precision()),
+                ("recall".to_owned(), counts.recall()),
+                ("f1".to_owned(), counts.f1()),
+            ]);
+        }
         // As TensorFlow's estimator: the loss and every metric at the
         // checkpoint's step, in `<model_dir>/eval/` for TensorBoard.
         if self.config.save_summary_steps > 0 {

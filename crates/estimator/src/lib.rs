@@ -54,6 +54,7 @@ mod builder;
 pub mod checkpoint;
 pub mod crf;
 mod dataset;
+pub mod entities;
 mod error;
 #[allow(clippy::module_inception)]
 mod estimator;

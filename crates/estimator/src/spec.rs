@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::builder::{GraphBuilder, Output};
+use crate::entities::EntityMetrics;
 use crate::optim::TrainOp;
 use crate::{Error, Mode, Result};
 
@@ -81,6 +82,8 @@ pub struct EstimatorSpec {
     pub train_op: Option<TrainOp>,
     /// EVAL: extra scalar metrics (e.g. accuracy), averaged over examples.
     pub eval_metrics: BTreeMap<String, Output>,
+    /// EVAL: a tagger's entities, scored over the whole evaluation.
+    pub entity_metrics: Option<EntityMetrics>,
 }
 
 impl EstimatorSpec {
@@ -92,6 +95,7 @@ impl EstimatorSpec {
             loss: None,
             train_op: None,
             eval_metrics: BTreeMap::new(),
+            entity_metrics: None,
         }
     }
 
@@ -103,6 +107,7 @@ impl EstimatorSpec {
             loss: Some(loss),
             train_op: None,
             eval_metrics: BTreeMap::new(),
+            entity_metrics: None,
         }
     }
 
@@ -114,7 +119,15 @@ impl EstimatorSpec {
             loss: Some(loss),
             train_op: Some(train_op),
             eval_metrics: BTreeMap::new(),
+            entity_metrics: None,
         }
+    }
+
+    /// Scores a tagger's entities in `evaluate`: `precision`, `recall` and
+    /// `f1` over exact entity spans, as CoNLL's `conlleval`.
+    pub fn with_entity_metrics(mut self, metrics: EntityMetrics) -> EstimatorSpec {
+        self.entity_metrics = Some(metrics);
+        self
     }
 
     /// Adds an evaluation metric: a scalar computed per batch, averaged over

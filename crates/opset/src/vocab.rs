@@ -6,10 +6,12 @@ use std::path::Path;
 use crate::{Error, Result};
 
 /// A string -> id table: the id of a token is its 0-based line number in the
-/// file, as in TensorFlow's `index_table_from_file`.
+/// file, as in TensorFlow's `index_table_from_file`; and back
+/// ([`Vocabulary::token`]), as `index_to_string_table_from_file`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vocabulary {
     ids: HashMap<String, i64>,
+    tokens: Vec<String>,
 }
 
 impl Vocabulary {
@@ -33,21 +35,28 @@ impl Vocabulary {
     /// A message if there is no token or a token repeats.
     pub fn from_lines<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Result<Vocabulary, String> {
         let mut ids = HashMap::new();
+        let mut in_order = Vec::new();
         for (line, token) in tokens.into_iter().enumerate() {
             let token = token.strip_suffix('\r').unwrap_or(token);
             if let Some(first) = ids.insert(token.to_owned(), line as i64) {
                 return Err(format!("token {token:?} appears on line {} and again on line {}", first + 1, line + 1));
             }
+            in_order.push(token.to_owned());
         }
         if ids.is_empty() || (ids.len() == 1 && ids.contains_key("")) {
             return Err("vocabulary is empty".into());
         }
-        Ok(Vocabulary { ids })
+        Ok(Vocabulary { ids, tokens: in_order })
     }
 
     /// The number of tokens.
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// The token of `id` (its line), if there is one.
+    pub fn token(&self, id: i64) -> Option<&str> {
+        usize::try_from(id).ok().and_then(|i| self.tokens.get(i)).map(String::as_str)
     }
 
     /// Whether the table is empty (never true for a loaded table).

@@ -445,6 +445,7 @@ op_set! {
     text::TableLookup,
     text::HashBucket,
     text::UnicodeSplit,
+    text::IndexToString,
     random::RandomUniform,
     control::While,
     control::If,

@@ -11,3 +11,5 @@ mod hash_bucket;
 pub use hash_bucket::HashBucket;
 mod unicode_split;
 pub use unicode_split::UnicodeSplit;
+mod index_to_string;
+pub use index_to_string::IndexToString;
