@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opset::Tensor;
+use opset::ops::OpDef;
+use opset::ops::array::Pad;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -126,6 +128,11 @@ impl<T: Stack + Send + 'static> Dataset<T> {
     /// Consecutive elements stacked into batches of `size` (the last may be
     /// smaller), as `tf.data.Dataset.batch`.
     pub fn batch(self, size: usize) -> Dataset<T> {
+        self.batch_with(size, T::stack)
+    }
+
+    /// Batches of `size` made by `stack`.
+    fn batch_with(self, size: usize, stack: fn(Vec<T>) -> Result<T>) -> Dataset<T> {
         let source = self.source;
         let size = size.max(1);
         Dataset {
@@ -139,10 +146,21 @@ impl<T: Stack + Send + 'static> Dataset<T> {
                             Err(e) => return Some(Err(e)),
                         }
                     }
-                    (!items.is_empty()).then(|| T::stack(items))
+                    (!items.is_empty()).then(|| stack(items))
                 }))
             }),
         }
+    }
+}
+
+impl<T: Stack + Send + 'static> Dataset<T> {
+    /// Consecutive elements stacked into batches of `size` (the last may be
+    /// smaller), each tensor first padded at the end of every dim to the
+    /// batch's largest (zeros, `""` or false), as
+    /// `tf.data.Dataset.padded_batch(size)`: sentences of different lengths
+    /// in one batch, padded to its longest.
+    pub fn padded_batch(self, size: usize) -> Dataset<T> {
+        self.batch_with(size, T::stack_padded)
     }
 }
 
@@ -179,16 +197,57 @@ pub trait Stack: Sized {
     /// # Errors
     /// [`Error::Input`] if the items' dtypes, shapes or keys differ.
     fn stack(items: Vec<Self>) -> Result<Self>;
+
+    /// Stacks `items` (at least one) after padding each tensor at the end
+    /// of every dim to the largest among them.
+    ///
+    /// # Errors
+    /// [`Error::Input`] if the items' dtypes, ranks or keys differ.
+    fn stack_padded(items: Vec<Self>) -> Result<Self>;
 }
 
 impl Stack for Tensor {
     fn stack(items: Vec<Tensor>) -> Result<Tensor> {
         Tensor::stack(&items).map_err(|e| Error::Input { reason: format!("cannot batch: {e}") })
     }
+
+    fn stack_padded(items: Vec<Tensor>) -> Result<Tensor> {
+        let rank = items.first().map_or(0, |t| t.shape().len());
+        if let Some(t) = items.iter().find(|t| t.shape().len() != rank) {
+            return Err(Error::Input {
+                reason: format!("cannot pad a batch of rank {rank} with an element of shape {:?}", t.shape()),
+            });
+        }
+        let largest: Vec<usize> = (0..rank).map(|d| items.iter().map(|t| t.shape()[d]).max().unwrap_or(0)).collect();
+        let padded = items
+            .into_iter()
+            .map(|t| {
+                if t.shape() == largest.as_slice() {
+                    return Ok(t);
+                }
+                let paddings = t.shape().iter().zip(&largest).map(|(&d, &l)| [0, l - d]).collect();
+                Pad { paddings, value: None }
+                    .run(&[&t])
+                    .map_err(|e| Error::Input { reason: format!("cannot pad a batch element: {e}") })
+            })
+            .collect::<Result<Vec<Tensor>>>()?;
+        <Tensor as Stack>::stack(padded)
+    }
 }
 
 impl Stack for Features<Tensor> {
     fn stack(items: Vec<Features<Tensor>>) -> Result<Features<Tensor>> {
+        stack_features(items, <Tensor as Stack>::stack)
+    }
+
+    fn stack_padded(items: Vec<Features<Tensor>>) -> Result<Features<Tensor>> {
+        stack_features(items, <Tensor as Stack>::stack_padded)
+    }
+}
+
+/// Stacks features key by key with `stack`.
+fn stack_features(items: Vec<Features<Tensor>>, stack: fn(Vec<Tensor>) -> Result<Tensor>) -> Result<Features<Tensor>> {
+    {
         match items.first() {
             Some(Features::Map(first)) => {
                 let keys: Vec<String> = first.keys().cloned().collect();
@@ -206,8 +265,7 @@ impl Stack for Features<Tensor> {
                         columns.entry(k).or_default().push(v);
                     }
                 }
-                let stacked =
-                    columns.into_iter().map(|(k, v)| Ok((k, <Tensor as Stack>::stack(v)?))).collect::<Result<_>>()?;
+                let stacked = columns.into_iter().map(|(k, v)| Ok((k, stack(v)?))).collect::<Result<_>>()?;
                 Ok(Features::Map(stacked))
             }
             _ => {
@@ -220,7 +278,7 @@ impl Stack for Features<Tensor> {
                         }
                     })
                     .collect::<Result<Vec<_>>>()?;
-                <Tensor as Stack>::stack(tensors).map(Features::Single)
+                stack(tensors).map(Features::Single)
             }
         }
     }
@@ -255,18 +313,32 @@ impl Example {
 
 impl Stack for Example {
     fn stack(items: Vec<Example>) -> Result<Example> {
-        let has_labels = items.first().is_some_and(|e| e.labels.is_some());
-        let mut features = Vec::with_capacity(items.len());
-        let mut labels = Vec::with_capacity(items.len());
-        for e in items {
-            features.push(e.features);
-            match (e.labels, has_labels) {
-                (Some(l), true) => labels.push(l),
-                (None, false) => {}
-                _ => return Err(Error::Input { reason: "some examples have labels and others do not".into() }),
-            }
-        }
-        let labels = if has_labels { Some(<Tensor as Stack>::stack(labels)?) } else { None };
-        Ok(Example { features: Features::stack(features)?, labels })
+        stack_examples(items, false)
     }
+
+    fn stack_padded(items: Vec<Example>) -> Result<Example> {
+        stack_examples(items, true)
+    }
+}
+
+/// Stacks examples' features and labels, padded or not.
+fn stack_examples(items: Vec<Example>, padded: bool) -> Result<Example> {
+    let has_labels = items.first().is_some_and(|e| e.labels.is_some());
+    let mut features = Vec::with_capacity(items.len());
+    let mut labels = Vec::with_capacity(items.len());
+    for e in items {
+        features.push(e.features);
+        match (e.labels, has_labels) {
+            (Some(l), true) => labels.push(l),
+            (None, false) => {}
+            _ => return Err(Error::Input { reason: "some examples have labels and others do not".into() }),
+        }
+    }
+    let (tensors, features): (fn(Vec<Tensor>) -> Result<Tensor>, _) = if padded {
+        (<Tensor as Stack>::stack_padded, Features::stack_padded(features)?)
+    } else {
+        (<Tensor as Stack>::stack, Features::stack(features)?)
+    };
+    let labels = if has_labels { Some(tensors(labels)?) } else { None };
+    Ok(Example { features, labels })
 }

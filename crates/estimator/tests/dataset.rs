@@ -51,3 +51,31 @@ fn batches_stream_without_materialising_the_data() {
     assert_eq!(first.labels.unwrap().shape(), &[10, 1]);
     assert_eq!(produced.load(Ordering::Relaxed), 10);
 }
+
+#[test]
+fn padded_batches_pad_each_batch_to_its_longest() {
+    let sentence = |words: &[&str]| {
+        let words: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+        let tags: Vec<i32> = (0..words.len() as i32).collect();
+        let mut features = std::collections::BTreeMap::new();
+        features.insert("nwords".to_owned(), Tensor::scalar(words.len() as i32));
+        features.insert("words".to_owned(), Tensor::from_vec(vec![words.len()], words).unwrap());
+        Example::from_features(
+            estimator::Features::Map(features),
+            Some(Tensor::from_vec(vec![tags.len()], tags).unwrap()),
+        )
+    };
+    let ds =
+        Dataset::from_vec(vec![sentence(&["John", "lives"]), sentence(&["in", "Paris", "now"]), sentence(&["Hi"])]);
+    let batches: Vec<Example> = ds.padded_batch(2).iter().map(Result::unwrap).collect();
+    let estimator::Features::Map(first) = &batches[0].features else { panic!("a feature map") };
+    assert_eq!(first["words"].shape(), &[2, 3]);
+    assert_eq!(first["words"].as_slice::<String>().unwrap(), ["John", "lives", "", "in", "Paris", "now"]);
+    assert_eq!(first["nwords"].as_slice::<i32>().unwrap(), [2, 3]);
+    assert_eq!(batches[0].labels.as_ref().unwrap().as_slice::<i32>().unwrap(), [0, 1, 0, 0, 1, 2]);
+    let estimator::Features::Map(last) = &batches[1].features else { panic!("a feature map") };
+    assert_eq!(last["words"].shape(), &[1, 1]);
+    // Ranks must agree.
+    let mixed = Dataset::from_vec(vec![Tensor::scalar(1.0f32), Tensor::from(array![1.0f32, 2.0])]);
+    assert!(mixed.padded_batch(2).iter().next().unwrap().is_err());
+}
