@@ -245,8 +245,11 @@ impl Stack for Features<Tensor> {
     }
 }
 
+/// How a batch of tensors is stacked: [`Stack::stack`] or [`Stack::stack_padded`].
+type StackFn = fn(Vec<Tensor>) -> Result<Tensor>;
+
 /// Stacks features key by key with `stack`.
-fn stack_features(items: Vec<Features<Tensor>>, stack: fn(Vec<Tensor>) -> Result<Tensor>) -> Result<Features<Tensor>> {
+fn stack_features(items: Vec<Features<Tensor>>, stack: StackFn) -> Result<Features<Tensor>> {
     {
         match items.first() {
             Some(Features::Map(first)) => {
@@ -334,7 +337,7 @@ fn stack_examples(items: Vec<Example>, padded: bool) -> Result<Example> {
             _ => return Err(Error::Input { reason: "some examples have labels and others do not".into() }),
         }
     }
-    let (tensors, features): (fn(Vec<Tensor>) -> Result<Tensor>, _) = if padded {
+    let (tensors, features): (StackFn, _) = if padded {
         (<Tensor as Stack>::stack_padded, Features::stack_padded(features)?)
     } else {
         (<Tensor as Stack>::stack, Features::stack(features)?)
