@@ -38,11 +38,14 @@ type Source<T> = Arc<dyn Fn() -> Iter<T> + Send + Sync>;
 /// ```
 pub struct Dataset<T> {
     source: Source<T>,
+    /// Whether the elements were batched by [`Dataset::padded_batch`]: their
+    /// dims past the batch's vary from one batch to the next.
+    padded: bool,
 }
 
 impl<T> Clone for Dataset<T> {
     fn clone(&self) -> Dataset<T> {
-        Dataset { source: Arc::clone(&self.source) }
+        Dataset { source: Arc::clone(&self.source), padded: self.padded }
     }
 }
 
@@ -54,7 +57,7 @@ impl<T: Send + 'static> Dataset<T> {
         I: IntoIterator<Item = T>,
         I::IntoIter: Send + 'static,
     {
-        Dataset { source: Arc::new(move || Box::new(generator().into_iter().map(Ok))) }
+        Dataset { source: Arc::new(move || Box::new(generator().into_iter().map(Ok))), padded: false }
     }
 
     /// Elements from a vector (cloned on each pass).
@@ -83,6 +86,7 @@ impl<T: Send + 'static> Dataset<T> {
                 let f = Arc::clone(&f);
                 Box::new(source().map(move |r| r.map(|t| f(t))))
             }),
+            padded: self.padded,
         }
     }
 
@@ -94,13 +98,14 @@ impl<T: Send + 'static> Dataset<T> {
                 let source = Arc::clone(&source);
                 Box::new((0..count).flat_map(move |_| source()))
             }),
+            padded: self.padded,
         }
     }
 
     /// The first `n` elements.
     pub fn take(self, n: usize) -> Dataset<T> {
         let source = self.source;
-        Dataset { source: Arc::new(move || Box::new(source().take(n))) }
+        Dataset { source: Arc::new(move || Box::new(source().take(n))), padded: self.padded }
     }
 
     /// Elements in random order through a buffer of `buffer_size`, as
@@ -120,6 +125,7 @@ impl<T: Send + 'static> Dataset<T> {
                     rng,
                 })
             }),
+            padded: self.padded,
         }
     }
 }
@@ -149,6 +155,7 @@ impl<T: Stack + Send + 'static> Dataset<T> {
                     (!items.is_empty()).then(|| stack(items))
                 }))
             }),
+            padded: self.padded,
         }
     }
 }
@@ -160,7 +167,14 @@ impl<T: Stack + Send + 'static> Dataset<T> {
     /// `tf.data.Dataset.padded_batch(size)`: sentences of different lengths
     /// in one batch, padded to its longest.
     pub fn padded_batch(self, size: usize) -> Dataset<T> {
-        self.batch_with(size, T::stack_padded)
+        Dataset { padded: true, ..self.batch_with(size, T::stack_padded) }
+    }
+
+    /// Whether the batches are padded ([`Dataset::padded_batch`]): a model
+    /// built on them sees every dim but the batch's as unknown, since each
+    /// batch has its own.
+    pub fn is_padded(&self) -> bool {
+        self.padded
     }
 }
 

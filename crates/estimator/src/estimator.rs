@@ -136,7 +136,7 @@ impl<M: ModelFn<P>, P> Estimator<M, P> {
     fn start(&self, mode: Mode, dataset: &Dataset<Example>) -> Result<(Program, Batches)> {
         let mut batches = dataset.iter();
         let first = batches.next().ok_or(Error::EmptyDataset)??;
-        let program = Program::build(&self.model_fn, &self.params, mode, &first)?;
+        let program = Program::build(&self.model_fn, &self.params, mode, &first, dataset.is_padded())?;
         Ok((program, Box::new(std::iter::once(Ok(first)).chain(batches))))
     }
 

@@ -21,27 +21,32 @@ pub(crate) struct Program {
     values: Vec<Option<Tensor>>,
 }
 
-/// The placeholder type for a batched tensor: the batch dimension unknown.
-fn batched(t: &Tensor) -> (DataType, Shape) {
-    let mut dims: Vec<Option<usize>> = t.shape().iter().map(|&d| Some(d)).collect();
-    if let Some(first) = dims.first_mut() {
-        *first = None;
-    }
+/// The placeholder type for a batched tensor: the batch dimension unknown,
+/// and every other too when each batch is padded to its own.
+fn batched(t: &Tensor, padded: bool) -> (DataType, Shape) {
+    let dims = t.shape().iter().enumerate().map(|(i, &d)| (i > 0 && !padded).then_some(d)).collect();
     (t.dtype(), Shape(dims))
 }
 
 impl Program {
-    /// Calls `model_fn` for `mode` on placeholders shaped like `batch`.
-    pub fn build<P>(model_fn: &dyn ModelFn<P>, params: &P, mode: Mode, batch: &Example) -> Result<Program> {
+    /// Calls `model_fn` for `mode` on placeholders shaped like `batch`
+    /// (only its rank and dtypes when batches are `padded`).
+    pub fn build<P>(
+        model_fn: &dyn ModelFn<P>,
+        params: &P,
+        mode: Mode,
+        batch: &Example,
+        padded: bool,
+    ) -> Result<Program> {
         let mut g = GraphBuilder::new();
         let features = batch.features.try_map(|key, t| {
-            let (dtype, shape) = batched(t);
+            let (dtype, shape) = batched(t, padded);
             let name = key.map_or_else(|| "features".to_owned(), |k| format!("features/{k}"));
             g.placeholder(&name, dtype, shape)
         })?;
         let labels = match (&batch.labels, mode) {
             (Some(t), Mode::Train | Mode::Eval) => {
-                let (dtype, shape) = batched(t);
+                let (dtype, shape) = batched(t, padded);
                 Some(g.placeholder("labels", dtype, shape)?)
             }
             (None, Mode::Train | Mode::Eval) => {
