@@ -7,12 +7,14 @@
 //! - [`mlp`]: dense models of any size written straight through `export`.
 //! - [`cnn`]: a small image model written the same way.
 //! - [`reference`]: what `opset`'s reference kernels answer for a version.
+//! - [`ner`]: the bi-LSTM + CRF tagger of the estimator's `ner` example.
 //! - [`topics`]: the text classifier of the estimator's `text_classifier`
 //!   example (the same source file, so the three tell one story).
 
 pub mod cnn;
 mod from_estimator;
 pub mod mlp;
+pub mod ner;
 pub mod reference;
 #[path = "../crates/estimator/examples/text_classifier/topics.rs"]
 pub mod topics;

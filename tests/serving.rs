@@ -9,68 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "common/server.rs"]
+mod server;
+
 use estimator::Steps;
 use estimator_rs::{serving_input_receiver_fn, toy_estimator, train_input_fn};
 use serde_json::{Value, json};
-
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(base: &Path, max_body_bytes: usize) -> Server {
-        Server::start_models(
-            vec![serving::ModelConfig { name: "toy".into(), base_path: base.to_owned() }],
-            max_body_bytes,
-        )
-    }
-
-    fn start_models(models: Vec<serving::ModelConfig>, max_body_bytes: usize) -> Server {
-        let config = serving::Config { models, poll_interval: Duration::from_millis(50), max_body_bytes, threads: 2 };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (ready, bound) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
-                serving::serve(config, listener, async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        Server { addr: bound.recv().unwrap(), stop: Some(stop), thread: Some(thread) }
-    }
-
-    /// (status, JSON body) of one request.
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).unwrap();
-        let status = raw.split(' ').nth(1).unwrap().parse().unwrap();
-        let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())))
-    }
-
-    fn predict(&self, body: Value) -> (u16, Value) {
-        self.request("POST", "/v1/models/toy:predict", &body.to_string())
-    }
-
-    fn shutdown(mut self) {
-        self.stop.take().unwrap().send(()).unwrap();
-        self.thread.take().unwrap().join().unwrap();
-    }
-}
+use server::Server;
 
 fn export(dir: &Path, learning_rate_boost: Option<u64>) -> PathBuf {
     let estimator = toy_estimator(dir);

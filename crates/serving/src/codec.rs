@@ -99,10 +99,13 @@ pub fn inputs(predictor: &Predictor, request: PredictRequest) -> Result<Vec<(Str
                 };
                 column.push(value);
             }
-        }
-        let lengths: Vec<usize> = columns.values().map(|c| c.as_array().map_or(0, Vec::len)).collect();
-        if lengths.windows(2).any(|w| w[0] != w[1]) {
-            return Err(Error::BadRequest("every instance must give every input".into()));
+            // As TensorFlow Serving: every instance names every input.
+            if let Some((key, _)) = columns.iter().find(|(_, c)| c.as_array().map_or(0, Vec::len) != i + 1) {
+                return Err(Error::BadRequest(format!(
+                    "instance {i} has no input {key:?}: each instance gives every input of {:?}",
+                    keys(predictor)
+                )));
+            }
         }
         columns
     } else {

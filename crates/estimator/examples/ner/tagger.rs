@@ -13,7 +13,7 @@ use estimator::{Initializer, crf};
 use opset::ops::array::{ReshapeTo, ShapeOf, SliceSpec, StridedSlice};
 use opset::ops::text::UnicodeSplit;
 
-use crate::corpus::{self, Sentence, Split, TAGS};
+use super::corpus::{self, Sentence, Split, TAGS};
 
 /// What the tagger needs to know.
 #[derive(Debug, Clone)]
