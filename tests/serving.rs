@@ -2,8 +2,6 @@
 //! by the estimator: every endpoint, every bad input, a hot swap under
 //! concurrent requests, a broken version refused, a graceful shutdown.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
