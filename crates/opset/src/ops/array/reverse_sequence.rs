@@ -1,8 +1,8 @@
 //! `ReverseSequence`.
 
 use crate::graph::{Attr, Node};
-use crate::ops::array::slicing::{row_major_strides, take};
-use crate::ops::kernel::{any_dtype, indices};
+use crate::ops::array::slicing::row_major_strides;
+use crate::ops::kernel::{any_dtype, indices, slice};
 use crate::ops::rule::unify;
 use crate::ops::{Arity, OpDef, OpError, TensorType, normalize_axis};
 use crate::{Assets, DataType, Result, Tensor};
@@ -58,8 +58,16 @@ impl OpDef for ReverseSequence {
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
         let (x, lengths) = (inputs[0], indices(inputs[1], 1)?);
-        let offsets = self.offsets(x.shape(), &lengths)?;
-        any_dtype!(x.dtype(), T => take::<T>(x, &offsets, x.shape(), out))
+        let blocks = self.blocks(x.shape(), &lengths)?;
+        let inner = blocks.inner;
+        any_dtype!(x.dtype(), T => {
+            let src = slice::<T>(x)?;
+            let dst = out.output_vec::<T>(x.shape());
+            for block in blocks {
+                dst.extend_from_slice(&src[block * inner..(block + 1) * inner]);
+            }
+            Ok(())
+        })
     }
 
     #[cfg(feature = "grad")]
@@ -81,29 +89,79 @@ impl ReverseSequence {
         Ok((seq, batch))
     }
 
-    /// The input offset each output element of `shape` reads.
-    fn offsets(&self, shape: &[usize], lengths: &[i64]) -> Result<Vec<usize>, OpError> {
+    /// The input block each output block of `shape` reads, a block being
+    /// the elements past both axes (contiguous, copied whole).
+    fn blocks(&self, shape: &[usize], lengths: &[i64]) -> Result<Blocks, OpError> {
         let (seq, batch) = self.axes(shape.len())?;
         if lengths.len() != shape[batch] {
             return Err(OpError::shape(format!("{} lengths for {} sequences", lengths.len(), shape[batch])));
         }
-        if let Some(&bad) = lengths.iter().find(|&&l| usize::try_from(l).is_ok_and(|l| l > shape[seq]) || l < 0) {
-            return Err(OpError::Invalid {
-                what: "lengths",
-                reason: format!("a length of {bad} for sequences of {} elements", shape[seq]),
-            });
-        }
-        let strides = row_major_strides(shape);
-        let n: usize = if shape.contains(&0) { 0 } else { shape.iter().product() };
-        Ok((0..n)
-            .map(|o| {
-                let (b, s) = ((o / strides[batch]) % shape[batch], (o / strides[seq]) % shape[seq]);
-                match usize::try_from(lengths[b]) {
-                    Ok(len) if s < len => o - s * strides[seq] + (len - 1 - s) * strides[seq],
-                    _ => o,
+        let lengths = lengths
+            .iter()
+            .map(|&l| usize::try_from(l).ok().filter(|&l| l <= shape[seq]))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| {
+                let bad = lengths.iter().find(|&&l| usize::try_from(l).is_ok_and(|l| l > shape[seq]) || l < 0);
+                OpError::Invalid {
+                    what: "lengths",
+                    reason: format!(
+                        "a length of {} for sequences of {} elements",
+                        bad.copied().unwrap_or(-1),
+                        shape[seq]
+                    ),
                 }
-            })
-            .collect())
+            })?;
+        let last = seq.max(batch);
+        let outer = &shape[..=last];
+        let count = if shape.contains(&0) { 0 } else { outer.iter().product() };
+        Ok(Blocks {
+            strides: row_major_strides(outer).to_vec(),
+            dims: outer.to_vec(),
+            index: vec![0; outer.len()],
+            inner: shape[last + 1..].iter().product(),
+            lengths,
+            seq,
+            batch,
+            next: 0,
+            count,
+        })
+    }
+}
+
+/// The blocks a [`ReverseSequence`] reads, in output order: an odometer
+/// over the dims up to both axes.
+struct Blocks {
+    dims: Vec<usize>,
+    strides: Vec<usize>,
+    index: Vec<usize>,
+    /// Elements per block.
+    inner: usize,
+    lengths: Vec<usize>,
+    seq: usize,
+    batch: usize,
+    next: usize,
+    count: usize,
+}
+
+impl Iterator for Blocks {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.next >= self.count {
+            return None;
+        }
+        let (block, s, len) = (self.next, self.index[self.seq], self.lengths[self.index[self.batch]]);
+        let source =
+            if s < len { block - s * self.strides[self.seq] + (len - 1 - s) * self.strides[self.seq] } else { block };
+        self.next += 1;
+        for d in (0..self.dims.len()).rev() {
+            self.index[d] += 1;
+            if self.index[d] < self.dims[d] {
+                break;
+            }
+            self.index[d] = 0;
+        }
+        Some(source)
     }
 }
 
