@@ -1,15 +1,15 @@
 //! Linear-chain conditional random fields over padded batches of tag
 //! sequences, as `tf.contrib.crf` (TensorFlow Addons' `tfa.text.crf_*`)
 //! builds them: the training loss ([`log_likelihood`], the forward
-//! algorithm in log space) and the prediction ([`decode`], Viterbi), each a
-//! `While` loop over the time steps.
+//! algorithm in log space, a `While` loop over the time steps) and the
+//! prediction ([`decode`], Viterbi).
 //!
 //! Shapes: `unary` scores `[batch, time, tags]` (f32, tags known),
 //! `lengths` `[batch]` (i32 or i64), `transitions` `[tags, tags]` (the
 //! score of tag `i` followed by tag `j` at `[i, j]`).
 
-use opset::ops::array::{GatherNd, ListSetItem, OneHot, Range, ShapeOf, SliceSpec, StridedSlice};
-use opset::ops::math::ArgMax;
+use opset::ops::array::{OneHot, Range, ShapeOf, SliceSpec, StridedSlice};
+use opset::ops::nn::{CrfDecode, CrfOutput};
 use opset::{DataType, Shape, Tensor};
 
 use crate::builder::{GraphBuilder, Output};
@@ -152,71 +152,17 @@ pub struct Decoded {
 /// The highest-scoring tag sequence of each sequence by the Viterbi
 /// algorithm, with `tf.contrib.crf.crf_decode`'s semantics: the first
 /// maximum on ties, 0 past each length, a length of 0 decoded as a length
-/// of 1.
+/// of 1. One [`CrfDecode`] op per result (where TensorFlow builds two
+/// loops), which the predictor runs as one kernel.
 ///
 /// # Errors
 /// As [`log_likelihood`].
 pub fn decode(g: &mut GraphBuilder, unary: Output, lengths: Output, transitions: Output) -> Result<Decoded> {
-    let n = check(g, unary, lengths, transitions)?;
+    check(g, unary, lengths, transitions)?;
     g.scoped("crf_decode", |g| {
-        let steps = Steps::of(g, unary, lengths)?;
-        let one = g.constant(Tensor::scalar(1i64))?;
-        let valid = g.maximum(steps.lengths, one)?;
-        let first = g.gather(steps.unary, steps.zero)?;
-        // Backpointers [T, B, N]: at step t, the best previous tag for each tag.
-        let zeros = g.constant(Tensor::from_vec(vec![1], vec![n as i64])?)?;
-        let dims = g.concat(&[steps.time_batch, zeros], 0)?;
-        let pointers = g.fill(dims, Tensor::scalar(0i64))?;
-        // Forward: t, unary, alpha, backpointers, valid lengths, T, transitions.
-        let vars = [one, steps.unary, first, pointers, valid, steps.count, transitions];
-        let invariants = [None, None, Some(Shape(vec![None, Some(n)])), Some(Shape(vec![None, None, Some(n)]))];
-        let mut forward = g.while_loop_with_invariants("forward", &vars, &invariants, |b, v| {
-            let [t, unary, alpha, pointers, valid, count, transitions] = [v[0], v[1], v[2], v[3], v[4], v[5], v[6]];
-            let cond = b.less(t, count)?;
-            let scores = b.expand_dims(alpha, 2)?;
-            let scores = b.add(scores, transitions)?;
-            let best = b.reduce_max(scores, &[1], false)?;
-            let from = b.op(ArgMax { axis: 1 }, &[scores])?;
-            let x = b.gather(unary, t)?;
-            let next = b.add(best, x)?;
-            let within = b.less(t, valid)?;
-            let within = b.expand_dims(within, 1)?;
-            let alpha = b.select(within, next, alpha)?;
-            let pointers = b.op(ListSetItem, &[pointers, t, from])?;
-            let one = b.constant(Tensor::scalar(1i64))?;
-            Ok((cond, vec![b.add(t, one)?, unary, alpha, pointers, valid, count, transitions]))
-        })?;
-        let alpha = g.loop_output(&mut forward, 2)?;
-        let pointers = g.loop_output(&mut forward, 3)?;
-        let score = g.reduce_max(alpha, &[1], false)?;
-        let last = g.argmax(alpha, 1)?;
-        // Backtrack from the last step: t, backpointers, the current tag,
-        // the tags [T, B], valid lengths, the batch's row indices.
-        let start = g.sub(steps.count, one)?;
-        let tags = g.fill(steps.time_batch, Tensor::scalar(0i64))?;
-        let batch = slice_dims(g, steps.shape, 1, 2, true)?;
-        let rows = g.op(Range, &[steps.zero, batch, one])?;
-        let vars = [start, pointers, last, tags, valid, rows];
-        let invariants = [None, None, Some(Shape(vec![None])), Some(Shape(vec![None, None]))];
-        let mut backward = g.while_loop_with_invariants("backtrack", &vars, &invariants, |b, v| {
-            let [t, pointers, tag, tags, valid, rows] = [v[0], v[1], v[2], v[3], v[4], v[5]];
-            let zero = b.constant(Tensor::scalar(0i64))?;
-            let cond = b.greater(t, zero)?;
-            let within = b.less(t, valid)?;
-            let written = b.select(within, tag, zero)?;
-            let tags = b.op(ListSetItem, &[tags, t, written])?;
-            let at = b.gather(pointers, t)?;
-            let (r, c) = (b.expand_dims(rows, 1)?, b.expand_dims(tag, 1)?);
-            let pick = b.concat(&[r, c], 1)?;
-            let previous = b.op(GatherNd, &[at, pick])?;
-            let tag = b.select(within, previous, tag)?;
-            let one = b.constant(Tensor::scalar(1i64))?;
-            Ok((cond, vec![b.sub(t, one)?, pointers, tag, tags, valid, rows]))
-        })?;
-        let (tag, tags) = (g.loop_output(&mut backward, 2)?, g.loop_output(&mut backward, 3)?);
-        let tags = g.op(ListSetItem, &[tags, steps.zero, tag])?;
-        let tags = g.transpose(tags, &[1, 0])?;
-        let tags = g.cast(tags, DataType::I32)?;
+        let inputs = [unary, lengths, transitions];
+        let tags = g.op(CrfDecode { output: CrfOutput::Tags }, &inputs)?;
+        let score = g.op(CrfDecode { output: CrfOutput::Score }, &inputs)?;
         Ok(Decoded { tags, score })
     })
 }
@@ -246,12 +192,8 @@ struct Steps {
     unary: Output,
     /// `[batch]`, i64.
     lengths: Output,
-    /// `[3]`: the time-major scores' dims (time, batch, tags).
-    shape: Output,
     /// The number of steps, an i64 scalar.
     count: Output,
-    /// `[2]`: time and batch.
-    time_batch: Output,
     /// 0, i64.
     zero: Output,
 }
@@ -262,9 +204,8 @@ impl Steps {
         let lengths = g.cast(lengths, DataType::I64)?;
         let shape = g.op(ShapeOf, &[unary])?;
         let count = slice_dims(g, shape, 0, 1, true)?;
-        let time_batch = slice_dims(g, shape, 0, 2, false)?;
         let zero = g.constant(Tensor::scalar(0i64))?;
-        Ok(Steps { unary, lengths, shape, count, time_batch, zero })
+        Ok(Steps { unary, lengths, count, zero })
     }
 }
 

@@ -31,8 +31,9 @@ const GOLDEN: &[(u32, &str)] = &[
     // Tensor lists, ReverseV2, OneHot, loops and conditionals (subgraph attributes); TF1 loops' GatherNd,
     // TensorArray scatters and run-time ranges.
     (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While If"),
-    // A tagger's characters of each word and the names of its ids; dropout's random mask (training graphs).
-    (6, "UnicodeSplit IndexToString RandomUniform"),
+    // A tagger's characters of each word, its CRF decoding and the names of its ids; dropout's random mask
+    // (training graphs).
+    (6, "CrfDecode UnicodeSplit IndexToString RandomUniform"),
 ];
 
 #[test]

@@ -440,6 +440,7 @@ op_set! {
     nn::AvgPool,
     nn::L2Loss,
     nn::SoftmaxCrossEntropy,
+    nn::CrfDecode,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

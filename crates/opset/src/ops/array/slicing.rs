@@ -147,26 +147,6 @@ pub fn strided_offsets(strides: &[usize], dims: &[DimSlice]) -> Vec<usize> {
     offsets
 }
 
-/// The elements of `x` (of `T`) at `offsets`, in order, into `out` with
-/// `shape`: how `ReverseSequence` reads its input.
-///
-/// # Errors
-/// [`OpError::Tensor`] if `x` is not of `T`; [`OpError::Shape`] for an
-/// offset past the end.
-pub(crate) fn take<T: Element>(
-    x: &Tensor,
-    offsets: &[usize],
-    shape: &[usize],
-    out: &mut Tensor,
-) -> Result<(), OpError> {
-    let src = slice::<T>(x)?;
-    let dst = out.output_vec::<T>(shape);
-    for &o in offsets {
-        dst.push(src.get(o).ok_or_else(|| past_the_end(x.shape()))?.clone());
-    }
-    Ok(())
-}
-
 /// The elements of `x` (of `T`) that output dim `d`, walking `dims[d]`
 /// with input stride `strides[d]`, reads, row-major, into `out` with
 /// `shape`: the one copy `StridedSlice`, `Reverse` and `Transpose` share.

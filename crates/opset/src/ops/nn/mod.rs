@@ -1,4 +1,4 @@
-//! Images (convolutions, pooling) and training losses.
+//! Images (convolutions, pooling), training losses, and sequence decoding (CRF).
 
 mod window;
 pub use window::{MAX_STEP, Sliding};
@@ -15,3 +15,5 @@ mod l2_loss;
 pub use l2_loss::L2Loss;
 mod softmax_cross_entropy;
 pub use softmax_cross_entropy::SoftmaxCrossEntropy;
+mod crf_decode;
+pub use crf_decode::{CrfDecode, CrfOutput};
