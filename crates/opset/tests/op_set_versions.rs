@@ -33,7 +33,7 @@ const GOLDEN: &[(u32, &str)] = &[
     (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While If"),
     // A tagger's characters of each word, its CRF decoding and the names of its ids; dropout's random mask
     // (training graphs).
-    (6, "CrfDecode UnicodeSplit IndexToString RandomUniform"),
+    (6, "CrfDecode UnicodeSplit StringLength IndexToString RandomUniform"),
 ];
 
 #[test]

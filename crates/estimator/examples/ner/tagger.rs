@@ -11,7 +11,7 @@ use estimator::layers::{Bidirectional, Dense, Lstm, dropout};
 use estimator::prelude::*;
 use estimator::{Initializer, crf};
 use opset::ops::array::{ReshapeTo, ShapeOf, SliceSpec, StridedSlice};
-use opset::ops::text::UnicodeSplit;
+use opset::ops::text::{StringLength, UnicodeSplit};
 
 use super::corpus::{self, Sentence, Split, TAGS};
 
@@ -137,10 +137,7 @@ pub fn model_fn(
     let char_ids = g.vocab_lookup(chars, &params.chars, OOV_BUCKETS, -1)?;
     let char_table = g.variable("chars/embeddings", &[params.char_count + 1, params.dim_chars], uniform())?;
     let embedded_chars = g.gather(char_table, char_ids)?;
-    let padding = g.constant(Tensor::scalar(String::new()))?;
-    let present = g.not_equal(chars, padding)?;
-    let present = g.cast(present, DataType::I32)?;
-    let nchars = g.reduce_sum(present, &[2], false)?;
+    let nchars = g.op(StringLength { chars: true }, &[words])?;
     let nchars = g.reshape(nchars, &[-1])?;
     let char_shape = g.op(ShapeOf, &[embedded_chars])?;
     let width = dims(g, char_shape, 2, 3)?;

@@ -446,6 +446,7 @@ op_set! {
     text::TableLookup,
     text::HashBucket,
     text::UnicodeSplit,
+    text::StringLength,
     text::IndexToString,
     random::RandomUniform,
     control::While,

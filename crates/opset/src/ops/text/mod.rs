@@ -13,3 +13,5 @@ mod unicode_split;
 pub use unicode_split::UnicodeSplit;
 mod index_to_string;
 pub use index_to_string::IndexToString;
+mod string_length;
+pub use string_length::StringLength;
