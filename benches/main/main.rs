@@ -10,9 +10,18 @@
 
 mod cnn;
 mod mlp;
+mod ner;
 mod rnn;
 mod tensorflow;
 mod text;
 mod toy;
 
-criterion::criterion_main!(toy::benches, mlp::benches, cnn::benches, text::benches, tensorflow::benches, rnn::benches);
+criterion::criterion_main!(
+    toy::benches,
+    mlp::benches,
+    cnn::benches,
+    text::benches,
+    tensorflow::benches,
+    rnn::benches,
+    ner::benches
+);
