@@ -42,7 +42,21 @@ pub enum Data {
     String(Vec<String>),
 }
 
-/// Numeric elements: owned, or a typed window into a shared memory map.
+/// Memory a tensor may read in place, kept alive by the tensors that read
+/// it: a memory-mapped file of weights, or a buffer another runtime owns
+/// (a numpy array fed from Python).
+pub trait SharedBytes: Send + Sync {
+    /// The bytes. They must not change while a tensor reads them.
+    fn bytes(&self) -> &[u8];
+}
+
+impl SharedBytes for Mmap {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Numeric elements: owned, or a typed window into shared memory.
 #[derive(Clone)]
 #[doc(hidden)]
 pub enum Buffer<T> {
@@ -51,7 +65,7 @@ pub enum Buffer<T> {
     /// and `len` bytes starting there lie inside `map` and are a whole number
     /// of `T`.
     Mapped {
-        map: Arc<Mmap>,
+        map: Arc<dyn SharedBytes>,
         offset: usize,
         len: usize,
     },
@@ -62,7 +76,7 @@ impl<T: bytemuck::Pod> Buffer<T> {
     fn as_slice(&self) -> &[T] {
         match self {
             Buffer::Owned(v) => v,
-            Buffer::Mapped { map, offset, len } => bytemuck::cast_slice(&map[*offset..*offset + *len]),
+            Buffer::Mapped { map, offset, len } => bytemuck::cast_slice(&map.bytes()[*offset..*offset + *len]),
         }
     }
 
@@ -80,12 +94,18 @@ impl<T: bytemuck::Pod> Buffer<T> {
 
     /// A window into `map`, or `None` if the bytes are misaligned or out of
     /// bounds. Public for the artifact readers (`export`, `tf-import`), which
-    /// use numeric weights in place from their memory-mapped data files.
+    /// use numeric weights in place from their memory-mapped data files,
+    /// and for the Python bindings, which read numpy arrays in place.
     #[doc(hidden)]
-    pub fn mapped(map: &Arc<Mmap>, offset: usize, len: usize) -> Option<Buffer<T>> {
-        let bytes = map.get(offset..offset.checked_add(len)?)?;
+    pub fn mapped(map: &Arc<impl SharedBytes + 'static>, offset: usize, len: usize) -> Option<Buffer<T>> {
+        Buffer::shared(Arc::clone(map) as Arc<dyn SharedBytes>, offset, len)
+    }
+
+    /// [`Buffer::mapped`] over any shared bytes.
+    fn shared(map: Arc<dyn SharedBytes>, offset: usize, len: usize) -> Option<Buffer<T>> {
+        let bytes = map.bytes().get(offset..offset.checked_add(len)?)?;
         bytemuck::try_cast_slice::<u8, T>(bytes).ok()?;
-        Some(Buffer::Mapped { map: Arc::clone(map), offset, len })
+        Some(Buffer::Mapped { map, offset, len })
     }
 }
 
@@ -169,6 +189,33 @@ element!(bool, Bool);
 element!(String, String);
 
 impl Tensor {
+    /// A numeric tensor (f32, i64 or i32) reading its row-major elements in
+    /// place from `bytes` (kept alive by the tensor and its clones), not
+    /// copied: how a numpy array fed from Python is read.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the bytes are not `shape`'s element count of
+    /// `dtype`, are misaligned for it, or `dtype` is not numeric.
+    pub fn from_shared(dtype: DataType, shape: Vec<usize>, bytes: Arc<dyn SharedBytes>) -> Result<Tensor> {
+        let len = bytes.bytes().len();
+        let count = crate::shape::volume(&shape).map(|n| if shape.contains(&0) { 0 } else { n });
+        let bad = |reason: &str| Error::Shape {
+            what: "shared tensor".into(),
+            reason: format!("{reason}: {dtype} {shape:?} over {len} bytes"),
+        };
+        if count.and_then(|n| n.checked_mul(dtype.byte_size()?)) != Some(len) {
+            return Err(bad("the bytes are not the shape's elements"));
+        }
+        let data = match dtype {
+            DataType::F32 => Buffer::shared(bytes, 0, len).map(Data::F32),
+            DataType::I64 => Buffer::shared(bytes, 0, len).map(Data::I64),
+            DataType::I32 => Buffer::shared(bytes, 0, len).map(Data::I32),
+            DataType::Bool | DataType::String => return Err(bad("only numeric tensors read shared bytes")),
+        };
+        let data = data.ok_or_else(|| bad("misaligned"))?;
+        Ok(Tensor { shape, data })
+    }
+
     /// A tensor from a shape and its row-major elements.
     ///
     /// # Errors

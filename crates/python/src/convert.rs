@@ -5,10 +5,13 @@
 //! to int32, ints to floats), and refused with a `TypeError` otherwise
 //! (floats to ints, strings to numbers). String inputs take `str` or UTF-8
 //! `bytes`, nested or in arrays; string outputs come back as numpy object
-//! arrays of `bytes`, as TensorFlow returns them.
+//! arrays of `bytes`, as TensorFlow returns them. A C-contiguous numpy
+//! array of a numeric input's dtype is read in place, not copied.
 
 use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
-use predictor::{DataType, Tensor};
+use std::sync::Arc;
+
+use predictor::{DataType, SharedBytes, Tensor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
@@ -131,12 +134,48 @@ impl<T: Scalar> Nested<T> {
     }
 }
 
-/// The elements of a numpy array, in row-major order, as a tensor.
+/// A numpy array's buffer, read in place by a tensor: the array is held
+/// (and so its buffer kept) as long as the tensor or a clone of it lives.
+struct NumpyBytes {
+    _array: Py<PyAny>,
+    data: *const u8,
+    len: usize,
+}
+
+// SAFETY: `_array` keeps the numpy array, and so its buffer, alive and in
+// place for as long as this value lives (numpy never moves or frees the data
+// of an array still referenced, and refuses to resize it); `data` and `len`
+// are that buffer's. The bytes are only read. A Python thread writing the
+// same array during a call races with the read, as it does when feeding
+// TensorFlow.
+unsafe impl Send for NumpyBytes {}
+// SAFETY: as above; shared references only read.
+unsafe impl Sync for NumpyBytes {}
+
+impl SharedBytes for NumpyBytes {
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `data` points at `len` bytes of the array's buffer,
+        // alive while `_array` is (see the `Send` impl).
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+/// The elements of a numpy array, in row-major order, as a tensor: read in
+/// place when the array is C-contiguous and numeric (f32, i32, i64),
+/// copied otherwise.
 fn copy_out<T>(key: &str, array: &Bound<'_, PyArrayDyn<T>>) -> PyResult<Tensor>
 where
     T: numpy::Element + predictor::Element + Copy,
 {
     let shape = array.shape().to_vec();
+    let data = array.data().cast_const().cast::<u8>();
+    if matches!(T::DTYPE, DataType::F32 | DataType::I32 | DataType::I64) && array.is_c_contiguous() && !data.is_null() {
+        let len = array.len() * std::mem::size_of::<T>();
+        let bytes = Arc::new(NumpyBytes { _array: array.clone().into_any().unbind(), data, len });
+        if let Ok(tensor) = Tensor::from_shared(T::DTYPE, shape.clone(), bytes) {
+            return Ok(tensor);
+        }
+    }
     let readonly = array.try_readonly().map_err(|e| PyValueError::new_err(format!("input {key:?}: {e}")))?;
     let values = match readonly.as_slice() {
         Ok(contiguous) => contiguous.to_vec(),
