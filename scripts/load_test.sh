@@ -20,7 +20,7 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 train() { ./target/release/examples/train --model-dir "$work/model" --export-dir "$work/saved_model" --max-steps "$1" >/dev/null 2>&1; }
 train 1000
 
-./target/release/serving --model_name toy --model_base_path "$work/saved_model" --port $port \
+./target/release/serving --model_name toy --model_base_path "$work/saved_model" --rest_api_port $port --port 0 \
   --file_system_poll_wait_seconds 0.2 > "$work/server.log" 2>&1 &
 server=$!
 until curl -sf "localhost:$port/readyz" >/dev/null; do sleep 0.1; done

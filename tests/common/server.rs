@@ -1,6 +1,7 @@
-//! The model server over real HTTP on loopback, for the end-to-end tests:
-//! started on an ephemeral port in a thread of its own, asked with plain
-//! HTTP/1.1 requests, shut down gracefully.
+//! The model server over real sockets on loopback, for the end-to-end
+//! tests: started on ephemeral ports (REST and gRPC) in a thread of its
+//! own, asked with plain HTTP/1.1 requests (or a gRPC client on
+//! `grpc_addr`), shut down gracefully.
 
 #![allow(dead_code)]
 
@@ -13,8 +14,10 @@ use serde_json::Value;
 
 /// A running server.
 pub struct Server {
-    /// Where it listens.
+    /// Where the REST API listens.
     pub addr: SocketAddr,
+    /// Where the gRPC API listens.
+    pub grpc_addr: SocketAddr,
     model: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -36,23 +39,37 @@ impl Server {
 
     /// Serves `models`; [`Server::predict`] asks the first.
     pub fn start_models(models: Vec<serving::ModelConfig>, max_body_bytes: usize) -> Server {
-        let first = models.first().map(|m| m.name.clone()).unwrap_or_default();
-        let config = serving::Config { models, poll_interval: Duration::from_millis(50), max_body_bytes, threads: 2 };
+        Server::start_config(serving::Config {
+            models,
+            poll_interval: Duration::from_millis(50),
+            max_body_bytes,
+            threads: 2,
+            ..serving::Config::default()
+        })
+    }
+
+    /// Serves as `config` says; [`Server::predict`] asks its first model.
+    pub fn start_config(config: serving::Config) -> Server {
+        let first = config.models.first().map(|m| m.name.clone()).unwrap_or_default();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready, bound) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready.send(listener.local_addr().unwrap()).unwrap();
-                serving::serve(config, listener, async move {
+                let rest = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                ready.send((rest.local_addr().unwrap(), grpc.local_addr().unwrap())).unwrap();
+                let listeners =
+                    serving::Listeners { grpc: Some(grpc), rest: Some(rest), ..serving::Listeners::default() };
+                serving::serve(config, listeners, async move {
                     let _ = stopped.await;
                 })
                 .await
                 .unwrap();
             });
         });
-        Server { addr: bound.recv().unwrap(), model: first, stop: Some(stop), thread: Some(thread) }
+        let (addr, grpc_addr) = bound.recv().unwrap();
+        Server { addr, grpc_addr, model: first, stop: Some(stop), thread: Some(thread) }
     }
 
     /// (status, JSON body) of one request.

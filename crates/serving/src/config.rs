@@ -60,10 +60,7 @@ pub fn parse(text: &str) -> Result<Vec<ModelConfig>, String> {
                         continue;
                     }
                     let model = config(&mut tokens, line)?;
-                    if models.iter().any(|m| m.name == model.name) {
-                        return Err(format!("line {line}: model {:?} is configured twice", model.name));
-                    }
-                    models.push(model);
+                    add(&mut models, model).map_err(|e| format!("line {line}: {e}"))?;
                 }
             }
             Token::Name(n) => {
@@ -82,17 +79,15 @@ pub fn parse(text: &str) -> Result<Vec<ModelConfig>, String> {
 /// One `config { ... }` block (its name already read at `line`).
 fn config(tokens: &mut Tokens<'_>, line: usize) -> Result<ModelConfig, String> {
     tokens.open(line)?;
-    let (mut name, mut base_path) = (None, None);
+    let (mut name, mut base_path) = (String::new(), String::new());
     while !tokens.close_next()? {
         let (line, field) = tokens.name()?;
         match field {
-            "name" => name = Some(tokens.string_field(line)?),
-            "base_path" => base_path = Some(tokens.string_field(line)?),
+            "name" => name = tokens.string_field(line)?,
+            "base_path" => base_path = tokens.string_field(line)?,
             "model_platform" => {
                 let platform = tokens.string_field(line)?;
-                if platform != "tensorflow" {
-                    return Err(format!("line {line}: model_platform {platform:?}: only \"tensorflow\" is served"));
-                }
+                check_platform(&platform).map_err(|e| format!("line {line}: {e}"))?;
             }
             other => {
                 tracing::warn!(line, field = other, "model config: field skipped");
@@ -100,13 +95,45 @@ fn config(tokens: &mut Tokens<'_>, line: usize) -> Result<ModelConfig, String> {
             }
         }
     }
-    match (name, base_path) {
-        (Some(name), Some(base)) if !name.is_empty() && !name.contains('/') => {
-            Ok(ModelConfig { name, base_path: PathBuf::from(base) })
-        }
-        (Some(name), Some(_)) => Err(format!("line {line}: model name {name:?} must be non-empty, without '/'")),
-        _ => Err(format!("line {line}: a config needs a name and a base_path")),
+    model(name, base_path).map_err(|e| format!("line {line}: {e}"))
+}
+
+/// Checks a `model_platform`: only TensorFlow's models are served (empty
+/// means TensorFlow, as in TensorFlow Serving).
+///
+/// # Errors
+/// A message naming the platform.
+pub(crate) fn check_platform(platform: &str) -> Result<(), String> {
+    match platform {
+        "" | "tensorflow" => Ok(()),
+        other => Err(format!("model_platform {other:?}: only \"tensorflow\" is served")),
     }
+}
+
+/// One model of a config, checked: a non-empty name without `/` and a base path.
+///
+/// # Errors
+/// A message naming what is missing or wrong.
+pub(crate) fn model(name: String, base_path: String) -> Result<ModelConfig, String> {
+    if name.is_empty() || base_path.is_empty() {
+        return Err(format!("a config needs a name and a base_path (got name {name:?}, base_path {base_path:?})"));
+    }
+    if name.contains('/') {
+        return Err(format!("model name {name:?} must be non-empty, without '/'"));
+    }
+    Ok(ModelConfig { name, base_path: PathBuf::from(base_path) })
+}
+
+/// Adds `model` to `models` unless its name is already there.
+///
+/// # Errors
+/// A message naming the model configured twice.
+pub(crate) fn add(models: &mut Vec<ModelConfig>, model: ModelConfig) -> Result<(), String> {
+    if models.iter().any(|m| m.name == model.name) {
+        return Err(format!("model {:?} is configured twice", model.name));
+    }
+    models.push(model);
+    Ok(())
 }
 
 #[derive(Debug, PartialEq)]

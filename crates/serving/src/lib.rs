@@ -1,23 +1,56 @@
-//! A model server speaking TensorFlow Serving's REST API over the
-//! predictor, so existing TensorFlow Serving clients work unchanged.
+//! A model server speaking TensorFlow Serving's gRPC and REST APIs over the
+//! predictor, with `tensorflow_model_server`'s flags, so existing
+//! TensorFlow Serving clients and command lines work unchanged.
+//!
+//! - **gRPC** ([`grpc`], `--port`, 8500 by default, and optionally
+//!   `--grpc_socket_path`): `tensorflow.serving.PredictionService`
+//!   (`Predict`, `GetModelMetadata`; `Classify`, `Regress` and
+//!   `MultiInference` answer UNIMPLEMENTED: they take tf.Example inputs) and
+//!   `tensorflow.serving.ModelService` (`GetModelStatus`,
+//!   `HandleReloadConfigRequest`), with TensorFlow Serving's package,
+//!   message and method names and field numbers, and its status codes.
+//! - **REST** (`--rest_api_port`; 0, the default, leaves it off as in
+//!   TensorFlow Serving): `/v1/models/{name}[/versions/{v}][:predict|/metadata]`,
+//!   plus `/healthz` and `/readyz`.
 //!
 //! For each model it serves the newest numeric version under its base path
 //! (`temp-*` exports in progress are ignored), polls the base path, and
 //! swaps to a newer version without failing a request in flight: each
 //! request holds the version it started with. A version that does not load
-//! is refused with a log line, and the previous one keeps serving. One
-//! model comes from `--model_name` and `--model_base_path`, several from
-//! TensorFlow Serving's `--model_config_file` ([`read_model_config`]).
+//! is refused with a log line (and shows in the status with its error),
+//! and the previous one keeps serving. One model comes from `--model_name`
+//! and `--model_base_path`, several from TensorFlow Serving's
+//! `--model_config_file` ([`read_model_config`]), re-read every
+//! `--model_config_file_poll_wait_seconds`; `HandleReloadConfigRequest`
+//! replaces the model list the same way, without a restart.
 //!
 //! The server keeps no state of its own beyond the model it reads from
-//! disk: run as many replicas as needed behind any HTTP load balancer, each
+//! disk: run as many replicas as needed behind any load balancer, each
 //! pointed at the same base path (a shared volume or a synced copy), and
 //! route `/readyz` as the readiness probe.
 //!
 //! ```text
-//! cargo run --release -p serving -- --model_name toy --model_base_path saved_model --port 8501
+//! cargo run --release -p serving -- --model_name toy --model_base_path saved_model --rest_api_port 8501
 //! curl -d '{"instances": [[1.0], [2.0]]}' localhost:8501/v1/models/toy:predict
-//! cargo run --release -p serving -- --model_config_file models.config
+//! cargo run --release -p serving -- --model_config_file models.config --model_config_file_poll_wait_seconds 60
+//! ```
+//!
+//! In a program, [`serve`] runs both APIs on one runtime until a shutdown
+//! future completes:
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let config = serving::Config {
+//!     models: vec![serving::ModelConfig { name: "toy".into(), base_path: "saved_model".into() }],
+//!     ..serving::Config::default()
+//! };
+//! let listeners = serving::Listeners {
+//!     grpc: Some(tokio::net::TcpListener::bind("127.0.0.1:8500").await?),
+//!     rest: Some(tokio::net::TcpListener::bind("127.0.0.1:8501").await?),
+//!     ..serving::Listeners::default()
+//! };
+//! serving::serve(config, listeners, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
 //! ```
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -25,80 +58,16 @@
 mod codec;
 mod config;
 mod error;
+pub mod grpc;
 mod model;
+mod registry;
 mod rest;
-
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+mod server;
 
 pub use config::{ModelConfig, read_model_config};
 pub use error::Error;
-pub use model::{Loaded, ServedModel};
+pub use grpc::TensorEncoding;
+pub use model::{Loaded, ServedModel, VersionState, VersionStatus, Wanted};
+pub use registry::Models;
 pub use rest::{AppState, router};
-
-/// What to serve and how.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The models, by the names clients use in URLs (at least one).
-    pub models: Vec<ModelConfig>,
-    /// How often to look for a new version.
-    pub poll_interval: Duration,
-    /// The largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// The most threads one request may use (TensorFlow Serving's
-    /// `--tensorflow_intra_op_parallelism`; 1, the default, keeps each
-    /// request on the thread that serves it, best when requests already
-    /// keep every core busy).
-    pub threads: usize,
-}
-
-/// Serves `config`'s models on `listener` until `shutdown` completes, then
-/// stops accepting and lets the requests in flight finish.
-///
-/// # Errors
-/// An I/O error of the listener.
-pub async fn serve(
-    config: Config,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let models: BTreeMap<String, Arc<ServedModel>> = config
-        .models
-        .iter()
-        .map(|m| {
-            let mut served = ServedModel::new(m.name.clone(), m.base_path.clone());
-            served.threads = config.threads.max(1);
-            (m.name.clone(), Arc::new(served))
-        })
-        .collect();
-    let poll_all = |models: Vec<Arc<ServedModel>>| async move {
-        // Loading reads and checks files: off the request threads.
-        let _ = tokio::task::spawn_blocking(move || {
-            for model in &models {
-                model.poll();
-            }
-        })
-        .await;
-    };
-    // The first loads happen before the first request is accepted.
-    poll_all(models.values().cloned().collect()).await;
-    let pollers: Vec<Arc<ServedModel>> = models.values().cloned().collect();
-    let interval = config.poll_interval;
-    let polling = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            poll_all(pollers.clone()).await;
-        }
-    });
-    let names: Vec<&String> = models.keys().collect();
-    tracing::info!(models = ?names, address = ?listener.local_addr()?, "serving");
-    let state = Arc::new(AppState { models, max_body_bytes: config.max_body_bytes });
-    let result = axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await;
-    polling.abort();
-    tracing::info!("shut down");
-    result
-}
+pub use server::{Config, ConfigFile, Listeners, serve};

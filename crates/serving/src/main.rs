@@ -1,39 +1,70 @@
-//! The model server binary. See the crate docs.
+//! The model server binary, with `tensorflow_model_server`'s flags. See the
+//! crate docs.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 
-/// Serve a model over TensorFlow Serving's REST API.
+/// Serve models over TensorFlow Serving's gRPC API (and its REST API with
+/// --rest_api_port), with tensorflow_model_server's flags.
 #[derive(Parser)]
 #[command(name = "serving", version, about)]
 struct Args {
-    /// The name clients use in URLs: /v1/models/<name>:predict.
+    /// The port of the gRPC API (PredictionService, ModelService); 0 picks
+    /// a free port, written in the log.
+    #[arg(long, default_value_t = 8500)]
+    port: u16,
+    /// Also serve the gRPC API on this Unix socket.
+    #[arg(long = "grpc_socket_path")]
+    grpc_socket_path: Option<PathBuf>,
+    /// The port of the REST API. 0, the default as in TensorFlow Serving,
+    /// leaves REST off.
+    #[arg(long = "rest_api_port", default_value_t = 0)]
+    rest_api_port: u16,
+    /// The most milliseconds a REST request may take (0: no limit). A call
+    /// already computing finishes; its answer is then a 504.
+    #[arg(long = "rest_api_timeout_in_ms", default_value_t = 30000)]
+    rest_api_timeout_in_ms: u64,
+    /// The address both APIs bind.
+    #[arg(long, default_value = "0.0.0.0")]
+    host: String,
+    /// The model's name in requests: /v1/models/<name>:predict, or the
+    /// gRPC ModelSpec's name.
     #[arg(long = "model_name", requires = "model_base_path", required_unless_present = "model_config_file")]
     model_name: Option<String>,
     /// The export base holding numeric version directories.
     #[arg(long = "model_base_path", requires = "model_name")]
-    model_base_path: Option<std::path::PathBuf>,
+    model_base_path: Option<PathBuf>,
     /// Several models: TensorFlow Serving's config file (a text-format
-    /// `ModelServerConfig` with a `model_config_list`).
+    /// ModelServerConfig with a model_config_list).
     #[arg(long = "model_config_file", conflicts_with_all = ["model_name", "model_base_path"])]
-    model_config_file: Option<std::path::PathBuf>,
-    /// The port of the REST API.
-    #[arg(long, alias = "rest_api_port", default_value_t = 8501)]
-    port: u16,
-    /// The address to bind.
-    #[arg(long, default_value = "0.0.0.0")]
-    host: String,
-    /// Seconds between looks for a new version.
+    model_config_file: Option<PathBuf>,
+    /// Seconds between reads of --model_config_file; a changed model list is
+    /// applied without a restart, as HandleReloadConfigRequest does. 0 (the
+    /// default): read once.
+    #[arg(long = "model_config_file_poll_wait_seconds", default_value_t = 0.0)]
+    model_config_file_poll_wait_seconds: f64,
+    /// Seconds between looks for a new version of each model.
     #[arg(long = "file_system_poll_wait_seconds", default_value_t = 1.0)]
-    poll_seconds: f64,
-    /// The largest request body accepted, in bytes.
+    file_system_poll_wait_seconds: f64,
+    /// The largest request accepted, in bytes: a REST body or a gRPC message.
     #[arg(long = "max_body_bytes", default_value_t = 4 << 20)]
     max_body_bytes: usize,
-    /// The most threads one request may use to split its large layers (1:
-    /// each request on its own thread, best under concurrent load).
+    /// The most threads one request may use to split its large layers (0 or
+    /// 1: each request on its own thread, best under concurrent load).
     #[arg(long = "tensorflow_intra_op_parallelism", default_value_t = 1)]
-    threads: usize,
+    tensorflow_intra_op_parallelism: usize,
+    /// Accepted for TensorFlow Serving's command lines, and without effect:
+    /// a plan runs its steps in order, and requests already run in parallel,
+    /// one per core.
+    #[arg(long = "tensorflow_inter_op_parallelism", default_value_t = 0)]
+    tensorflow_inter_op_parallelism: usize,
+    /// Write the numeric outputs of gRPC responses in tensor_content (raw
+    /// little-endian bytes) rather than in TensorFlow Serving's typed
+    /// fields (float_val...).
+    #[arg(long = "grpc_tensor_content")]
+    grpc_tensor_content: bool,
 }
 
 #[tokio::main]
@@ -47,20 +78,64 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(colour)
         .init();
     let args = Args::parse();
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
-    let models = match (args.model_config_file, args.model_name, args.model_base_path) {
-        (Some(file), _, _) => serving::read_model_config(&file).map_err(anyhow::Error::msg)?,
+    if args.rest_api_port != 0 && args.rest_api_port == args.port {
+        anyhow::bail!("--port and --rest_api_port cannot be the same ({})", args.port);
+    }
+    let models = match (&args.model_config_file, args.model_name, args.model_base_path) {
+        (Some(file), _, _) => serving::read_model_config(file).map_err(anyhow::Error::msg)?,
         (None, Some(name), Some(base_path)) => vec![serving::ModelConfig { name, base_path }],
         _ => anyhow::bail!("give --model_name and --model_base_path, or --model_config_file"),
     };
+    if args.tensorflow_inter_op_parallelism != 0 {
+        tracing::info!("--tensorflow_inter_op_parallelism has no effect here: a plan runs its steps in order");
+    }
+    let seconds = |s: f64| Duration::from_secs_f64(s.max(0.01));
+    let config_file = match args.model_config_file {
+        Some(path) if args.model_config_file_poll_wait_seconds > 0.0 => {
+            Some(serving::ConfigFile { path, poll_interval: seconds(args.model_config_file_poll_wait_seconds) })
+        }
+        _ => None,
+    };
     let config = serving::Config {
         models,
-        poll_interval: Duration::from_secs_f64(args.poll_seconds.max(0.01)),
+        poll_interval: seconds(args.file_system_poll_wait_seconds),
         max_body_bytes: args.max_body_bytes,
-        threads: args.threads,
+        threads: args.tensorflow_intra_op_parallelism,
+        config_file,
+        rest_timeout: (args.rest_api_timeout_in_ms > 0).then(|| Duration::from_millis(args.rest_api_timeout_in_ms)),
+        tensor_encoding: if args.grpc_tensor_content {
+            serving::TensorEncoding::Content
+        } else {
+            serving::TensorEncoding::Fields
+        },
     };
-    serving::serve(config, listener, shutdown_signal()).await?;
+    #[allow(unused_mut)]
+    let mut listeners = serving::Listeners {
+        grpc: Some(listen(&args.host, args.port).await?),
+        rest: match args.rest_api_port {
+            0 => None,
+            port => Some(listen(&args.host, port).await?),
+        },
+        ..serving::Listeners::default()
+    };
+    #[cfg(unix)]
+    if let Some(path) = &args.grpc_socket_path {
+        let listener = tokio::net::UnixListener::bind(path)
+            .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", path.display()))?;
+        listeners.grpc_unix = Some(listener);
+    }
+    serving::serve(config, listeners, shutdown_signal()).await?;
+    if let Some(path) = &args.grpc_socket_path {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(())
+}
+
+/// A listener on `host:port`, or an error naming the address.
+async fn listen(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| anyhow::anyhow!("could not listen on {host}:{port}: {e}"))
 }
 
 /// SIGTERM or Ctrl-C.

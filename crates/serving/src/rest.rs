@@ -7,8 +7,8 @@
 //! plus `GET /healthz` (the process answers) and `GET /readyz` (a version
 //! is loaded). Errors are `{"error": "..."}`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
@@ -20,14 +20,17 @@ use serde_json::{Map, Value, json};
 
 use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
-use crate::model::{Loaded, ServedModel};
+use crate::model::{Loaded, VersionStatus, Wanted, run};
+use crate::registry::Models;
 
 /// What the handlers share.
 pub struct AppState {
     /// The models served, by name.
-    pub models: BTreeMap<String, Arc<ServedModel>>,
+    pub models: Arc<Models>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The longest a request may take (`--rest_api_timeout_in_ms`).
+    pub timeout: Option<Duration>,
 }
 
 /// The router of the REST API.
@@ -48,7 +51,7 @@ impl IntoResponse for Error {
 /// Ready once every model has a version loaded.
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let mut lines = Vec::new();
-    for model in state.models.values() {
+    for model in state.models.all().values() {
         match model.current() {
             Some(loaded) => lines.push(format!("ready: {} version {}", model.name, loaded.version)),
             None => {
@@ -101,7 +104,13 @@ fn parse_target(rest: &str) -> Option<Target<'_>> {
 }
 
 async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): Path<String>, body: Body) -> Response {
-    match handle(&state, &method, &rest, body).await {
+    let answer = match state.timeout {
+        None => handle(&state, &method, &rest, body).await,
+        Some(limit) => tokio::time::timeout(limit, handle(&state, &method, &rest, body))
+            .await
+            .unwrap_or_else(|_| Err(Error::Timeout { ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX) })),
+    };
+    match answer {
         Ok(value) => (StatusCode::OK, Json(value)).into_response(),
         Err(e) => {
             tracing::debug!(path = %rest, "request refused: {e}");
@@ -117,26 +126,18 @@ async fn handle(state: &AppState, method: &Method, rest: &str, body: Body) -> Re
     if *method != expected {
         return Err(no_route());
     }
-    let model = state.models.get(target.name).ok_or_else(|| Error::UnknownModel {
-        name: target.name.to_owned(),
-        served: state.models.keys().cloned().collect::<Vec<_>>().join(", "),
-    })?;
-    let loaded = model
-        .current()
-        .ok_or_else(|| Error::NotReady { name: model.name.clone(), base: model.base.display().to_string() })?;
-    if let Some(v) = target.version
-        && v.parse::<u64>().ok() != Some(loaded.version)
-    {
-        return Err(Error::UnknownVersion {
-            name: model.name.clone(),
-            version: v.to_owned(),
-            loaded: loaded.version.to_string(),
-        });
-    }
+    let wanted = match target.version {
+        None => Wanted::Newest,
+        Some(v) => v.parse().map_or(Wanted::Text(v), Wanted::Number),
+    };
     match target.action {
-        Action::Status => Ok(status(&loaded)),
-        Action::Metadata => Ok(metadata(&model.name, &loaded)),
+        Action::Status => Ok(status(&state.models.get(target.name, wanted)?.status(wanted)?)),
+        Action::Metadata => {
+            let (model, loaded) = state.models.serving(target.name, wanted)?;
+            Ok(metadata(&model.name, &loaded))
+        }
         Action::Predict => {
+            let (_, loaded) = state.models.serving(target.name, wanted)?;
             let bytes = to_bytes(body, state.max_body_bytes)
                 .await
                 .map_err(|_| Error::TooLarge { limit: state.max_body_bytes })?;
@@ -151,30 +152,31 @@ fn predict(loaded: &Loaded, body: &[u8]) -> Result<Value, Error> {
     let predictor = loaded.predictor(&request.signature)?;
     let tensors = inputs(predictor, request)?;
     let batch = tensors.first().and_then(|(_, t)| t.shape().first().copied()).unwrap_or(0);
-    let (keys, values): (Vec<String>, Vec<predictor::Tensor>) = tensors.into_iter().unzip();
-    let named: Vec<(&str, predictor::Tensor)> = keys.iter().map(String::as_str).zip(values).collect();
-    let outputs = predictor.predict(&named)?;
+    let outputs = run(predictor, tensors)?;
     response(&outputs, rows, batch)
 }
 
-fn status(loaded: &Loaded) -> Value {
-    json!({ "model_version_status": [{
-        "version": loaded.version.to_string(),
-        "state": "AVAILABLE",
-        "status": { "error_code": "OK", "error_message": "" },
-    }]})
+fn status(statuses: &[VersionStatus]) -> Value {
+    let versions: Vec<Value> = statuses
+        .iter()
+        .map(|s| {
+            let (code, message) = match &s.error {
+                None => ("OK", ""),
+                Some(e) => ("UNKNOWN", e.as_str()),
+            };
+            json!({
+                "version": s.version.to_string(),
+                "state": s.state.tf_name(),
+                "status": { "error_code": code, "error_message": message },
+            })
+        })
+        .collect();
+    json!({ "model_version_status": versions })
 }
 
 fn tensor_info(info: &predictor::TensorInfo) -> Value {
-    let dtype = match info.dtype {
-        predictor::DataType::F32 => "DT_FLOAT",
-        predictor::DataType::I64 => "DT_INT64",
-        predictor::DataType::I32 => "DT_INT32",
-        predictor::DataType::Bool => "DT_BOOL",
-        predictor::DataType::String => "DT_STRING",
-    };
     let dims: Vec<Value> = info.shape.to_dims().iter().map(|d| json!({ "size": d.to_string(), "name": "" })).collect();
-    json!({ "dtype": dtype, "tensor_shape": { "dim": dims, "unknown_rank": false }, "name": info.name })
+    json!({ "dtype": info.dtype.tf_name(), "tensor_shape": { "dim": dims, "unknown_rank": false }, "name": info.name })
 }
 
 fn metadata(name: &str, loaded: &Loaded) -> Value {

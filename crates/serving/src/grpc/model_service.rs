@@ -1,0 +1,102 @@
+//! `tensorflow.serving.ModelService`: the status of a model's versions, and
+//! a reload of the served model list without a restart.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::proto::model_server_config::Config;
+use super::proto::model_service_server::ModelService as Service;
+use super::proto::model_version_status::State;
+use super::proto::tensorflow::error::Code;
+use super::proto::{
+    GetModelStatusRequest, GetModelStatusResponse, ModelServerConfig, ModelVersionStatus, ReloadConfigRequest,
+    ReloadConfigResponse, StatusProto,
+};
+use super::{model_spec, respond, wanted};
+use crate::config::{self, ModelConfig};
+use crate::error::Error;
+use crate::model::VersionState;
+use crate::registry::Models;
+
+/// The service's state: the models served.
+pub(crate) struct ModelService {
+    pub(crate) models: Arc<Models>,
+}
+
+fn status(request: GetModelStatusRequest, models: &Models) -> Result<GetModelStatusResponse, Error> {
+    let spec = model_spec(request.model_spec)?;
+    let wanted = wanted(&spec);
+    let statuses = models.get(&spec.name, wanted)?.status(wanted)?;
+    let model_version_status = statuses
+        .into_iter()
+        .map(|s| ModelVersionStatus {
+            version: i64::try_from(s.version).unwrap_or(i64::MAX),
+            state: match s.state {
+                VersionState::Loading => State::Loading,
+                VersionState::Available => State::Available,
+                VersionState::End => State::End,
+            }
+            .into(),
+            status: Some(match s.error {
+                None => StatusProto { error_code: Code::Ok.into(), error_message: String::new() },
+                Some(e) => StatusProto { error_code: Code::Unknown.into(), error_message: e },
+            }),
+        })
+        .collect();
+    Ok(GetModelStatusResponse { model_version_status })
+}
+
+/// The models of a reload request's config, checked as a config file's are.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for a config that is not a `model_config_list`,
+/// a model without a name or base path, a name given twice, or a platform
+/// other than TensorFlow.
+pub(crate) fn models_of(config: Option<ModelServerConfig>) -> Result<Vec<ModelConfig>, Error> {
+    let Some(Config::ModelConfigList(list)) = config.and_then(|c| c.config) else {
+        return Err(Error::InvalidConfig(
+            "ServerModelConfig type not supported by HandleReloadConfigRequest. Only ModelConfigList is currently supported"
+                .into(),
+        ));
+    };
+    let mut models = Vec::with_capacity(list.config.len());
+    for (i, model) in list.config.into_iter().enumerate() {
+        if model.model_version_policy.is_some() || !model.version_labels.is_empty() {
+            tracing::warn!(model = %model.name, "model config: version policy and labels not applied yet: the newest version is served");
+        }
+        config::check_platform(&model.model_platform)
+            .and_then(|()| config::model(model.name.clone(), model.base_path))
+            .and_then(|m| config::add(&mut models, m))
+            .map_err(|e| Error::InvalidConfig(format!("config {i} ({:?}): {e}", model.name)))?;
+    }
+    Ok(models)
+}
+
+#[tonic::async_trait]
+impl Service for ModelService {
+    async fn get_model_status(
+        &self,
+        request: Request<GetModelStatusRequest>,
+    ) -> Result<Response<GetModelStatusResponse>, Status> {
+        respond("GetModelStatus", status(request.into_inner(), &self.models))
+    }
+
+    async fn handle_reload_config_request(
+        &self,
+        request: Request<ReloadConfigRequest>,
+    ) -> Result<Response<ReloadConfigResponse>, Status> {
+        let reloaded = match models_of(request.into_inner().config) {
+            Err(e) => Err(e),
+            Ok(configs) => {
+                // Loading new models reads and compiles: off the executor.
+                let models = Arc::clone(&self.models);
+                tokio::task::spawn_blocking(move || models.reload(&configs))
+                    .await
+                    .unwrap_or_else(|e| Err(Error::Interrupted { what: "the reload", reason: e.to_string() }))
+            }
+        };
+        let ok = StatusProto { error_code: Code::Ok.into(), error_message: String::new() };
+        respond("HandleReloadConfigRequest", reloaded.map(|()| ReloadConfigResponse { status: Some(ok) }))
+    }
+}
