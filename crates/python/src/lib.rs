@@ -8,10 +8,11 @@
 //! predict_fn({"number": [[nb]]})["output"]
 //! ```
 //!
-//! A loaded [`PyPredictor`] answers a dict of array-likes with a dict of
-//! numpy arrays; the call releases the GIL, and one predictor serves any
-//! number of threads. Errors are Python exceptions carrying the
-//! predictor's messages (see [`errors`]).
+//! A loaded `Predictor` answers a dict of array-likes with a dict of numpy
+//! arrays; the call releases the GIL, and one predictor serves any number
+//! of threads. Errors are Python exceptions carrying the predictor's
+//! messages: `KeyError` for a key, `TypeError` for a dtype, `ValueError`
+//! for a shape, `PredictorError` for a bad export or a failed kernel.
 
 mod convert;
 mod errors;
