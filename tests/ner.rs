@@ -113,13 +113,21 @@ fn the_server_answers_tag_strings_over_rest() {
     let tags = &body["predictions"][0]["tags"];
     assert_eq!(tags, &json!(["B-PER", "O", "O", "B-LOC"]), "{body}");
     assert_eq!(body["predictions"][0]["tag_ids"], json!([1, 0, 0, 3]));
-    // The columnar form, two sentences padded to the longer.
-    let (status, body) = server.predict(json!({"inputs": {
-        "words": [["Zorblax", "Corp", "hired", "Quint", "."], ["Trosk", "is", "far", "from", "Vexo"]],
-        "nwords": [5, 5]
-    }}));
+    // The columnar form, two sentences padded to the longer: what the predictor answers.
+    let batch = [
+        Sentence {
+            words: ["Zorblax", "Corp", "hired", "Quint", "last", "year", "."].map(String::from).to_vec(),
+            tags: vec![],
+        },
+        Sentence { words: ["Trosk", "is", "far", "from", "Vexo", "."].map(String::from).to_vec(), tags: vec![] },
+    ];
+    let padded: Vec<String> = batch[1].words.iter().cloned().chain([String::new()]).collect();
+    let (status, body) = server.predict(json!({"inputs": {"words": [batch[0].words, padded], "nwords": [7, 6]}}));
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["outputs"]["tags"][0], json!(["B-ORG", "I-ORG", "O", "B-PER", "O"]), "{body}");
+    let direct = Predictor::from_saved_model(&t.version).unwrap().predict(&feed(&batch)).unwrap();
+    let tags: Vec<&str> = direct["tags"].as_slice::<String>().unwrap().iter().map(String::as_str).collect();
+    assert_eq!(body["outputs"]["tags"], json!([&tags[..7], &tags[7..]]), "{body}");
+    assert_eq!(&tags[..2], ["B-ORG", "I-ORG"], "an organisation's suffix word");
     // A missing input is refused, naming it.
     let (status, body) = server.predict(json!({"instances": [{"words": ["John"]}]}));
     assert_eq!(status, 400, "{body}");
