@@ -354,3 +354,42 @@ async fn a_config_reload_adds_and_removes_models_without_a_restart() {
     assert_eq!(status.code(), Code::Unavailable, "configured, no version loaded: {status:?}");
     server.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_file_is_reread_and_applied_as_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    export(dir.path(), 1000);
+    let early = dir.path().join("early");
+    export(&early, 3);
+    let file = dir.path().join("models.config");
+    let write = |models: &str| std::fs::write(&file, format!("model_config_list {{ {models} }}")).unwrap();
+    write("config { name: 'toy' base_path: 'saved_model' }");
+    let server = Server::start_config(serving::Config {
+        models: serving::read_model_config(&file).unwrap(),
+        config_file: Some(serving::ConfigFile {
+            path: file.clone(),
+            poll_interval: std::time::Duration::from_millis(50),
+        }),
+        ..serving::Config::default()
+    });
+    let (mut prediction, _) = clients(&server).await;
+    let ask = |name: &str| predict_request(name, vec![("number", floats(&[1, 1], &[10.0]))]);
+    assert_eq!(prediction.predict(ask("early")).await.unwrap_err().code(), Code::NotFound);
+
+    write("config { name: 'toy' base_path: 'saved_model' } config { name: 'early' base_path: 'early/saved_model' }");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while prediction.predict(ask("early")).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the second model was not added");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    write("config { name: 'early' base_path: 'early/saved_model' }");
+    while prediction.predict(ask("toy")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the first model was not removed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A broken file is not applied: the models stay.
+    std::fs::write(&file, "model_config_list {").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    prediction.predict(ask("early")).await.unwrap();
+    server.shutdown();
+}

@@ -15,7 +15,10 @@ struct Args {
     /// a free port, written in the log.
     #[arg(long, default_value_t = 8500)]
     port: u16,
-    /// Also serve the gRPC API on this Unix socket.
+    /// Also serve the gRPC API on this Unix socket. gRPC's C-core clients
+    /// (Python, C++) send the socket's path as :authority, which the
+    /// HTTP/2 library refuses (hyperium/h2#487): give them the channel
+    /// option grpc.default_authority=localhost.
     #[arg(long = "grpc_socket_path")]
     grpc_socket_path: Option<PathBuf>,
     /// The port of the REST API. 0, the default as in TensorFlow Serving,

@@ -71,7 +71,10 @@ pub struct ConfigFile {
 pub struct Listeners {
     /// TensorFlow Serving's gRPC API (`--port`).
     pub grpc: Option<tokio::net::TcpListener>,
-    /// The gRPC API again on a Unix socket (`--grpc_socket_path`).
+    /// The gRPC API again on a Unix socket (`--grpc_socket_path`). Clients
+    /// must send a valid `:authority` such as `localhost` (gRPC's C-core
+    /// sends the socket's path unless told `grpc.default_authority`, and
+    /// the HTTP/2 library refuses it).
     #[cfg(unix)]
     pub grpc_unix: Option<tokio::net::UnixListener>,
     /// The REST API (`--rest_api_port`).

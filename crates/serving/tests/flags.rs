@@ -1,0 +1,34 @@
+//! The binary's command line as `tensorflow_model_server`'s: a port it
+//! cannot listen on is named, and gRPC and REST cannot share a port.
+
+use std::process::Command;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_serving"))
+        .args(["--model_name", "toy", "--model_base_path", FIXTURE])
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (ok, stderr) = run(&["--host", "127.0.0.1", "--port", &port]);
+    assert!(!ok);
+    assert!(stderr.contains(&format!("could not listen on 127.0.0.1:{port}: Address already in use")), "{stderr}");
+    let (ok, stderr) = run(&["--host", "127.0.0.1", "--port=0", &format!("--rest_api_port={port}")]);
+    assert!(!ok);
+    assert!(stderr.contains(&format!("could not listen on 127.0.0.1:{port}")), "{stderr}");
+}
+
+#[test]
+fn grpc_and_rest_need_two_ports() {
+    let (ok, stderr) = run(&["--port=8599", "--rest_api_port=8599"]);
+    assert!(!ok);
+    assert!(stderr.contains("--port and --rest_api_port cannot be the same (8599)"), "{stderr}");
+}
