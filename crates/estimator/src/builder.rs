@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use opset::ops::array::{
-    Cast, Concat, Const, ExpandDims, Gather, Identity, Pad, Placeholder, Reshape, Select, Squeeze, Tile, Transpose,
-    Variable,
+    Cast, Concat, Const, ExpandDims, Gather, Identity, Pad, Placeholder, Reshape, Select, ShapeOf, SliceSpec, Squeeze,
+    StridedSlice, Tile, Transpose, Variable,
 };
 use opset::ops::math::{
     Abs, Add, ArgMax, BiasAdd, Div, Einsum, Elu, Equal, Equation, Erf, Exp, Greater, GreaterEqual, Less, LessEqual,
@@ -468,6 +468,35 @@ impl GraphBuilder {
         let log = self.log(sum)?;
         let largest = self.squeeze(largest, &[axis])?;
         self.add(log, largest)
+    }
+
+    /// `tf.shape(x)[begin:end]`: some of `x`'s dims as they are at run
+    /// time, an i64 vector.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if the range is not within `x`'s rank.
+    pub fn shape_slice(&mut self, x: Output, begin: i64, end: i64) -> Result<Output> {
+        self.shape_part(x, begin, end, false)
+    }
+
+    /// `tf.shape(x)[d]`: one of `x`'s dims as it is at run time, an i64 scalar.
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `d` is not within `x`'s rank.
+    pub fn shape_dim(&mut self, x: Output, d: i64) -> Result<Output> {
+        self.shape_part(x, d, d + 1, true)
+    }
+
+    fn shape_part(&mut self, x: Output, begin: i64, end: i64, shrink: bool) -> Result<Output> {
+        let shape = self.op(ShapeOf, &[x])?;
+        let spec = SliceSpec {
+            begin: vec![begin],
+            end: vec![end],
+            strides: vec![1],
+            shrink_axis_mask: i64::from(shrink),
+            ..SliceSpec::default()
+        };
+        self.op(StridedSlice { spec }, &[shape])
     }
 
     /// A tensor of `dims` (an integer vector computed at run time, its

@@ -8,7 +8,7 @@
 //! `lengths` `[batch]` (i32 or i64), `transitions` `[tags, tags]` (the
 //! score of tag `i` followed by tag `j` at `[i, j]`).
 
-use opset::ops::array::{OneHot, Range, ShapeOf, SliceSpec, StridedSlice};
+use opset::ops::array::{OneHot, Range, SliceSpec, StridedSlice};
 use opset::ops::nn::{CrfDecode, CrfOutput};
 use opset::{DataType, Shape, Tensor};
 
@@ -202,23 +202,10 @@ impl Steps {
     fn of(g: &mut GraphBuilder, unary: Output, lengths: Output) -> Result<Steps> {
         let unary = g.transpose(unary, &[1, 0, 2])?;
         let lengths = g.cast(lengths, DataType::I64)?;
-        let shape = g.op(ShapeOf, &[unary])?;
-        let count = slice_dims(g, shape, 0, 1, true)?;
+        let count = g.shape_dim(unary, 0)?;
         let zero = g.constant(Tensor::scalar(0i64))?;
         Ok(Steps { unary, lengths, count, zero })
     }
-}
-
-/// `shape[begin..end]` (a scalar when `shrink`).
-fn slice_dims(g: &mut GraphBuilder, shape: Output, begin: i64, end: i64, shrink: bool) -> Result<Output> {
-    let spec = SliceSpec {
-        begin: vec![begin],
-        end: vec![end],
-        strides: vec![1],
-        shrink_axis_mask: i64::from(shrink),
-        ..SliceSpec::default()
-    };
-    g.op(StridedSlice { spec }, &[shape])
 }
 
 /// `x[:, begin:end]` along the time dim (dim 1); `None` bounds run to the
@@ -238,8 +225,7 @@ fn time_slice(g: &mut GraphBuilder, x: Output, begin: Option<i64>, end: Option<i
 /// `[batch, time]` bool: whether each step is within its sequence's length
 /// (`tf.sequence_mask`).
 fn sequence_mask(g: &mut GraphBuilder, unary: Output, lengths: Output) -> Result<Output> {
-    let shape = g.op(ShapeOf, &[unary])?;
-    let time = slice_dims(g, shape, 1, 2, true)?;
+    let time = g.shape_dim(unary, 1)?;
     let (zero, one) = (g.constant(Tensor::scalar(0i64))?, g.constant(Tensor::scalar(1i64))?);
     let steps = g.op(Range, &[zero, time, one])?;
     let steps = g.expand_dims(steps, 0)?;

@@ -10,7 +10,7 @@ use estimator::entities::EntityMetrics;
 use estimator::layers::{Bidirectional, Dense, Lstm, dropout};
 use estimator::prelude::*;
 use estimator::{Initializer, crf};
-use opset::ops::array::{ReshapeTo, ShapeOf, SliceSpec, StridedSlice};
+use opset::ops::array::ReshapeTo;
 use opset::ops::text::{StringLength, UnicodeSplit};
 
 use super::corpus::{self, Sentence, Split, TAGS};
@@ -100,12 +100,6 @@ pub fn input_fn(split: Split, count: u64, batch: usize, epochs: usize) -> Datase
     sentences.padded_batch(batch).repeat(epochs)
 }
 
-/// `x[:, begin..end]`'s run-time dims of a shape vector.
-fn dims(g: &mut GraphBuilder, shape: Output, begin: i64, end: i64) -> Result<Output> {
-    let spec = SliceSpec { begin: vec![begin], end: vec![end], strides: vec![1], ..SliceSpec::default() };
-    g.op(StridedSlice { spec }, &[shape])
-}
-
 /// `x` reshaped to `lead` (run-time dims) followed by `tail` (known dims).
 fn reshape_to(g: &mut GraphBuilder, x: Output, lead: Output, lead_rank: usize, tail: &[usize]) -> Result<Output> {
     let known = g.constant(Tensor::from_vec(vec![tail.len()], tail.iter().map(|&d| d as i64).collect())?)?;
@@ -139,8 +133,7 @@ pub fn model_fn(
     let embedded_chars = g.gather(char_table, char_ids)?;
     let nchars = g.op(StringLength { chars: true }, &[words])?;
     let nchars = g.reshape(nchars, &[-1])?;
-    let char_shape = g.op(ShapeOf, &[embedded_chars])?;
-    let width = dims(g, char_shape, 2, 3)?;
+    let width = g.shape_slice(embedded_chars, 2, 3)?;
     let minus_one = g.constant(Tensor::from_vec(vec![1], vec![-1i64])?)?;
     let lead = g.concat(&[minus_one, width], 0)?;
     let per_word = reshape_to(g, embedded_chars, lead, 2, &[params.dim_chars])?;
@@ -151,7 +144,7 @@ pub fn model_fn(
         return Err(Error::ModelFn { mode, reason: "the characters' LSTM has no state".into() });
     };
     let char_features = g.concat(&[fw, bw], 1)?;
-    let word_shape = g.op(ShapeOf, &[words])?;
+    let word_shape = g.shape_slice(words, 0, 2)?;
     let char_features = reshape_to(g, char_features, word_shape, 2, &[2 * params.char_lstm_size])?;
 
     // The sentence: words and their characters through a bi-LSTM, scores per tag.

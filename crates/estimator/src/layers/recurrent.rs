@@ -2,7 +2,7 @@
 //! TensorFlow 1's `tf.nn.dynamic_rnn(cell, inputs, sequence_length)`
 //! builds them: one `While` loop over the time steps, each step the cell.
 
-use opset::ops::array::{ListSetItem, ShapeOf, SliceSpec, StridedSlice};
+use opset::ops::array::{ListSetItem, SliceSpec, StridedSlice};
 use opset::{DataType, Shape, Tensor};
 
 use crate::builder::{GraphBuilder, Output};
@@ -100,19 +100,8 @@ pub fn dynamic_rnn(g: &mut GraphBuilder, cell: &dyn RecurrentCell, x: Output, le
     let xs = g.transpose(x, &[1, 0, 2])?;
     let lengths = g.cast(lengths, DataType::I64)?;
     // The run-time sizes: steps T, batch B.
-    let shape = g.op(ShapeOf, &[xs])?;
-    let dims = |g: &mut GraphBuilder, begin: i64, end: i64, shrink: bool| {
-        let spec = SliceSpec {
-            begin: vec![begin],
-            end: vec![end],
-            strides: vec![1],
-            shrink_axis_mask: i64::from(shrink),
-            ..SliceSpec::default()
-        };
-        g.op(StridedSlice { spec }, &[shape])
-    };
-    let steps = dims(g, 0, 1, true)?;
-    let (time_batch, batch) = (dims(g, 0, 2, false)?, dims(g, 1, 2, false)?);
+    let steps = g.shape_dim(xs, 0)?;
+    let (time_batch, batch) = (g.shape_slice(xs, 0, 2)?, g.shape_slice(xs, 1, 2)?);
     let units_dim = g.constant(Tensor::from_vec(vec![1], vec![units as i64])?)?;
     let zeros = |g: &mut GraphBuilder, lead: Output| -> Result<Output> {
         let dims = g.concat(&[lead, units_dim], 0)?;
