@@ -136,6 +136,19 @@ pub(crate) struct CellScratch {
     keep: Vec<bool>,
     /// `[B, U]`: what a masked row writes.
     fill: Vec<f32>,
+    /// An LSTM step over the kept rows only.
+    kept: KeptRows,
+}
+
+/// The rows an LSTM step keeps, gathered: their batch indices, gates,
+/// states and outputs, contiguous.
+#[derive(Debug, Default)]
+struct KeptRows {
+    index: Vec<usize>,
+    gates: Vec<f32>,
+    h: Vec<f32>,
+    c: Vec<f32>,
+    rows: Vec<f32>,
 }
 
 impl CellScratch {
@@ -521,40 +534,7 @@ impl RecurrentCell {
         }
         let xs = x.as_slice::<f32>()?;
         let h_prev = vars[self.h].as_slice::<f32>()?;
-        let CellScratch { projected, gates, recurrent, reset, rows, keep, fill } = scratch;
-        // The input's part of the gates: this step's rows of the product
-        // over all steps (computed at the loop's first step), or this
-        // step's own product.
-        let width = self.input_bias.len();
-        let hoist = self.hoisted && steps.checked_mul(batch * width).is_some_and(|n| n <= HOIST_LIMIT);
-        // The LSTM adds its recurrent product to the input's part as it
-        // computes it; the GRUs keep the two apart.
-        let bias = Init::Row(&self.input_bias);
-        let lstm = matches!(self.gates, Gates::Lstm { .. });
-        if hoist {
-            if projected.len() != steps * batch * width {
-                product(xs, &self.kernel, bias, steps * batch, projected)?;
-            }
-            let step = Init::Rows { values: &projected[t * batch * width..][..batch * width], stride: width };
-            if lstm {
-                product(h_prev, &self.recurrent, step, batch, gates)?;
-            } else {
-                gates.clear();
-                gates.extend_from_slice(&projected[t * batch * width..][..batch * width]);
-            }
-        } else {
-            product(&xs[t * batch * features..][..batch * features], &self.kernel, bias, batch, gates)?;
-            if lstm {
-                product(h_prev, &self.recurrent, Init::Out, batch, gates)?;
-            }
-        }
-        match &self.gates {
-            Gates::Lstm { .. } => {}
-            Gates::Gru { recurrent_bias } => {
-                product(h_prev, &self.recurrent, Init::Row(recurrent_bias), batch, recurrent)?
-            }
-            Gates::GruResetBefore { .. } => product(h_prev, &self.recurrent, Init::Zero, batch, recurrent)?,
-        }
+        let CellScratch { projected, gates, recurrent, reset, rows, keep, fill, kept } = scratch;
         keep.clear();
         fill.clear();
         if let Some(Mask { source, value }) = self.mask {
@@ -582,32 +562,64 @@ impl RecurrentCell {
             }
             fill.extend_from_slice(vars[value].as_slice::<f32>()?);
         }
-        // The output list, as `ListSetItem` writes it: its own length, its
-        // element shape taken from the first row written (while it holds
-        // no element), that row in range.
-        let out = &mut vars[self.output];
-        let row = self.write_row.unwrap_or(t);
-        let &[length, ref element @ ..] = out.shape() else { return Err(shape_error("output list", out.shape())) };
-        if row >= length {
-            return Err(shape_error("output list", out.shape()));
-        }
-        if element != [batch, units] {
-            if !element.contains(&0) {
-                return Err(shape_error("output list", out.shape()));
+        // The input's part of the gates: this step's rows of the product
+        // over all steps (computed at the loop's first step), or this
+        // step's own product.
+        let width = self.input_bias.len();
+        let hoist = self.hoisted && steps.checked_mul(batch * width).is_some_and(|n| n <= HOIST_LIMIT);
+        // The LSTM adds its recurrent product to the input's part as it
+        // computes it; the GRUs keep the two apart.
+        let bias = Init::Row(&self.input_bias);
+        let lstm = matches!(self.gates, Gates::Lstm { .. });
+        if hoist {
+            if projected.len() != steps * batch * width {
+                product(xs, &self.kernel, bias, steps * batch, projected)?;
             }
-            // Zeros, in the buffer the last call left (no allocation once warm).
-            let len = opset::ops::kernel::checked_len(&[length, batch, units])?;
-            out.output_vec::<f32>(&[length, batch, units]).resize(len, 0.0);
+            let step = Init::Rows { values: &projected[t * batch * width..][..batch * width], stride: width };
+            let ended = keep.iter().filter(|&&k| !k).count();
+            if lstm && 4 * ended >= batch {
+                // A quarter of the rows or more have ended (a batch of words
+                // of many lengths): the step runs over the others only.
+                kept.index.clear();
+                kept.index.extend((0..batch).filter(|&b| keep[b]));
+                let step = &projected[t * batch * width..][..batch * width];
+                kept.gates.clear();
+                kept.h.clear();
+                for &b in &kept.index {
+                    kept.gates.extend_from_slice(&step[b * width..(b + 1) * width]);
+                    kept.h.extend_from_slice(&h_prev[b * units..(b + 1) * units]);
+                }
+                if !kept.index.is_empty() {
+                    let rows_kept = kept.index.len();
+                    product(&kept.h, &self.recurrent, Init::Out, rows_kept, &mut kept.gates)?;
+                }
+                return self.finish_kept_rows(vars, kept, fill, rows, units, batch, t);
+            }
+            if lstm {
+                product(h_prev, &self.recurrent, step, batch, gates)?;
+            } else {
+                gates.clear();
+                gates.extend_from_slice(&projected[t * batch * width..][..batch * width]);
+            }
+        } else {
+            product(&xs[t * batch * features..][..batch * features], &self.kernel, bias, batch, gates)?;
+            if lstm {
+                product(h_prev, &self.recurrent, Init::Out, batch, gates)?;
+            }
         }
+        match &self.gates {
+            Gates::Lstm { .. } => {}
+            Gates::Gru { recurrent_bias } => {
+                product(h_prev, &self.recurrent, Init::Row(recurrent_bias), batch, recurrent)?
+            }
+            Gates::GruResetBefore { .. } => product(h_prev, &self.recurrent, Init::Zero, batch, recurrent)?,
+        }
+        let row = self.output_row(vars, batch, units, t)?;
         // Every element is written below: sized, not cleared.
         rows.resize(batch * units, 0.0);
         match self.gates {
             Gates::Lstm { c, .. } => {
-                if vars[c].shape() != [batch, units] {
-                    return Err(shape_error("cell state", vars[c].shape()));
-                }
-                let (hs, cs) = two_mut(vars, self.h, c)?;
-                let (hs, cs) = (hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?);
+                let (hs, cs) = self.lstm_state(vars, c, batch, units)?;
                 activate(crate::cpu::isa(), Rows { gates, cs, hs, rows, keep, fill, units });
             }
             Gates::Gru { .. } => {
@@ -625,11 +637,98 @@ impl RecurrentCell {
                 gru_finish(isa, GruRows { x: gates, h: recurrent, hs, rows, keep, fill, units });
             }
         }
+        self.write_rows(vars, rows, row, batch, units)
+    }
+
+    /// The row of the output list this step writes, the list checked as
+    /// `ListSetItem` checks it: its own length, its element shape taken
+    /// from the first row written (while it holds no element), the row in
+    /// range.
+    fn output_row(&self, vars: &mut [Tensor], batch: usize, units: usize, t: usize) -> Result<usize, OpError> {
+        let out = &mut vars[self.output];
+        let row = self.write_row.unwrap_or(t);
+        let &[length, ref element @ ..] = out.shape() else { return Err(shape_error("output list", out.shape())) };
+        if row >= length {
+            return Err(shape_error("output list", out.shape()));
+        }
+        if element != [batch, units] {
+            if !element.contains(&0) {
+                return Err(shape_error("output list", out.shape()));
+            }
+            // Zeros, in the buffer the last call left (no allocation once warm).
+            let len = opset::ops::kernel::checked_len(&[length, batch, units])?;
+            out.output_vec::<f32>(&[length, batch, units]).resize(len, 0.0);
+        }
+        Ok(row)
+    }
+
+    /// An LSTM's output and cell state, `[batch, units]` each.
+    fn lstm_state<'v>(
+        &self,
+        vars: &'v mut [Tensor],
+        c: usize,
+        batch: usize,
+        units: usize,
+    ) -> Result<(&'v mut [f32], &'v mut [f32]), OpError> {
+        if vars[c].shape() != [batch, units] {
+            return Err(shape_error("cell state", vars[c].shape()));
+        }
+        let (hs, cs) = two_mut(vars, self.h, c)?;
+        Ok((hs.as_slice_mut::<f32>()?, cs.as_slice_mut::<f32>()?))
+    }
+
+    /// Writes the step's `rows` to the output list (and to the variable
+    /// carrying them, if any).
+    fn write_rows(
+        &self,
+        vars: &mut [Tensor],
+        rows: &[f32],
+        row: usize,
+        batch: usize,
+        units: usize,
+    ) -> Result<(), OpError> {
         vars[self.output].as_slice_mut::<f32>()?[row * batch * units..][..batch * units].copy_from_slice(rows);
         if let Some(v) = self.written {
             vars[v].output_vec::<f32>(&[batch, units]).extend_from_slice(rows);
         }
         Ok(())
+    }
+
+    /// The rest of an LSTM step run over the kept rows only (their gates
+    /// computed in `kept`): their activations and new state, scattered back
+    /// to their rows; the others keep their state and write `fill`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_kept_rows(
+        &self,
+        vars: &mut [Tensor],
+        kept: &mut KeptRows,
+        fill: &[f32],
+        rows: &mut Vec<f32>,
+        units: usize,
+        batch: usize,
+        t: usize,
+    ) -> Result<(), OpError> {
+        let Gates::Lstm { c } = self.gates else { return Err(shape_error("gates", &[])) };
+        let row = self.output_row(vars, batch, units, t)?;
+        rows.clear();
+        rows.extend_from_slice(fill.get(..batch * units).ok_or_else(|| shape_error("masked value", &[fill.len()]))?);
+        let (hs, cs) = self.lstm_state(vars, c, batch, units)?;
+        let KeptRows { index, gates, h, c: kc, rows: krows } = kept;
+        kc.clear();
+        for &b in index.iter() {
+            kc.extend_from_slice(&cs[b * units..(b + 1) * units]);
+        }
+        krows.clear();
+        krows.resize(index.len() * units, 0.0);
+        let whole = Rows { gates, cs: kc, hs: h, rows: krows, keep: &[], fill: &[], units };
+        activate(crate::cpu::isa(), whole);
+        for (k, &b) in index.iter().enumerate() {
+            let (from, to) = (k * units..(k + 1) * units, b * units..(b + 1) * units);
+            hs[to.clone()].copy_from_slice(&h[from.clone()]);
+            cs[to.clone()].copy_from_slice(&kc[from.clone()]);
+            rows[to].copy_from_slice(&krows[from]);
+        }
+        self.write_rows(vars, rows, row, batch, units)
     }
 }
 
