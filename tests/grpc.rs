@@ -142,7 +142,7 @@ async fn predict_answers_with_typed_fields_and_tensor_content() {
 
     // Responses in tensor_content when the server is told so.
     let server = Server::start_config(serving::Config {
-        models: vec![serving::ModelConfig { name: "toy".into(), base_path: dir.path().join("saved_model") }],
+        models: vec![serving::ModelConfig::new("toy", dir.path().join("saved_model"))],
         tensor_encoding: serving::TensorEncoding::Content,
         ..serving::Config::default()
     });
@@ -213,7 +213,7 @@ async fn bad_predict_requests_get_tensorflow_servings_codes() {
         (missing_spec, Code::InvalidArgument, "Missing ModelSpec"),
         (unknown_signature, Code::InvalidArgument, "\"nope\" not found in signature def"),
         (unknown_output, Code::InvalidArgument, "output tensor alias not found in signature: \"nope\""),
-        (labelled, Code::InvalidArgument, "Unrecognized servable version label: \"stable\""),
+        (labelled, Code::InvalidArgument, "Unrecognized servable version label: stable"),
         (
             predict_request("other", vec![("number", floats(&[1, 1], &[1.0]))]),
             Code::NotFound,

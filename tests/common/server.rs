@@ -31,10 +31,7 @@ impl Server {
 
     /// Serves the model `name` from the export base `base`.
     pub fn start_named(name: &str, base: &Path, max_body_bytes: usize) -> Server {
-        Server::start_models(
-            vec![serving::ModelConfig { name: name.into(), base_path: base.to_owned() }],
-            max_body_bytes,
-        )
+        Server::start_models(vec![serving::ModelConfig::new(name, base)], max_body_bytes)
     }
 
     /// Serves `models`; [`Server::predict`] asks the first.

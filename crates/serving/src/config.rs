@@ -9,19 +9,47 @@
 //! }
 //! ```
 //!
-//! Other fields of a `config` (a version policy, labels...) are skipped
-//! with a log line: the newest version is served, as by default. Relative
-//! base paths are taken from the config file's directory.
+//! A `config` may also carry a version policy and version labels, as in
+//! TensorFlow Serving:
+//!
+//! ```text
+//! config {
+//!   name: "toy" base_path: "/models/toy"
+//!   model_version_policy { specific { versions: 2 versions: 3 } }
+//!   version_labels { key: "stable" value: 2 }
+//!   version_labels { key: "canary" value: 3 }
+//! }
+//! ```
+//!
+//! (`latest { num_versions: 2 }` and `all {}` are the other policies; the
+//! default is `latest { num_versions: 1 }`.) Other fields are skipped with
+//! a log line. Relative base paths are taken from the config file's
+//! directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// A model to serve: its name in URLs and its export base.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use crate::policy::VersionPolicy;
+
+/// A model to serve: its name in URLs, its export base, which versions to
+/// serve and their labels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelConfig {
     /// The name clients use in URLs.
     pub name: String,
     /// The export base holding the versions.
     pub base_path: PathBuf,
+    /// Which versions to serve (`model_version_policy`).
+    pub version_policy: VersionPolicy,
+    /// Names for versions (`version_labels`): label to version.
+    pub version_labels: BTreeMap<String, u64>,
+}
+
+impl ModelConfig {
+    /// The model `name` from `base_path`, its newest version served, no labels.
+    pub fn new(name: impl Into<String>, base_path: impl Into<PathBuf>) -> ModelConfig {
+        ModelConfig { name: name.into(), base_path: base_path.into(), ..ModelConfig::default() }
+    }
 }
 
 /// Reads the model list of the config file at `path`.
@@ -80,11 +108,18 @@ pub fn parse(text: &str) -> Result<Vec<ModelConfig>, String> {
 fn config(tokens: &mut Tokens<'_>, line: usize) -> Result<ModelConfig, String> {
     tokens.open(line)?;
     let (mut name, mut base_path) = (String::new(), String::new());
+    let mut policy = VersionPolicy::default();
+    let mut labels = BTreeMap::new();
     while !tokens.close_next()? {
         let (line, field) = tokens.name()?;
         match field {
             "name" => name = tokens.string_field(line)?,
             "base_path" => base_path = tokens.string_field(line)?,
+            "model_version_policy" => policy = version_policy(tokens, line)?,
+            "version_labels" => {
+                let (label, version) = version_label(tokens, line)?;
+                labels.insert(label, version);
+            }
             "model_platform" => {
                 let platform = tokens.string_field(line)?;
                 check_platform(&platform).map_err(|e| format!("line {line}: {e}"))?;
@@ -95,7 +130,74 @@ fn config(tokens: &mut Tokens<'_>, line: usize) -> Result<ModelConfig, String> {
             }
         }
     }
-    model(name, base_path).map_err(|e| format!("line {line}: {e}"))
+    let mut model = model(name, base_path).map_err(|e| format!("line {line}: {e}"))?;
+    model.version_policy = policy;
+    model.version_labels = labels;
+    Ok(model)
+}
+
+/// `model_version_policy { latest { num_versions: N } | all {} | specific { versions: V ... } }`.
+fn version_policy(tokens: &mut Tokens<'_>, line: usize) -> Result<VersionPolicy, String> {
+    tokens.open(line)?;
+    let mut policy = VersionPolicy::default();
+    while !tokens.close_next()? {
+        let (line, choice) = tokens.name()?;
+        tokens.open(line)?;
+        policy = match choice {
+            "latest" => {
+                let mut n = 0;
+                while !tokens.close_next()? {
+                    match tokens.name()? {
+                        (line, "num_versions") => n = tokens.number_field(line, "num_versions")?,
+                        (line, other) => return Err(format!("line {line}: latest has num_versions, not {other}")),
+                    }
+                }
+                VersionPolicy::Latest(n)
+            }
+            "all" => {
+                if !tokens.close_next()? {
+                    return Err(format!("line {line}: all {{}} takes no field"));
+                }
+                VersionPolicy::All
+            }
+            "specific" => {
+                let mut versions = Vec::new();
+                while !tokens.close_next()? {
+                    match tokens.name()? {
+                        (line, "versions") => versions.extend(tokens.numbers_field::<u64>(line, "versions")?),
+                        (line, other) => return Err(format!("line {line}: specific has versions, not {other}")),
+                    }
+                }
+                if versions.is_empty() {
+                    return Err(format!("line {line}: specific {{}} needs at least one version"));
+                }
+                VersionPolicy::Specific(versions)
+            }
+            other => {
+                return Err(format!("line {line}: expected a version policy (latest, all or specific), got {other:?}"));
+            }
+        };
+    }
+    Ok(policy)
+}
+
+/// `version_labels { key: "stable" value: 3 }`.
+fn version_label(tokens: &mut Tokens<'_>, line: usize) -> Result<(String, u64), String> {
+    tokens.open(line)?;
+    let (mut key, mut value) = (None, None);
+    while !tokens.close_next()? {
+        match tokens.name()? {
+            (line, "key") => key = Some(tokens.string_field(line)?),
+            (line, "value") => value = Some(tokens.number_field(line, "value")?),
+            (line, other) => return Err(format!("line {line}: version_labels has key and value, not {other}")),
+        }
+    }
+    match (key, value) {
+        (Some(key), Some(value)) if !key.is_empty() => Ok((key, value)),
+        (key, value) => Err(format!(
+            "line {line}: version_labels needs a non-empty key and a value (got key {key:?}, value {value:?})"
+        )),
+    }
 }
 
 /// Checks a `model_platform`: only TensorFlow's models are served (empty
@@ -121,7 +223,7 @@ pub(crate) fn model(name: String, base_path: String) -> Result<ModelConfig, Stri
     if name.contains('/') {
         return Err(format!("model name {name:?} must be non-empty, without '/'"));
     }
-    Ok(ModelConfig { name, base_path: PathBuf::from(base_path) })
+    Ok(ModelConfig::new(name, base_path))
 }
 
 /// Adds `model` to `models` unless its name is already there.
@@ -144,6 +246,8 @@ enum Token<'a> {
     Colon,
     Open,
     Close,
+    ListOpen,
+    ListClose,
 }
 
 impl std::fmt::Display for Token<'_> {
@@ -154,6 +258,8 @@ impl std::fmt::Display for Token<'_> {
             Token::Colon => f.write_str("':'"),
             Token::Open => f.write_str("'{'"),
             Token::Close => f.write_str("'}'"),
+            Token::ListOpen => f.write_str("'['"),
+            Token::ListClose => f.write_str("']'"),
         }
     }
 }
@@ -192,6 +298,8 @@ impl<'a> Tokens<'a> {
             ':' => self.take(1, Token::Colon),
             '{' | '<' => self.take(1, Token::Open),
             '}' | '>' => self.take(1, Token::Close),
+            '[' => self.take(1, Token::ListOpen),
+            ']' => self.take(1, Token::ListClose),
             '"' | '\'' => Token::Str(self.string(c)?),
             c if c.is_ascii_alphabetic() || c == '_' => Token::Name(self.word()),
             c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => Token::Scalar(self.word()),
@@ -276,12 +384,51 @@ impl<'a> Tokens<'a> {
         }
     }
 
+    /// `: N`, a number for the field `field` of `line`.
+    fn number_field<T: std::str::FromStr>(&mut self, line: usize, field: &str) -> Result<T, String> {
+        match (self.expect_next("':'")?, self.expect_next("a number")?) {
+            ((_, Token::Colon), (at, Token::Scalar(n))) => {
+                n.parse().map_err(|_| format!("line {at}: {field} must be a non-negative integer, got {n:?}"))
+            }
+            (_, (at, other)) => Err(format!("line {at}: expected a number for {field} of line {line}, got {other}")),
+        }
+    }
+
+    /// `: N` or `: [N, M, ...]`, numbers for the repeated field `field`.
+    fn numbers_field<T: std::str::FromStr>(&mut self, line: usize, field: &str) -> Result<Vec<T>, String> {
+        match self.expect_next("':'")? {
+            (_, Token::Colon) => {}
+            (at, other) => return Err(format!("line {at}: expected ':' after {field} of line {line}, got {other}")),
+        }
+        let parse = |at: usize, n: &str| {
+            n.parse().map_err(|_| format!("line {at}: {field} must be non-negative integers, got {n:?}"))
+        };
+        match self.expect_next("a number or '['")? {
+            (at, Token::Scalar(n)) => Ok(vec![parse(at, n)?]),
+            (_, Token::ListOpen) => {
+                let mut out = Vec::new();
+                loop {
+                    match self.expect_next("a number or ']'")? {
+                        (_, Token::ListClose) => return Ok(out),
+                        (at, Token::Scalar(n)) => out.push(parse(at, n)?),
+                        (at, other) => return Err(format!("line {at}: expected a number in {field}, got {other}")),
+                    }
+                }
+            }
+            (at, other) => Err(format!("line {at}: expected a number for {field} of line {line}, got {other}")),
+        }
+    }
+
     /// A field's value: `: scalar`, `: "string"`, or a message `{ ... }`.
     fn skip_value(&mut self) -> Result<(), String> {
         let (line, token) = self.expect_next("a value")?;
         let token = if token == Token::Colon { self.expect_next("a value")?.1 } else { token };
         match token {
             Token::Str(_) | Token::Scalar(_) | Token::Name(_) => Ok(()),
+            Token::ListOpen => {
+                while self.expect_next("']'")?.1 != Token::ListClose {}
+                Ok(())
+            }
             Token::Open => {
                 let mut depth = 1;
                 while depth > 0 {
@@ -306,25 +453,33 @@ mod tests {
     #[test]
     fn reads_tensorflow_servings_model_list() {
         let text = r#"
-            # Two models, one with a version policy we do not apply.
+            # Three models: a version policy and labels, the default policy, a list.
             model_config_list {
               config {
                 name: 'toy'
                 base_path: "/models/toy"
                 model_platform: "tensorflow"
                 model_version_policy { specific { versions: 1 versions: 2 } }
+                version_labels { key: "stable" value: 1 }
+                version_labels { key: "canary" value: 2 }
               }
               config: { name: "mlp", base_path: "models/mlp" }
+              config { name: "all" base_path: "/a" model_version_policy { all {} } }
+              config { name: "two" base_path: "/b" model_version_policy: { latest: { num_versions: 2 } } }
+              config { name: "list" base_path: "/c" model_version_policy { specific { versions: [3, 4] } } }
             }
         "#;
         let models = parse(text).unwrap();
-        assert_eq!(
-            models,
-            [
-                ModelConfig { name: "toy".into(), base_path: "/models/toy".into() },
-                ModelConfig { name: "mlp".into(), base_path: "models/mlp".into() },
-            ]
-        );
+        let toy = ModelConfig {
+            version_policy: VersionPolicy::Specific(vec![1, 2]),
+            version_labels: [("stable".to_owned(), 1), ("canary".to_owned(), 2)].into_iter().collect(),
+            ..ModelConfig::new("toy", "/models/toy")
+        };
+        assert_eq!(models[0], toy);
+        assert_eq!(models[1], ModelConfig::new("mlp", "models/mlp"));
+        assert_eq!(models[2].version_policy, VersionPolicy::All);
+        assert_eq!(models[3].version_policy, VersionPolicy::Latest(2));
+        assert_eq!(models[4].version_policy, VersionPolicy::Specific(vec![3, 4]));
     }
 
     #[test]
@@ -345,6 +500,18 @@ mod tests {
             ("model_config_list { }", "no model_config_list with a config"),
             ("model_config_list { config { name: \"a/b\" base_path: \"/x\" } }", "without '/'"),
             ("@", "unexpected character '@'"),
+            (
+                "model_config_list { config { name: \"a\" base_path: \"/x\" model_version_policy { newest {} } } }",
+                "expected a version policy (latest, all or specific), got \"newest\"",
+            ),
+            (
+                "model_config_list { config { name: \"a\" base_path: \"/x\" version_labels { key: \"s\" value: -1 } } }",
+                "value must be a non-negative integer, got \"-1\"",
+            ),
+            (
+                "model_config_list { config { name: \"a\" base_path: \"/x\" version_labels { value: 1 } } }",
+                "needs a non-empty key and a value",
+            ),
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(says), "{text:?}: {err}");

@@ -34,13 +34,31 @@ pub enum Error {
         /// The versions served, or "none".
         loaded: String,
     },
-    /// A version label was asked for, and the model has no such label.
-    #[error("Unrecognized servable version label: {label:?} of model {name:?} (the model has no version labels)")]
+    /// A version label was asked for, and the model has no such label
+    /// (TensorFlow Serving's `ServerCore::GetModelVersionForLabel` words).
+    #[error("Unrecognized servable version label: {label} (model {name:?} has the labels: {labels})")]
     UnknownLabel {
         /// The model.
         name: String,
         /// The label asked for.
         label: String,
+        /// The model's labels, comma-separated.
+        labels: String,
+    },
+    /// A config gives a label to a version that is not available
+    /// (TensorFlow Serving's `ServerCore::UpdateModelVersionLabelMap` words).
+    #[error(
+        "Request to assign label to version {version} of model {name}, which is not currently available for inference (label {label:?}; available: {served})"
+    )]
+    LabelUnavailable {
+        /// The model.
+        name: String,
+        /// The label.
+        label: String,
+        /// The version it points to.
+        version: u64,
+        /// The versions available, comma-separated.
+        served: String,
     },
     /// No version has loaded yet.
     #[error("model {name:?} has no loaded version yet (none under {base}, or none loads)")]
@@ -138,7 +156,7 @@ impl Error {
         match self {
             Error::UnknownModel { .. } | Error::UnknownVersion { .. } | Error::NoRoute { .. } => Kind::NotFound,
             Error::NotReady { .. } | Error::Interrupted { .. } => Kind::Unavailable,
-            Error::NotLoaded { .. } => Kind::FailedPrecondition,
+            Error::NotLoaded { .. } | Error::LabelUnavailable { .. } => Kind::FailedPrecondition,
             Error::TooLarge { .. } => Kind::TooLarge,
             Error::Timeout { .. } => Kind::Timeout,
             Error::Unimplemented { .. } => Kind::Unimplemented,

@@ -10,15 +10,22 @@
 //!   `HandleReloadConfigRequest`), with TensorFlow Serving's package,
 //!   message and method names and field numbers, and its status codes.
 //! - **REST** (`--rest_api_port`; 0, the default, leaves it off as in
-//!   TensorFlow Serving): `/v1/models/{name}[/versions/{v}][:predict|/metadata]`,
+//!   TensorFlow Serving): `/v1/models/{name}[/versions/{v}|/labels/{l}][:predict|/metadata]`,
 //!   plus `/healthz` and `/readyz`.
 //!
-//! For each model it serves the newest numeric version under its base path
-//! (`temp-*` exports in progress are ignored), polls the base path, and
-//! swaps to a newer version without failing a request in flight: each
+//! For each model it serves the numeric versions under its base path that
+//! its version policy selects (`temp-*` exports in progress are ignored):
+//! the newest by default, or as the config file's `model_version_policy`
+//! says (`latest { num_versions }`, `all {}`, `specific { versions }`),
+//! each loaded and addressable by number, a request naming none going to
+//! the newest. `version_labels` name versions
+//! (`/v1/models/{name}/labels/{label}:predict`, gRPC's `version_label`); as
+//! in TensorFlow Serving a label must point to an available version unless
+//! `--allow_version_labels_for_unavailable_models`. It polls the base path
+//! and swaps versions in and out without failing a request in flight: each
 //! request holds the version it started with. A version that does not load
 //! is refused with a log line (and shows in the status with its error),
-//! and the previous one keeps serving. One model comes from `--model_name`
+//! and an older one keeps serving in its stead. One model comes from `--model_name`
 //! and `--model_base_path`, several from TensorFlow Serving's
 //! `--model_config_file` ([`read_model_config`]), re-read every
 //! `--model_config_file_poll_wait_seconds`; `HandleReloadConfigRequest`
@@ -41,7 +48,7 @@
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
 //! let config = serving::Config {
-//!     models: vec![serving::ModelConfig { name: "toy".into(), base_path: "saved_model".into() }],
+//!     models: vec![serving::ModelConfig::new("toy", "saved_model")],
 //!     ..serving::Config::default()
 //! };
 //! let listeners = serving::Listeners {
@@ -60,6 +67,7 @@ mod config;
 mod error;
 pub mod grpc;
 mod model;
+mod policy;
 mod registry;
 mod rest;
 mod server;
@@ -68,6 +76,7 @@ pub use config::{ModelConfig, read_model_config};
 pub use error::Error;
 pub use grpc::TensorEncoding;
 pub use model::{Loaded, ServedModel, VersionState, VersionStatus, Wanted};
+pub use policy::VersionPolicy;
 pub use registry::Models;
 pub use rest::{AppState, router};
 pub use server::{Config, ConfigFile, Listeners, serve};

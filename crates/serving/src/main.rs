@@ -63,6 +63,10 @@ struct Args {
     /// one per core.
     #[arg(long = "tensorflow_inter_op_parallelism", default_value_t = 0)]
     tensorflow_inter_op_parallelism: usize,
+    /// Let a config's version_labels point to versions not available (yet)
+    /// instead of refusing the config, as TensorFlow Serving's flag.
+    #[arg(long = "allow_version_labels_for_unavailable_models")]
+    allow_version_labels_for_unavailable_models: bool,
     /// Write the numeric outputs of gRPC responses in tensor_content (raw
     /// little-endian bytes) rather than in TensorFlow Serving's typed
     /// fields (float_val...).
@@ -86,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let models = match (&args.model_config_file, args.model_name, args.model_base_path) {
         (Some(file), _, _) => serving::read_model_config(file).map_err(anyhow::Error::msg)?,
-        (None, Some(name), Some(base_path)) => vec![serving::ModelConfig { name, base_path }],
+        (None, Some(name), Some(base_path)) => vec![serving::ModelConfig::new(name, base_path)],
         _ => anyhow::bail!("give --model_name and --model_base_path, or --model_config_file"),
     };
     if args.tensorflow_inter_op_parallelism != 0 {
@@ -106,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
         threads: args.tensorflow_intra_op_parallelism,
         config_file,
         rest_timeout: (args.rest_api_timeout_in_ms > 0).then(|| Duration::from_millis(args.rest_api_timeout_in_ms)),
+        allow_version_labels_for_unavailable_models: args.allow_version_labels_for_unavailable_models,
         tensor_encoding: if args.grpc_tensor_content {
             serving::TensorEncoding::Content
         } else {

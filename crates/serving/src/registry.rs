@@ -13,17 +13,24 @@ use crate::model::{Loaded, ServedModel, Wanted};
 pub struct Models {
     served: RwLock<Arc<BTreeMap<String, Arc<ServedModel>>>>,
     threads: usize,
+    /// `--allow_version_labels_for_unavailable_models`.
+    allow_unavailable_labels: bool,
     /// One reload at a time (the config file's poll and gRPC's reload).
     reloading: Mutex<()>,
 }
 
 impl Models {
-    /// The models of `configs`, nothing loaded yet: call [`Models::poll`].
-    /// A call may use up to `threads` threads.
-    pub fn new(configs: &[ModelConfig], threads: usize) -> Models {
-        let threads = threads.max(1);
-        let served = configs.iter().map(|c| (c.name.clone(), Arc::new(served(c, threads)))).collect();
-        Models { served: RwLock::new(Arc::new(served)), threads, reloading: Mutex::new(()) }
+    /// No model yet: [`Models::reload`] gives the list. A call may use up
+    /// to `threads` threads; `allow_unavailable_labels` lets a label point
+    /// to a version not loaded (yet), as TensorFlow Serving's
+    /// `--allow_version_labels_for_unavailable_models`.
+    pub fn new(threads: usize, allow_unavailable_labels: bool) -> Models {
+        Models {
+            served: RwLock::new(Arc::new(BTreeMap::new())),
+            threads: threads.max(1),
+            allow_unavailable_labels,
+            reloading: Mutex::new(()),
+        }
     }
 
     /// The models served now, by name.
@@ -64,14 +71,19 @@ impl Models {
     }
 
     /// Serves `configs` from now on, as TensorFlow Serving's
-    /// `HandleReloadConfigRequest`: a model whose name and base path are
-    /// unchanged keeps its loaded version (requests in flight go on); a new
-    /// or moved model is loaded before the swap; a model left out is no
-    /// longer served. Blocking.
+    /// `HandleReloadConfigRequest` (and the server's start): a model whose
+    /// name and base path are unchanged keeps its loaded versions, re-pinned
+    /// to its new version policy (requests in flight go on with the version
+    /// they hold); a new or moved model is loaded before the swap; a model
+    /// left out is no longer served. Then each model's labels are set, as
+    /// [`ServedModel::set_labels`] says. Blocking.
     ///
     /// # Errors
-    /// [`Error::NotLoaded`] for a new model of which no version loads (the
-    /// config is applied all the same, and the model is polled on).
+    /// [`Error::LabelUnavailable`] for a label on a version not available
+    /// (that model keeps its former labels; the rest of the config is
+    /// applied); [`Error::NotLoaded`] for a new model of which no version
+    /// loads (the config is applied all the same, and the model is polled
+    /// on).
     pub fn reload(&self, configs: &[ModelConfig]) -> Result<(), Error> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.all();
@@ -80,7 +92,11 @@ impl Models {
             .iter()
             .map(|c| {
                 let model = match old.get(&c.name) {
-                    Some(m) if m.base == c.base_path => Arc::clone(m),
+                    Some(m) if m.base == c.base_path => {
+                        m.set_policy(c.version_policy.clone());
+                        m.poll();
+                        Arc::clone(m)
+                    }
                     _ => {
                         let model = Arc::new(served(c, self.threads));
                         model.poll();
@@ -91,10 +107,21 @@ impl Models {
                 (c.name.clone(), model)
             })
             .collect();
+        let mut refused = None;
+        for c in configs {
+            if let Some(model) = next.get(&c.name)
+                && let Err(e) = model.set_labels(c.version_labels.clone(), self.allow_unavailable_labels)
+            {
+                refused.get_or_insert(e);
+            }
+        }
         let removed: Vec<&String> = old.keys().filter(|name| !next.contains_key(*name)).collect();
         let names: Vec<&String> = next.keys().collect();
         tracing::info!(models = ?names, removed = ?removed, "model config reloaded");
         *self.served.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        if let Some(e) = refused {
+            return Err(e);
+        }
         match added.iter().find_map(|m| m.why_not_loaded().map(|why| (m, why))) {
             Some((model, reason)) => {
                 Err(Error::NotLoaded { name: model.name.clone(), base: model.base.display().to_string(), reason })
@@ -107,5 +134,6 @@ impl Models {
 fn served(config: &ModelConfig, threads: usize) -> ServedModel {
     let mut model = ServedModel::new(config.name.clone(), config.base_path.clone());
     model.threads = threads;
+    model.set_policy(config.version_policy.clone());
     model
 }

@@ -1,8 +1,10 @@
 //! TensorFlow Serving's REST endpoints:
 //!
-//! - `POST /v1/models/{name}[/versions/{v}]:predict`
-//! - `GET  /v1/models/{name}[/versions/{v}]` (version status)
-//! - `GET  /v1/models/{name}[/versions/{v}]/metadata` (signatures)
+//! - `POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict`
+//! - `GET  /v1/models/{name}[/versions/{v}|/labels/{label}]` (version status)
+//! - `GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata` (signatures)
+//!
+//! (the routes of TensorFlow Serving's `http_rest_api_handler.cc`).
 //!
 //! plus `GET /healthz` (the process answers) and `GET /readyz` (a version
 //! is loaded). Errors are `{"error": "..."}`.
@@ -66,7 +68,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 /// What a `/v1/models/...` path asks for.
 struct Target<'a> {
     name: &'a str,
-    version: Option<&'a str>,
+    version: Wanted<'a>,
     action: Action,
 }
 
@@ -86,11 +88,15 @@ fn parse_target(rest: &str) -> Option<Target<'_>> {
         Some(r) => (r, true),
         None => (rest, false),
     };
-    let (name, version) = match rest.split_once("/versions/") {
-        Some((n, v)) => (n, Some(v)),
-        None => (rest, None),
+    let (name, version) = if let Some((n, v)) = rest.split_once("/versions/") {
+        (n, v.parse().map_or(Wanted::Text(v), Wanted::Number))
+    } else if let Some((n, label)) = rest.split_once("/labels/") {
+        (n, Wanted::Label(label))
+    } else {
+        (rest, Wanted::Newest)
     };
-    if name.is_empty() || name.contains('/') || (predict && metadata) {
+    let bad_label = matches!(version, Wanted::Label(l) if l.is_empty() || l.contains('/'));
+    if name.is_empty() || name.contains('/') || bad_label || (predict && metadata) {
         return None;
     }
     let action = if predict {
@@ -126,10 +132,7 @@ async fn handle(state: &AppState, method: &Method, rest: &str, body: Body) -> Re
     if *method != expected {
         return Err(no_route());
     }
-    let wanted = match target.version {
-        None => Wanted::Newest,
-        Some(v) => v.parse().map_or(Wanted::Text(v), Wanted::Number),
-    };
+    let wanted = target.version;
     match target.action {
         Action::Status => Ok(status(&state.models.get(target.name, wanted)?.status(wanted)?)),
         Action::Metadata => {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::{ModelConfig, read_model_config};
+use crate::error::Error;
 use crate::grpc::{self, TensorEncoding};
 use crate::registry::Models;
 use crate::rest::{AppState, router};
@@ -36,12 +37,16 @@ pub struct Config {
     pub rest_timeout: Option<Duration>,
     /// How gRPC responses write numeric outputs.
     pub tensor_encoding: TensorEncoding,
+    /// Let a version label point to a version not available (yet), as
+    /// TensorFlow Serving's `--allow_version_labels_for_unavailable_models`.
+    pub allow_version_labels_for_unavailable_models: bool,
 }
 
 impl Default for Config {
     /// No model; TensorFlow Serving's defaults otherwise: a poll every
     /// second, 4 MiB requests, one thread per request, no config file
-    /// poll, no REST timeout, typed fields in gRPC responses.
+    /// poll, no REST timeout, typed fields in gRPC responses, labels only
+    /// on available versions.
     fn default() -> Config {
         Config {
             models: Vec::new(),
@@ -51,6 +56,7 @@ impl Default for Config {
             config_file: None,
             rest_timeout: None,
             tensor_encoding: TensorEncoding::Fields,
+            allow_version_labels_for_unavailable_models: false,
         }
     }
 }
@@ -85,19 +91,26 @@ type Task = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
 /// Serves `config`'s models on `listeners` until `shutdown` completes, then
 /// stops accepting on every listener and lets the requests in flight
-/// finish. The first version of each model is loaded before the first
-/// request is accepted.
+/// finish. The versions each model's policy selects are loaded before the
+/// first request is accepted.
 ///
 /// # Errors
-/// An I/O error of a listener (the others are then shut down too), or
-/// none given.
+/// An I/O error of a listener (the others are then shut down too), none
+/// given, or a version label on a version that is not available (as
+/// TensorFlow Serving, which then fails to start).
 pub async fn serve(
     config: Config,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let models = Arc::new(Models::new(&config.models, config.threads));
-    poll(Arc::clone(&models)).await;
+    let models = Arc::new(Models::new(config.threads, config.allow_version_labels_for_unavailable_models));
+    let (first, configs) = (Arc::clone(&models), config.models.clone());
+    match tokio::task::spawn_blocking(move || first.reload(&configs)).await {
+        Ok(Err(e @ Error::LabelUnavailable { .. })) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
+        Ok(Err(e)) => tracing::warn!("{e}"),
+        Ok(Ok(())) => {}
+        Err(e) => return Err(io::Error::other(e)),
+    }
     let mut pollers = vec![tokio::spawn(poll_versions(Arc::clone(&models), config.poll_interval))];
     if let Some(file) = config.config_file.clone() {
         pollers.push(tokio::spawn(poll_config_file(Arc::clone(&models), file, config.models.clone())));

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use super::proto::file_system_storage_path_source_config::ServableVersionPolicy;
+use super::proto::file_system_storage_path_source_config::servable_version_policy::PolicyChoice;
 use super::proto::model_server_config::Config;
 use super::proto::model_service_server::ModelService as Service;
 use super::proto::model_version_status::State;
@@ -17,6 +19,7 @@ use super::{model_spec, respond, wanted};
 use crate::config::{self, ModelConfig};
 use crate::error::Error;
 use crate::model::VersionState;
+use crate::policy::VersionPolicy;
 use crate::registry::Models;
 
 /// The service's state: the models served.
@@ -62,15 +65,38 @@ pub(crate) fn models_of(config: Option<ModelServerConfig>) -> Result<Vec<ModelCo
     };
     let mut models = Vec::with_capacity(list.config.len());
     for (i, model) in list.config.into_iter().enumerate() {
-        if model.model_version_policy.is_some() || !model.version_labels.is_empty() {
-            tracing::warn!(model = %model.name, "model config: version policy and labels not applied yet: the newest version is served");
-        }
+        let name = model.name.clone();
         config::check_platform(&model.model_platform)
-            .and_then(|()| config::model(model.name.clone(), model.base_path))
-            .and_then(|m| config::add(&mut models, m))
-            .map_err(|e| Error::InvalidConfig(format!("config {i} ({:?}): {e}", model.name)))?;
+            .and_then(|()| config::model(model.name, model.base_path))
+            .and_then(|mut m| {
+                m.version_policy = policy(model.model_version_policy);
+                m.version_labels = model
+                    .version_labels
+                    .into_iter()
+                    .map(|(label, v)| match u64::try_from(v) {
+                        Ok(v) if !label.is_empty() => Ok((label, v)),
+                        _ => Err(format!("version_labels {label:?}: {v} is not a version")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                config::add(&mut models, m)
+            })
+            .map_err(|e| Error::InvalidConfig(format!("config {i} ({name:?}): {e}")))?;
     }
     Ok(models)
+}
+
+/// A config's `model_version_policy`; none is TensorFlow Serving's default,
+/// the newest version. Negative versions of a `specific` policy name no
+/// directory, so they select nothing.
+fn policy(proto: Option<ServableVersionPolicy>) -> VersionPolicy {
+    match proto.and_then(|p| p.policy_choice) {
+        None => VersionPolicy::default(),
+        Some(PolicyChoice::Latest(latest)) => VersionPolicy::Latest(latest.num_versions),
+        Some(PolicyChoice::All(_)) => VersionPolicy::All,
+        Some(PolicyChoice::Specific(specific)) => {
+            VersionPolicy::Specific(specific.versions.into_iter().filter_map(|v| u64::try_from(v).ok()).collect())
+        }
+    }
 }
 
 #[tonic::async_trait]
