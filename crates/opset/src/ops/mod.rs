@@ -9,7 +9,8 @@
 //! by family: [`array`](mod@array) (sources, shapes, moving elements, tensor
 //! lists), [`control`] (loops, conditionals), [`math`] (arithmetic, elementwise functions,
 //! comparisons, products, reductions), [`nn`] (convolutions, pooling, losses),
-//! [`random`] (what training draws) and [`text`] (strings to ids).
+//! [`random`] (what training draws), [`sparse`] (sparse tensors and the
+//! segment reductions over them) and [`text`] (strings to ids).
 //!
 //! One list, at the bottom of this file, makes the set: it generates the
 //! [`Op`] enum, parsing by name, and the dispatch of every method, so that
@@ -46,6 +47,7 @@ pub mod math;
 pub mod nn;
 pub mod random;
 pub mod rule;
+pub mod sparse;
 pub mod text;
 
 pub use error::OpError;
@@ -434,6 +436,7 @@ op_set! {
     math::ReduceMean,
     math::ReduceMax,
     math::ReduceMin,
+    math::Bucketize,
     nn::Conv2D,
     nn::DepthwiseConv2D,
     nn::MaxPool,
@@ -441,6 +444,9 @@ op_set! {
     nn::L2Loss,
     nn::SoftmaxCrossEntropy,
     nn::CrfDecode,
+    sparse::SparseSegmentSum,
+    sparse::SparseSegmentMean,
+    sparse::SparseSegmentSqrtN,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

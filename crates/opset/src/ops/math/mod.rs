@@ -83,3 +83,5 @@ mod reduce_max;
 pub use reduce_max::ReduceMax;
 mod reduce_min;
 pub use reduce_min::ReduceMin;
+mod bucketize;
+pub use bucketize::Bucketize;
