@@ -447,6 +447,7 @@ op_set! {
     sparse::SparseSegmentSum,
     sparse::SparseSegmentMean,
     sparse::SparseSegmentSqrtN,
+    sparse::SparseFillEmptyRows,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

@@ -11,3 +11,5 @@ mod sparse_segment_mean;
 pub use sparse_segment_mean::SparseSegmentMean;
 mod sparse_segment_sqrt_n;
 pub use sparse_segment_sqrt_n::SparseSegmentSqrtN;
+mod sparse_fill_empty_rows;
+pub use sparse_fill_empty_rows::{FillOutput, SparseFillEmptyRows};
