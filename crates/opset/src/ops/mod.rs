@@ -448,6 +448,7 @@ op_set! {
     sparse::SparseSegmentMean,
     sparse::SparseSegmentSqrtN,
     sparse::SparseFillEmptyRows,
+    sparse::SparseToDense,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

@@ -13,3 +13,5 @@ mod sparse_segment_sqrt_n;
 pub use sparse_segment_sqrt_n::SparseSegmentSqrtN;
 mod sparse_fill_empty_rows;
 pub use sparse_fill_empty_rows::{FillOutput, SparseFillEmptyRows};
+mod sparse_to_dense;
+pub use sparse_to_dense::SparseToDense;
