@@ -35,6 +35,7 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "StatelessIf",
     "Split",
     "Unpack",
+    "SparseFillEmptyRows",
     "TensorArrayV3",
     "Switch",
     "Merge",

@@ -3,8 +3,8 @@
 //! (placeholders, constants, identities, variables, function calls),
 //! [`control`] translates TF2 loops and tensor lists, [`frames`] TF1 loop
 //! frames and TensorArrays, [`array`](mod@array) moves elements, [`math`] computes, [`nn`] holds images and
-//! normalisation, [`text`] strings and lookup tables. Each family lists
-//! its ops in its `OPS` slice; [`Importer::translate`] looks the node's op
+//! normalisation, [`sparse`] holds what feature columns compile to, [`text`] strings and lookup tables.
+//! Each family lists its ops in its `OPS` slice; [`Importer::translate`] looks the node's op
 //! up in all of them.
 //!
 //! ## Adding an op
@@ -32,6 +32,7 @@ mod control;
 mod frames;
 mod math;
 mod nn;
+mod sparse;
 mod text;
 
 /// Translates TensorFlow node `node` of scope `scope` (its output `index`)
@@ -40,8 +41,8 @@ mod text;
 pub(super) type Translate = for<'a> fn(&mut Importer<'a>, usize, &'a pb::NodeDef, usize) -> Result<String>;
 
 /// The registrations of every family.
-const FAMILIES: [&[(&str, Translate)]; 7] =
-    [calls::OPS, control::OPS, frames::OPS, array::OPS, math::OPS, nn::OPS, text::OPS];
+const FAMILIES: [&[(&str, Translate)]; 8] =
+    [calls::OPS, control::OPS, frames::OPS, array::OPS, math::OPS, nn::OPS, sparse::OPS, text::OPS];
 
 /// Every family's translators, by TensorFlow op name (built once).
 fn registry() -> &'static HashMap<&'static str, Translate> {
