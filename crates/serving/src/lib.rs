@@ -31,6 +31,14 @@
 //! `--model_config_file_poll_wait_seconds`; `HandleReloadConfigRequest`
 //! replaces the model list the same way, without a restart.
 //!
+//! Monitoring as TensorFlow Serving's: `--monitoring_config_file` (a
+//! text-format `MonitoringConfig`, [`read_monitoring_config`]) with
+//! `prometheus_config { enable: true }` serves, on the REST port at
+//! `/monitoring/prometheus/metrics` (or its `path`), request counts by
+//! model and status, latency histograms by model, API, entrypoint and
+//! status, and version loads and unloads, under TensorFlow Serving's metric
+//! names ([`Metrics`]).
+//!
 //! The server keeps no state of its own beyond the model it reads from
 //! disk: run as many replicas as needed behind any load balancer, each
 //! pointed at the same base path (a shared volume or a synced copy), and
@@ -66,16 +74,21 @@ mod codec;
 mod config;
 mod error;
 pub mod grpc;
+mod metrics;
 mod model;
+mod monitoring;
 mod policy;
 mod registry;
 mod rest;
 mod server;
+mod text_format;
 
 pub use config::{ModelConfig, read_model_config};
 pub use error::Error;
 pub use grpc::TensorEncoding;
+pub use metrics::{Api, Entrypoint, Metrics};
 pub use model::{Loaded, ServedModel, VersionState, VersionStatus, Wanted};
+pub use monitoring::{DEFAULT_PROMETHEUS_PATH, MonitoringConfig, read_monitoring_config};
 pub use policy::VersionPolicy;
 pub use registry::Models;
 pub use rest::{AppState, router};

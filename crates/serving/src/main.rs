@@ -63,6 +63,13 @@ struct Args {
     /// one per core.
     #[arg(long = "tensorflow_inter_op_parallelism", default_value_t = 0)]
     tensorflow_inter_op_parallelism: usize,
+    /// TensorFlow Serving's monitoring config, a text-format
+    /// MonitoringConfig: `prometheus_config { enable: true path:
+    /// "/monitoring/prometheus/metrics" }` serves request counts, latency
+    /// histograms and load events in Prometheus' format at that path of the
+    /// REST port.
+    #[arg(long = "monitoring_config_file")]
+    monitoring_config_file: Option<PathBuf>,
     /// Let a config's version_labels point to versions not available (yet)
     /// instead of refusing the config, as TensorFlow Serving's flag.
     #[arg(long = "allow_version_labels_for_unavailable_models")]
@@ -96,6 +103,13 @@ async fn main() -> anyhow::Result<()> {
     if args.tensorflow_inter_op_parallelism != 0 {
         tracing::info!("--tensorflow_inter_op_parallelism has no effect here: a plan runs its steps in order");
     }
+    let prometheus_path = match &args.monitoring_config_file {
+        None => None,
+        Some(file) => serving::read_monitoring_config(file).map_err(anyhow::Error::msg)?.prometheus_path,
+    };
+    if let (Some(path), 0) = (&prometheus_path, args.rest_api_port) {
+        tracing::warn!("the Prometheus page ({path}) is served on the REST port: give --rest_api_port");
+    }
     let seconds = |s: f64| Duration::from_secs_f64(s.max(0.01));
     let config_file = match args.model_config_file {
         Some(path) if args.model_config_file_poll_wait_seconds > 0.0 => {
@@ -111,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
         config_file,
         rest_timeout: (args.rest_api_timeout_in_ms > 0).then(|| Duration::from_millis(args.rest_api_timeout_in_ms)),
         allow_version_labels_for_unavailable_models: args.allow_version_labels_for_unavailable_models,
+        prometheus_path,
         tensor_encoding: if args.grpc_tensor_content {
             serving::TensorEncoding::Content
         } else {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use predictor::{Outputs, Predictor, Tensor};
 
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::policy::VersionPolicy;
 
 /// One loaded version: a predictor per signature, sharing one model.
@@ -133,6 +134,8 @@ pub struct ServedModel {
     pub base: PathBuf,
     /// The most threads one call may use (1: the request's own).
     pub threads: usize,
+    /// Where loads and unloads are recorded.
+    pub(crate) metrics: Arc<Metrics>,
     /// Which versions to serve.
     policy: RwLock<VersionPolicy>,
     /// Label to version.
@@ -176,6 +179,7 @@ impl ServedModel {
             name: name.into(),
             base: base.into(),
             threads: 1,
+            metrics: Arc::new(Metrics::default()),
             policy: RwLock::new(VersionPolicy::default()),
             labels: RwLock::new(Arc::new(BTreeMap::new())),
             served: RwLock::new(Arc::new(BTreeMap::new())),
@@ -398,7 +402,10 @@ impl ServedModel {
             }
             let Some((_, dir)) = on_disk.iter().find(|(v, _)| *v == version) else { continue };
             lock(&self.loading).insert(version);
-            match Loaded::load(version, dir, self.threads) {
+            let started = std::time::Instant::now();
+            let loaded = Loaded::load(version, dir, self.threads);
+            self.metrics.load(&dir.display().to_string(), loaded.is_ok(), started.elapsed());
+            match loaded {
                 Ok(loaded) => {
                     tracing::info!(model = %self.name, version, "version loaded");
                     next.insert(version, Arc::new(loaded));
@@ -423,6 +430,7 @@ impl ServedModel {
         }
         let unloaded: Vec<u64> = old.keys().filter(|v| !next.contains_key(v)).copied().collect();
         tracing::info!(model = %self.name, serving = %list(next.keys().copied()), unloaded = ?unloaded, "serving new versions");
+        self.metrics.unload(&self.name, unloaded.len());
         write(&self.served, Arc::new(next));
         true
     }

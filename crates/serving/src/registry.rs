@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::ModelConfig;
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::model::{Loaded, ServedModel, Wanted};
 
 /// The models served, swapped whole by [`Models::reload`]: a request holds
@@ -15,6 +16,7 @@ pub struct Models {
     threads: usize,
     /// `--allow_version_labels_for_unavailable_models`.
     allow_unavailable_labels: bool,
+    metrics: Arc<Metrics>,
     /// One reload at a time (the config file's poll and gRPC's reload).
     reloading: Mutex<()>,
 }
@@ -29,8 +31,14 @@ impl Models {
             served: RwLock::new(Arc::new(BTreeMap::new())),
             threads: threads.max(1),
             allow_unavailable_labels,
+            metrics: Arc::new(Metrics::default()),
             reloading: Mutex::new(()),
         }
+    }
+
+    /// What the server records: requests of both APIs, loads, unloads.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The models served now, by name.
@@ -98,7 +106,7 @@ impl Models {
                         Arc::clone(m)
                     }
                     _ => {
-                        let model = Arc::new(served(c, self.threads));
+                        let model = Arc::new(served(c, self.threads, &self.metrics));
                         model.poll();
                         added.push(Arc::clone(&model));
                         model
@@ -116,6 +124,11 @@ impl Models {
             }
         }
         let removed: Vec<&String> = old.keys().filter(|name| !next.contains_key(*name)).collect();
+        for (name, model) in old.iter() {
+            if next.get(name).is_none_or(|m| !Arc::ptr_eq(m, model)) {
+                self.metrics.unload(name, model.versions().len());
+            }
+        }
         let names: Vec<&String> = next.keys().collect();
         tracing::info!(models = ?names, removed = ?removed, "model config reloaded");
         *self.served.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
@@ -131,9 +144,10 @@ impl Models {
     }
 }
 
-fn served(config: &ModelConfig, threads: usize) -> ServedModel {
+fn served(config: &ModelConfig, threads: usize, metrics: &Arc<Metrics>) -> ServedModel {
     let mut model = ServedModel::new(config.name.clone(), config.base_path.clone());
     model.threads = threads;
+    model.metrics = Arc::clone(metrics);
     model.set_policy(config.version_policy.clone());
     model
 }

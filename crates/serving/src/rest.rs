@@ -10,7 +10,7 @@
 //! is loaded). Errors are `{"error": "..."}`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
+use crate::metrics::{Api, Entrypoint};
 use crate::model::{Loaded, VersionStatus, Wanted, run};
 use crate::registry::Models;
 
@@ -33,15 +34,27 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// The longest a request may take (`--rest_api_timeout_in_ms`).
     pub timeout: Option<Duration>,
+    /// Where to serve the Prometheus page, if anywhere
+    /// (`--monitoring_config_file`).
+    pub prometheus_path: Option<String>,
 }
 
 /// The router of the REST API.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/v1/models/{*rest}", any(models))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .with_state(state)
+        .route("/readyz", get(ready));
+    if let Some(path) = &state.prometheus_path {
+        router = router.route(path, get(prometheus));
+    }
+    router.with_state(state)
+}
+
+/// The metrics in Prometheus' text format.
+async fn prometheus(State(state): State<Arc<AppState>>) -> Response {
+    let page = state.models.metrics().render();
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], page).into_response()
 }
 
 impl IntoResponse for Error {
@@ -79,6 +92,16 @@ enum Action {
     Predict,
 }
 
+impl Action {
+    fn api(&self) -> Api {
+        match self {
+            Action::Status => Api::GetModelStatus,
+            Action::Metadata => Api::GetModelMetadata,
+            Action::Predict => Api::Predict,
+        }
+    }
+}
+
 fn parse_target(rest: &str) -> Option<Target<'_>> {
     let (rest, predict) = match rest.strip_suffix(":predict") {
         Some(r) => (r, true),
@@ -110,12 +133,22 @@ fn parse_target(rest: &str) -> Option<Target<'_>> {
 }
 
 async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): Path<String>, body: Body) -> Response {
-    let answer = match state.timeout {
-        None => handle(&state, &method, &rest, body).await,
-        Some(limit) => tokio::time::timeout(limit, handle(&state, &method, &rest, body))
-            .await
-            .unwrap_or_else(|_| Err(Error::Timeout { ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX) })),
+    let started = Instant::now();
+    let no_route = || Error::NoRoute { method: method.to_string(), path: format!("/v1/models/{rest}") };
+    let target = parse_target(&rest);
+    let answer = match &target {
+        None => Err(no_route()),
+        Some(target) => match state.timeout {
+            None => handle(&state, &method, &rest, target, body).await,
+            Some(limit) => tokio::time::timeout(limit, handle(&state, &method, &rest, target, body))
+                .await
+                .unwrap_or_else(|_| Err(Error::Timeout { ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX) })),
+        },
     };
+    if let Some(target) = &target {
+        let code = answer.as_ref().map_or_else(Error::code, |_| tonic::Code::Ok);
+        state.models.metrics().request(target.name, target.action.api(), Entrypoint::Rest, code, started.elapsed());
+    }
     match answer {
         Ok(value) => (StatusCode::OK, Json(value)).into_response(),
         Err(e) => {
@@ -125,12 +158,16 @@ async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): 
     }
 }
 
-async fn handle(state: &AppState, method: &Method, rest: &str, body: Body) -> Result<Value, Error> {
-    let no_route = || Error::NoRoute { method: method.to_string(), path: format!("/v1/models/{rest}") };
-    let target = parse_target(rest).ok_or_else(no_route)?;
+async fn handle(
+    state: &AppState,
+    method: &Method,
+    rest: &str,
+    target: &Target<'_>,
+    body: Body,
+) -> Result<Value, Error> {
     let expected = if target.action == Action::Predict { Method::POST } else { Method::GET };
     if *method != expected {
-        return Err(no_route());
+        return Err(Error::NoRoute { method: method.to_string(), path: format!("/v1/models/{rest}") });
     }
     let wanted = target.version;
     match target.action {

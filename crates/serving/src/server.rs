@@ -37,6 +37,9 @@ pub struct Config {
     pub rest_timeout: Option<Duration>,
     /// How gRPC responses write numeric outputs.
     pub tensor_encoding: TensorEncoding,
+    /// Where the REST port serves the Prometheus page, if anywhere
+    /// (`--monitoring_config_file`'s `prometheus_config`).
+    pub prometheus_path: Option<String>,
     /// Let a version label point to a version not available (yet), as
     /// TensorFlow Serving's `--allow_version_labels_for_unavailable_models`.
     pub allow_version_labels_for_unavailable_models: bool,
@@ -46,7 +49,7 @@ impl Default for Config {
     /// No model; TensorFlow Serving's defaults otherwise: a poll every
     /// second, 4 MiB requests, one thread per request, no config file
     /// poll, no REST timeout, typed fields in gRPC responses, labels only
-    /// on available versions.
+    /// on available versions, no Prometheus page.
     fn default() -> Config {
         Config {
             models: Vec::new(),
@@ -57,6 +60,7 @@ impl Default for Config {
             rest_timeout: None,
             tensor_encoding: TensorEncoding::Fields,
             allow_version_labels_for_unavailable_models: false,
+            prometheus_path: None,
         }
     }
 }
@@ -159,6 +163,7 @@ pub async fn serve(
             models: Arc::clone(&models),
             max_body_bytes: config.max_body_bytes,
             timeout: config.rest_timeout,
+            prometheus_path: config.prometheus_path.clone(),
         });
         let serving = axum::serve(listener, router(state)).with_graceful_shutdown(signal());
         tasks.push(Box::pin(async move { serving.await }));

@@ -32,3 +32,15 @@ fn grpc_and_rest_need_two_ports() {
     assert!(!ok);
     assert!(stderr.contains("--port and --rest_api_port cannot be the same (8599)"), "{stderr}");
 }
+
+#[test]
+fn a_bad_monitoring_config_is_named() {
+    let dir = std::env::temp_dir().join(format!("serving-monitoring-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("monitoring.config");
+    std::fs::write(&file, "prometheus_config { enable: maybe }").unwrap();
+    let (ok, stderr) = run(&["--port=0", "--monitoring_config_file", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("monitoring.config: line 1: expected true or false for enable"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,10 +12,12 @@ pub mod proto;
 mod tensor;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use tensor::TensorEncoding;
 
 use crate::error::Error;
+use crate::metrics::{Api, Entrypoint};
 use crate::model::Wanted;
 use crate::registry::Models;
 use proto::ModelSpec;
@@ -56,6 +58,25 @@ fn answered(name: &str, version: u64, signature: &str) -> ModelSpec {
         version_choice: Some(VersionChoice::Version(i64::try_from(version).unwrap_or(i64::MAX))),
         signature_name: signature.to_owned(),
     }
+}
+
+/// The model a request names, for the metrics ("" without a spec).
+fn model_name(spec: Option<&ModelSpec>) -> String {
+    spec.map(|s| s.name.clone()).unwrap_or_default()
+}
+
+/// A handler's result as tonic's, recorded in the metrics under the
+/// request's `model`, `api` and status, with its time since `started`.
+fn observed<T>(
+    models: &Models,
+    api: Api,
+    model: &str,
+    started: Instant,
+    result: Result<T, Error>,
+) -> Result<tonic::Response<T>, tonic::Status> {
+    let code = result.as_ref().map_or_else(Error::code, |_| tonic::Code::Ok);
+    models.metrics().request(model, api, Entrypoint::Grpc, code, started.elapsed());
+    respond(api.name(), result)
 }
 
 /// A handler's result as tonic's, a refusal logged (at debug: it is the

@@ -2,6 +2,7 @@
 //! a reload of the served model list without a restart.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
@@ -15,9 +16,10 @@ use super::proto::{
     GetModelStatusRequest, GetModelStatusResponse, ModelServerConfig, ModelVersionStatus, ReloadConfigRequest,
     ReloadConfigResponse, StatusProto,
 };
-use super::{model_spec, respond, wanted};
+use super::{model_name, model_spec, observed, respond, wanted};
 use crate::config::{self, ModelConfig};
 use crate::error::Error;
+use crate::metrics::Api;
 use crate::model::VersionState;
 use crate::policy::VersionPolicy;
 use crate::registry::Models;
@@ -105,7 +107,8 @@ impl Service for ModelService {
         &self,
         request: Request<GetModelStatusRequest>,
     ) -> Result<Response<GetModelStatusResponse>, Status> {
-        respond("GetModelStatus", status(request.into_inner(), &self.models))
+        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
+        observed(&self.models, Api::GetModelStatus, &name, started, status(request.into_inner(), &self.models))
     }
 
     async fn handle_reload_config_request(
