@@ -90,6 +90,21 @@ mod tests {
     }
 
     #[test]
+    fn twenty_one_rows_add_in_tensorflows_groups() {
+        // d = np.float32(1.0) / np.arange(21, 0, -1, dtype=np.float32); t = tf.reshape(tf.constant(d), [21, 1])
+        // f(t, tf.range(21), tf.zeros([21], tf.int32)) for f in segment_sum, segment_mean, segment_sqrt_n:
+        // 3.6453585624694824, 0.17358849942684174, 0.7954824566841125 (adding left to right gives 3.6453588).
+        let d = Tensor::from_vec(vec![21, 1], (0..21).map(|k| 1.0f32 / (21 - k) as f32).collect()).unwrap();
+        let ids = Tensor::from_vec(vec![21], (0..21i32).collect()).unwrap();
+        let segs = Tensor::from_vec(vec![21], vec![0i32; 21]).unwrap();
+        let x = [&d, &ids, &segs];
+        let one = |y: Tensor| y.as_slice::<f32>().unwrap()[0];
+        assert_eq!(one(SparseSegmentSum.run(&x).unwrap()), 3.6453585624694824);
+        assert_eq!(one(super::super::SparseSegmentMean.run(&x).unwrap()), 0.17358849942684174);
+        assert_eq!(one(super::super::SparseSegmentSqrtN.run(&x).unwrap()), 0.7954824566841125);
+    }
+
+    #[test]
     fn hostile_indices_and_segment_ids_are_refused() {
         let run = |ids: Vec<i64>, segs: Vec<i64>| {
             let (n, m) = (ids.len(), segs.len());
