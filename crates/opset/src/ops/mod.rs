@@ -449,6 +449,7 @@ op_set! {
     sparse::SparseSegmentSqrtN,
     sparse::SparseFillEmptyRows,
     sparse::SparseToDense,
+    sparse::SparseReshape,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

@@ -15,3 +15,5 @@ mod sparse_fill_empty_rows;
 pub use sparse_fill_empty_rows::{FillOutput, SparseFillEmptyRows};
 mod sparse_to_dense;
 pub use sparse_to_dense::SparseToDense;
+mod sparse_reshape;
+pub use sparse_reshape::{ReshapeOutput, SparseReshape};
