@@ -36,6 +36,7 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "Split",
     "Unpack",
     "SparseFillEmptyRows",
+    "SparseReshape",
     "TensorArrayV3",
     "Switch",
     "Merge",

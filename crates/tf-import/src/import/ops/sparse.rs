@@ -3,7 +3,8 @@
 
 use opset::ops::math::Bucketize;
 use opset::ops::sparse::{
-    FillOutput, SparseFillEmptyRows, SparseSegmentMean, SparseSegmentSqrtN, SparseSegmentSum, SparseToDense,
+    FillOutput, ReshapeOutput, SparseFillEmptyRows, SparseReshape, SparseSegmentMean, SparseSegmentSqrtN,
+    SparseSegmentSum, SparseToDense,
 };
 
 use super::{Translate, same_op};
@@ -19,6 +20,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("SparseSegmentSqrtN", same_op::<SparseSegmentSqrtN, 3>),
     ("SparseFillEmptyRows", fill_empty_rows),
     ("SparseToDense", sparse_to_dense),
+    ("SparseReshape", sparse_reshape),
 ];
 
 /// `Bucketize` over its `boundaries` (sorted floats).
@@ -40,6 +42,16 @@ fn fill_empty_rows<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDe
     let inputs = im.inputs(scope, node, 0..4)?;
     let base = format!("{}/{}", im.base(scope, node), output.name());
     im.emit_named(node, base, SparseFillEmptyRows { output }, &inputs)
+}
+
+/// Output `index` of `SparseReshape` (output_indices, output_shape): our
+/// op yielding that output.
+fn sparse_reshape<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let output = ReshapeOutput::from_index(index)
+        .ok_or_else(|| node_error(node, format!("output {index} of SparseReshape's 2")))?;
+    let inputs = im.inputs(scope, node, 0..3)?;
+    let base = format!("{}/{}", im.base(scope, node), output.name());
+    im.emit_named(node, base, SparseReshape { output }, &inputs)
 }
 
 /// `SparseToDense`, validating its indices unless `validate_indices` is
@@ -102,6 +114,8 @@ mod tests {
     /// # [[0, 0], [1, 0], [2, 1]], [0.5, 9.0, -2.0], [False, True, False], [0, 2]
     /// dense = gen_sparse_ops.sparse_to_dense(f[0], tf.constant([3, 2], tf.int64), f[1], tf.constant(0.0))
     /// # [[0.5, 0.0], [9.0, 0.0], [0.0, -2.0]]
+    /// r = gen_sparse_ops.sparse_reshape(f[0], tf.constant([3, 2], tf.int64), tf.constant([-1], tf.int64))
+    /// # [[0], [2], [5]], [6]
     /// table = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     /// mean = tf.sparse.segment_mean(table, tf.constant([2, 0, 1], tf.int64), tf.constant([0, 0, 1], tf.int64))
     /// # [[3.0, 4.0], [3.0, 4.0]]
@@ -121,6 +135,8 @@ mod tests {
             constant("ids", &[3], &[2, 0, 1], &[]),
             constant("segments", &[3], &[0, 0, 1], &[]),
             node("mean", "SparseSegmentMean", &["table", "ids", "segments"], vec![]),
+            constant("flat", &[1], &[-1], &[]),
+            node("r", "SparseReshape", &["f:0", "dense_shape", "flat"], vec![]),
         ];
         let info = |name: &str, dtype| pb::TensorInfo { name: name.to_owned(), dtype, tensor_shape: None };
         let outputs = [
@@ -129,6 +145,8 @@ mod tests {
             ("reverse", info("f:3", I64)),
             ("dense", info("dense:0", F32)),
             ("mean", info("mean:0", F32)),
+            ("flat_indices", info("r:0", I64)),
+            ("flat_shape", info("r:1", I64)),
         ];
         let signature = pb::SignatureDef {
             inputs: BTreeMap::from([("x".to_owned(), info("x:0", F32))]),
@@ -152,7 +170,7 @@ mod tests {
         let mut values = vec![None; typed.nodes().len()];
         values[typed.resolve(&signature.inputs["x"].name).unwrap()] =
             Some(Tensor::from_vec(vec![2], vec![0.5f32, -2.0]).unwrap());
-        let keys = ["buckets", "empty", "reverse", "dense", "mean"];
+        let keys = ["buckets", "empty", "reverse", "dense", "mean", "flat_indices", "flat_shape"];
         let targets: Vec<usize> = keys.iter().map(|k| typed.resolve(&signature.outputs[*k].name).unwrap()).collect();
         typed.evaluate(&targets, &mut values).unwrap();
         let value = |k: usize| values[targets[k]].clone().unwrap();
@@ -161,6 +179,8 @@ mod tests {
         assert_eq!(value(2), Tensor::from_vec(vec![2], vec![0i64, 2]).unwrap());
         assert_eq!(value(3), Tensor::from_vec(vec![3, 2], vec![0.5f32, 0.0, 9.0, 0.0, 0.0, -2.0]).unwrap());
         assert_eq!(value(4), Tensor::from_vec(vec![2, 2], vec![3.0f32, 4.0, 3.0, 4.0]).unwrap());
+        assert_eq!(value(5), Tensor::from_vec(vec![3, 1], vec![0i64, 2, 5]).unwrap());
+        assert_eq!(value(6), Tensor::from_vec(vec![1], vec![6i64]).unwrap());
     }
 
     #[test]
