@@ -280,3 +280,29 @@ fn training_exports_are_served_as_they_land() {
     assert!(versions.lock().unwrap().len() >= 2, "{:?}", versions.lock().unwrap());
     Arc::try_unwrap(server).ok().unwrap().shutdown();
 }
+
+/// TensorFlow Serving's JSON details: `NaN` / `Infinity` / `-Infinity`
+/// tokens read and written (not `null`), an empty `instances` list
+/// answered with no prediction, a version's metadata by number.
+#[test]
+fn non_finite_floats_empty_instances_and_version_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let version = export(dir.path(), None);
+    let v = version.file_name().unwrap().to_str().unwrap().to_owned();
+    let server = Server::start(&dir.path().join("saved_model"), 1 << 20);
+    let (status, body) =
+        server.request("POST", "/v1/models/toy:predict", r#"{"instances": [[NaN], [Infinity], [-Infinity], [1.0]]}"#);
+    assert_eq!(status, 200, "{body}");
+    // The toy is y = w x + b with w > 0: the tokens come back as tokens.
+    let text = body.as_str().expect("not JSON to serde_json: it holds NaN tokens");
+    assert!(text.starts_with(r#"{"predictions":[[NaN],[Infinity],[-Infinity],["#), "{text}");
+    let (status, body) = server.request("POST", "/v1/models/toy:predict", r#"{"instances": [["NaN"]]}"#);
+    assert_eq!(status, 400, "a string is not a float: {body}");
+    let (status, body) = server.request("POST", "/v1/models/toy:predict", r#"{"instances": []}"#);
+    assert_eq!((status, body), (200, json!({"predictions": []})));
+    let (status, body) = server.request("GET", &format!("/v1/models/toy/versions/{v}/metadata"), "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["model_spec"]["version"], json!(v));
+    assert!(body["metadata"]["signature_def"]["signature_def"]["serving_default"].is_object(), "{body}");
+    server.shutdown();
+}

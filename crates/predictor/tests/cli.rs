@@ -353,8 +353,12 @@ fn run_reads_numpy_files_and_expressions_and_writes_npy() {
     assert_eq!(out.trim(), r#"{"output":[[2.25]]}"#);
     let out = stdout(&cli(&["run", "--dir", dir, "--input_exprs", "number=np.full((2, 1), 2)"]));
     assert_eq!(out.trim(), r#"{"output":[[4.25],[4.25]]}"#);
-    // NaN and infinity can be fed.
-    assert!(cli(&["run", "--dir", dir, "--input_exprs", "number=[[nan], [np.inf]]"]).status.success());
+    // NaN and infinity can be fed, and print as TensorFlow Serving's JSON
+    // writes them (the same writer as the server's REST answers).
+    let out = stdout(&cli(&["run", "--dir", dir, "--input_exprs", "number=[[nan], [np.inf], [-inf]]"]));
+    assert_eq!(out.trim(), r#"{"output":[[NaN],[Infinity],[-Infinity]]}"#);
+    let out = stdout(&cli(&["run", "--dir", dir, "--inputs_json", r#"{"number": [[NaN], [-Infinity]]}"#]));
+    assert_eq!(out.trim(), r#"{"output":[[NaN],[-Infinity]]}"#);
     // --outdir writes numpy files; an existing one is replaced only with --overwrite.
     let outdir = tempfile::tempdir().unwrap();
     let args = ["run", "--dir", dir, "number=[[1.0]]", "--outdir", outdir.path().to_str().unwrap()];

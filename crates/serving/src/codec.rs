@@ -25,7 +25,8 @@ pub struct PredictRequest {
 /// [`Error::BadRequest`] for malformed JSON or a body with neither or both
 /// of `instances` and `inputs`.
 pub fn parse_request(body: &[u8]) -> Result<PredictRequest, Error> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("JSON Parse error: {e}")))?;
+    // NaN, Infinity and -Infinity accepted as TensorFlow Serving accepts them.
+    let value = predictor::json::parse(body).map_err(|e| Error::BadRequest(format!("JSON Parse error: {e}")))?;
     let Value::Object(mut map) = value else {
         return Err(Error::BadRequest("the request body must be a JSON object".into()));
     };

@@ -150,7 +150,13 @@ async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): 
         state.models.metrics().request(target.name, target.action.api(), Entrypoint::Rest, code, started.elapsed());
     }
     match answer {
-        Ok(value) => (StatusCode::OK, Json(value)).into_response(),
+        // Non-finite floats written as NaN / Infinity tokens, as TensorFlow Serving writes them.
+        Ok(value) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            predictor::json::to_string(&value),
+        )
+            .into_response(),
         Err(e) => {
             tracing::debug!(path = %rest, "request refused: {e}");
             e.into_response()
@@ -190,6 +196,10 @@ fn predict(loaded: &Loaded, body: &[u8]) -> Result<Value, Error> {
     let request = parse_request(body)?;
     let rows = request.rows;
     let predictor = loaded.predictor(&request.signature)?;
+    // No instance, no prediction (rather than a shape error for the empty batch).
+    if rows && request.payload.as_array().is_some_and(Vec::is_empty) {
+        return Ok(json!({ "predictions": [] }));
+    }
     let tensors = inputs(predictor, request)?;
     let batch = tensors.first().and_then(|(_, t)| t.shape().first().copied()).unwrap_or(0);
     let outputs = run(predictor, tensors)?;

@@ -156,7 +156,7 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 }
             }
             if let Some(json) = inputs_json {
-                let parsed: Value = serde_json::from_str(&json)
+                let parsed: Value = crate::json::parse(json.as_bytes())
                     .map_err(|e| Error::InputValue { key: "--inputs_json".into(), reason: e.to_string() })?;
                 let Value::Object(map) = parsed else {
                     return Err(Error::InputValue {
@@ -259,7 +259,7 @@ fn run(
     let outputs = predictor.predict(&feed)?;
     let Some(dir) = outdir else {
         let json: Map<String, Value> = outputs.iter().map(|(k, t)| (k.to_owned(), tensor_to_json(t))).collect();
-        return Ok(format!("{}\n", Value::Object(json)));
+        return Ok(format!("{}\n", crate::json::to_string(&Value::Object(json))));
     };
     let written = npy::write_outputs(outputs.iter(), dir, overwrite)?;
     Ok(written.iter().map(|(key, path)| format!("Output {key} is saved to {}\n", path.display())).collect())
