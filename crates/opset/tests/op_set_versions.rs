@@ -32,11 +32,11 @@ const GOLDEN: &[(u32, &str)] = &[
     // TensorArray scatters and run-time ranges.
     (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While If"),
     // A tagger's characters of each word, its CRF decoding and the names of its ids; dropout's random mask
-    // (training graphs); what feature columns compile to (bucketized columns, embedding columns' combiners
-    // and their empty rows, indicator columns, categorical columns' reshapes).
+    // (training graphs); what feature columns compile to (bucketized columns, embedding columns' distinct ids,
+    // combiners and empty rows, indicator columns, categorical columns' reshapes).
     (
         6,
-        "Bucketize CrfDecode SparseSegmentSum SparseSegmentMean SparseSegmentSqrtN SparseFillEmptyRows \
+        "Unique Bucketize CrfDecode SparseSegmentSum SparseSegmentMean SparseSegmentSqrtN SparseFillEmptyRows \
          SparseToDense SparseReshape UnicodeSplit StringLength IndexToString RandomUniform",
     ),
 ];

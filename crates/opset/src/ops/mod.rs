@@ -398,6 +398,7 @@ op_set! {
     array::Reverse,
     array::OneHot,
     array::Range,
+    array::Unique,
     math::MatMul,
     math::Einsum,
     math::BiasAdd,

@@ -56,3 +56,5 @@ mod one_hot;
 pub use one_hot::OneHot;
 mod range;
 pub use range::Range;
+mod unique;
+pub use unique::{Unique, UniqueOutput};
