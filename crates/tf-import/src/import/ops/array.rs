@@ -5,7 +5,7 @@
 use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
     Cast, Concat, Const, ExpandDims, Gather, GatherNd, OneHot, Pad, Range, Reshape, ReshapeTo, Reverse,
-    ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose,
+    ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose, Unique, UniqueOutput,
 };
 use opset::{DataType, Shape, Tensor};
 
@@ -43,6 +43,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("OneHot", one_hot),
     ("Split", split),
     ("Unpack", unpack),
+    ("Unique", unique),
 ];
 
 /// `Reshape` to a shape folded to integers, one size known only at run
@@ -378,4 +379,15 @@ fn axis_slice(rank: usize, axis: i64, begin: i64, end: i64, shrink: bool) -> Sli
     spec.begin[d] = begin;
     spec.end[d] = end;
     spec
+}
+
+/// Output `index` of `Unique` (y, idx): our op yielding that output, its
+/// `out_idx` dtype (i32 when absent, as TensorFlow's default).
+fn unique<'a>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, index: usize) -> Result<String> {
+    let output =
+        UniqueOutput::from_index(index).ok_or_else(|| node_error(node, format!("output {index} of Unique's 2")))?;
+    let out_idx = if attr::get(node, "out_idx").is_some() { attr::dtype(node, "out_idx")? } else { DataType::I32 };
+    let x = im.input(scope, node, 0)?;
+    let base = format!("{}/{}", im.base(scope, node), output.name());
+    im.emit_named(node, base, Unique { output, out_idx }, &[x])
 }

@@ -37,6 +37,7 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "Unpack",
     "SparseFillEmptyRows",
     "SparseReshape",
+    "Unique",
     "TensorArrayV3",
     "Switch",
     "Merge",
