@@ -399,6 +399,7 @@ op_set! {
     array::OneHot,
     array::Range,
     array::Unique,
+    array::Where,
     math::MatMul,
     math::Einsum,
     math::BiasAdd,

@@ -58,3 +58,5 @@ mod range;
 pub use range::Range;
 mod unique;
 pub use unique::{Unique, UniqueOutput};
+mod nonzero;
+pub use nonzero::Where;
