@@ -6,6 +6,7 @@ use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
     Cast, Concat, Const, ExpandDims, Gather, GatherNd, OneHot, Pad, Range, Reshape, ReshapeTo, Reverse,
     ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose, Unique, UniqueOutput,
+    Where,
 };
 use opset::{DataType, Shape, Tensor};
 
@@ -44,6 +45,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("Split", split),
     ("Unpack", unpack),
     ("Unique", unique),
+    ("Where", same_op::<Where, 1>),
 ];
 
 /// `Reshape` to a shape folded to integers, one size known only at run

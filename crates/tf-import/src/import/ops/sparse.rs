@@ -117,6 +117,7 @@ mod tests {
     /// r = gen_sparse_ops.sparse_reshape(f[0], tf.constant([3, 2], tf.int64), tf.constant([-1], tf.int64))
     /// # [[0], [2], [5]], [6]
     /// u = tf.unique(tf.constant([4, 1, 4], tf.int64), out_idx=tf.int64)  # [4, 1], [0, 1, 0]
+    /// w = tf.where(f[2])  # [[1]]
     /// table = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     /// mean = tf.sparse.segment_mean(table, tf.constant([2, 0, 1], tf.int64), tf.constant([0, 0, 1], tf.int64))
     /// # [[3.0, 4.0], [3.0, 4.0]]
@@ -140,6 +141,7 @@ mod tests {
             node("r", "SparseReshape", &["f:0", "dense_shape", "flat"], vec![]),
             constant("words", &[3], &[4, 1, 4], &[]),
             node("u", "Unique", &["words"], vec![("out_idx", AttrV::Type(I64))]),
+            node("w", "Where", &["f:2"], vec![]),
         ];
         let info = |name: &str, dtype| pb::TensorInfo { name: name.to_owned(), dtype, tensor_shape: None };
         let outputs = [
@@ -152,6 +154,7 @@ mod tests {
             ("flat_shape", info("r:1", I64)),
             ("distinct", info("u:0", I64)),
             ("where", info("u:1", I64)),
+            ("empty_rows", info("w:0", I64)),
         ];
         let signature = pb::SignatureDef {
             inputs: BTreeMap::from([("x".to_owned(), info("x:0", F32))]),
@@ -175,7 +178,18 @@ mod tests {
         let mut values = vec![None; typed.nodes().len()];
         values[typed.resolve(&signature.inputs["x"].name).unwrap()] =
             Some(Tensor::from_vec(vec![2], vec![0.5f32, -2.0]).unwrap());
-        let keys = ["buckets", "empty", "reverse", "dense", "mean", "flat_indices", "flat_shape", "distinct", "where"];
+        let keys = [
+            "buckets",
+            "empty",
+            "reverse",
+            "dense",
+            "mean",
+            "flat_indices",
+            "flat_shape",
+            "distinct",
+            "where",
+            "empty_rows",
+        ];
         let targets: Vec<usize> = keys.iter().map(|k| typed.resolve(&signature.outputs[*k].name).unwrap()).collect();
         typed.evaluate(&targets, &mut values).unwrap();
         let value = |k: usize| values[targets[k]].clone().unwrap();
@@ -188,6 +202,7 @@ mod tests {
         assert_eq!(value(6), Tensor::from_vec(vec![1], vec![6i64]).unwrap());
         assert_eq!(value(7), Tensor::from_vec(vec![2], vec![4i64, 1]).unwrap());
         assert_eq!(value(8), Tensor::from_vec(vec![3], vec![0i64, 1, 0]).unwrap());
+        assert_eq!(value(9), Tensor::from_vec(vec![1, 1], vec![1i64]).unwrap());
     }
 
     #[test]
