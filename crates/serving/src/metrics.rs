@@ -71,7 +71,8 @@ pub enum Entrypoint {
 const ENTRYPOINTS: [Entrypoint; 2] = [Entrypoint::Rest, Entrypoint::Grpc];
 
 impl Entrypoint {
-    fn name(self) -> &'static str {
+    /// The `entrypoint` label's value: `REST` or `GRPC`.
+    pub fn name(self) -> &'static str {
         match self {
             Entrypoint::Rest => "REST",
             Entrypoint::Grpc => "GRPC",
@@ -99,6 +100,12 @@ const CODES: [&str; 17] = [
     "DATA_LOSS",
     "UNAUTHENTICATED",
 ];
+
+/// The name of `code`, as TensorFlow's `error::Code_Name`: `OK`,
+/// `INVALID_ARGUMENT`...
+pub fn code_name(code: tonic::Code) -> &'static str {
+    usize::try_from(code as i32).ok().and_then(|i| CODES.get(i)).copied().unwrap_or("UNKNOWN")
+}
 
 /// Bucket limits of `request_latency`: TensorFlow's
 /// `Buckets::Exponential(10, 1.8, 33)`, then +Inf.

@@ -80,6 +80,18 @@ pub enum Wanted<'a> {
     Label(&'a str),
 }
 
+/// `latest`, the number, or `label <name>`: the version in log lines.
+impl std::fmt::Display for Wanted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wanted::Newest => f.write_str("latest"),
+            Wanted::Number(v) => write!(f, "{v}"),
+            Wanted::Text(v) => f.write_str(v),
+            Wanted::Label(label) => write!(f, "label {label}"),
+        }
+    }
+}
+
 impl Wanted<'_> {
     /// The version as the error messages write it, `None` for the newest.
     pub(crate) fn describe(&self) -> Option<String> {

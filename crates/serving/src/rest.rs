@@ -24,6 +24,7 @@ use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint};
 use crate::model::{Loaded, VersionStatus, Wanted, run};
+use crate::observe;
 use crate::registry::Models;
 
 /// What the handlers share.
@@ -146,8 +147,14 @@ async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): 
         },
     };
     if let Some(target) = &target {
-        let code = answer.as_ref().map_or_else(Error::code, |_| tonic::Code::Ok);
-        state.models.metrics().request(target.name, target.action.api(), Entrypoint::Rest, code, started.elapsed());
+        let request = observe::Request {
+            model: target.name,
+            version: target.version,
+            api: target.action.api(),
+            entrypoint: Entrypoint::Rest,
+            started,
+        };
+        observe::finished(state.models.metrics(), &request, answer.as_ref().err());
     }
     match answer {
         // Non-finite floats written as NaN / Infinity tokens, as TensorFlow Serving writes them.
@@ -158,7 +165,9 @@ async fn models(State(state): State<Arc<AppState>>, method: Method, Path(rest): 
         )
             .into_response(),
         Err(e) => {
-            tracing::debug!(path = %rest, "request refused: {e}");
+            if target.is_none() {
+                tracing::info!(path = %rest, "request refused: {e}");
+            }
             e.into_response()
         }
     }

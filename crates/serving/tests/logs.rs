@@ -24,3 +24,52 @@ fn logs_to_a_pipe_have_no_colour_codes() {
     assert!(logs.contains("INFO"), "the server logged nothing: {logs}");
     assert!(!logs.contains('\u{1b}'), "ANSI codes in piped logs: {logs:?}");
 }
+
+/// One line per request at debug (model, version, API, entrypoint, status,
+/// latency), one per refusal at info.
+#[test]
+fn each_request_is_logged_with_its_model_version_api_status_and_latency() {
+    use std::io::Write;
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_serving"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--rest_api_port", &port.to_string()])
+        .args(["--model_name", "toy", "--model_base_path", fixture])
+        .env("RUST_LOG", "serving=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let ask = |path: &str, body: &str| loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            write!(
+                stream,
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            return answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(ask("/v1/models/toy/versions/1:predict", r#"{"instances": [[1.0]]}"#).contains("404"));
+    assert!(ask("/v1/models/toy:predict", r#"{"instances": [[1.0]]}"#).contains("200 OK"));
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill().unwrap();
+    let mut logs = String::new();
+    server.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
+    let _ = server.wait();
+    let line = |level: &str, status: &str| {
+        logs.lines().find(|l| l.contains(level) && l.contains(&format!("status=\"{status}\""))).map(str::to_owned)
+    };
+    let ok = line("DEBUG", "OK").unwrap_or_else(|| panic!("no request line: {logs}"));
+    for field in ["model=\"toy\"", "version=latest", "api=\"Predict\"", "entrypoint=\"REST\"", "latency_us="] {
+        assert!(ok.contains(field), "{field} not in {ok}");
+    }
+    let refused = line("INFO", "NOT_FOUND").unwrap_or_else(|| panic!("no refusal line: {logs}"));
+    assert!(refused.contains("version=1") && refused.contains("Servable not found"), "{refused}");
+}

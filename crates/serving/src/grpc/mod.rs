@@ -19,6 +19,7 @@ pub use tensor::TensorEncoding;
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint};
 use crate::model::Wanted;
+use crate::observe;
 use crate::registry::Models;
 use proto::ModelSpec;
 use proto::model_service_server::ModelServiceServer;
@@ -60,23 +61,25 @@ fn answered(name: &str, version: u64, signature: &str) -> ModelSpec {
     }
 }
 
-/// The model a request names, for the metrics ("" without a spec).
-fn model_name(spec: Option<&ModelSpec>) -> String {
-    spec.map(|s| s.name.clone()).unwrap_or_default()
-}
-
-/// A handler's result as tonic's, recorded in the metrics under the
-/// request's `model`, `api` and status, with its time since `started`.
+/// A handler's result as tonic's, recorded (metrics and log line) under
+/// the request's `spec` (what it asked for), `api` and status, with its
+/// time since `started`.
 fn observed<T>(
     models: &Models,
     api: Api,
-    model: &str,
+    spec: Option<&ModelSpec>,
     started: Instant,
     result: Result<T, Error>,
 ) -> Result<tonic::Response<T>, tonic::Status> {
-    let code = result.as_ref().map_or_else(Error::code, |_| tonic::Code::Ok);
-    models.metrics().request(model, api, Entrypoint::Grpc, code, started.elapsed());
-    respond(api.name(), result)
+    let request = observe::Request {
+        model: spec.map_or("", |s| s.name.as_str()),
+        version: spec.map_or(Wanted::Newest, wanted),
+        api,
+        entrypoint: Entrypoint::Grpc,
+        started,
+    };
+    observe::finished(models.metrics(), &request, result.as_ref().err());
+    result.map(tonic::Response::new).map_err(Into::into)
 }
 
 /// A handler's result as tonic's, a refusal logged (at debug: it is the

@@ -16,7 +16,7 @@ use super::proto::{
     GetModelStatusRequest, GetModelStatusResponse, ModelServerConfig, ModelVersionStatus, ReloadConfigRequest,
     ReloadConfigResponse, StatusProto,
 };
-use super::{model_name, model_spec, observed, respond, wanted};
+use super::{model_spec, observed, respond, wanted};
 use crate::config::{self, ModelConfig};
 use crate::error::Error;
 use crate::metrics::Api;
@@ -107,8 +107,8 @@ impl Service for ModelService {
         &self,
         request: Request<GetModelStatusRequest>,
     ) -> Result<Response<GetModelStatusResponse>, Status> {
-        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
-        observed(&self.models, Api::GetModelStatus, &name, started, status(request.into_inner(), &self.models))
+        let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
+        observed(&self.models, Api::GetModelStatus, spec.as_ref(), started, status(request.into_inner(), &self.models))
     }
 
     async fn handle_reload_config_request(

@@ -15,7 +15,7 @@ use super::proto::{
     RegressionResponse, SIGNATURE_DEF_MAP_TYPE_URL, SignatureDef, SignatureDefMap, TensorInfo,
 };
 use super::tensor::{self, TensorEncoding};
-use super::{answered, model_name, model_spec, observed, respond, wanted};
+use super::{answered, model_spec, observed, respond, wanted};
 use crate::error::Error;
 use crate::metrics::Api;
 use crate::model::{Loaded, run};
@@ -129,31 +129,31 @@ fn signature_defs(loaded: &Loaded) -> SignatureDefMap {
 #[tonic::async_trait]
 impl PredictionService for Prediction {
     async fn predict(&self, request: Request<PredictRequest>) -> Result<Response<PredictResponse>, Status> {
-        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
-        observed(&self.models, Api::Predict, &name, started, self.predict(request.into_inner()))
+        let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
+        observed(&self.models, Api::Predict, spec.as_ref(), started, self.predict(request.into_inner()))
     }
 
     async fn get_model_metadata(
         &self,
         request: Request<GetModelMetadataRequest>,
     ) -> Result<Response<GetModelMetadataResponse>, Status> {
-        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
-        observed(&self.models, Api::GetModelMetadata, &name, started, self.metadata(request.into_inner()))
+        let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
+        observed(&self.models, Api::GetModelMetadata, spec.as_ref(), started, self.metadata(request.into_inner()))
     }
 
     async fn classify(
         &self,
         request: Request<ClassificationRequest>,
     ) -> Result<Response<ClassificationResponse>, Status> {
-        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
+        let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
         let refused = Err(self.examples("Classify", request.into_inner().model_spec));
-        observed(&self.models, Api::Classify, &name, started, refused)
+        observed(&self.models, Api::Classify, spec.as_ref(), started, refused)
     }
 
     async fn regress(&self, request: Request<RegressionRequest>) -> Result<Response<RegressionResponse>, Status> {
-        let (started, name) = (Instant::now(), model_name(request.get_ref().model_spec.as_ref()));
+        let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
         let refused = Err(self.examples("Regress", request.into_inner().model_spec));
-        observed(&self.models, Api::Regress, &name, started, refused)
+        observed(&self.models, Api::Regress, spec.as_ref(), started, refused)
     }
 
     async fn multi_inference(
