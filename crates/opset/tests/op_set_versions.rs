@@ -33,10 +33,11 @@ const GOLDEN: &[(u32, &str)] = &[
     (5, "ReshapeTo GatherNd ListReserve ListSetItem ListScatter Reverse OneHot Range While If"),
     // A tagger's characters of each word, its CRF decoding and the names of its ids; dropout's random mask
     // (training graphs); what feature columns compile to (bucketized columns, embedding columns' distinct ids,
-    // combiners and empty rows, indicator columns, categorical columns' reshapes, dense ids made sparse).
+    // combiners and empty rows, indicator columns, categorical columns' reshapes, dense ids made sparse,
+    // run-time shapes sliced).
     (
         6,
-        "Unique Where Bucketize CrfDecode SparseSegmentSum SparseSegmentMean SparseSegmentSqrtN \
+        "Unique Where Slice Bucketize CrfDecode SparseSegmentSum SparseSegmentMean SparseSegmentSqrtN \
          SparseFillEmptyRows SparseToDense SparseReshape UnicodeSplit StringLength IndexToString RandomUniform",
     ),
 ];

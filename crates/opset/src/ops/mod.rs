@@ -400,6 +400,7 @@ op_set! {
     array::Range,
     array::Unique,
     array::Where,
+    array::Slice,
     math::MatMul,
     math::Einsum,
     math::BiasAdd,

@@ -60,3 +60,5 @@ mod unique;
 pub use unique::{Unique, UniqueOutput};
 mod nonzero;
 pub use nonzero::Where;
+mod slice;
+pub use slice::Slice;
