@@ -5,8 +5,8 @@
 use opset::ops::MAX_ELEMENTS;
 use opset::ops::array::{
     Cast, Concat, Const, ExpandDims, Gather, GatherNd, OneHot, Pad, Range, Reshape, ReshapeTo, Reverse,
-    ReverseSequence, Select, ShapeOf, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose, Unique, UniqueOutput,
-    Where,
+    ReverseSequence, Select, ShapeOf, Slice, SliceSpec, Squeeze, StridedSlice, Tile, TileBy, Transpose, Unique,
+    UniqueOutput, Where,
 };
 use opset::{DataType, Shape, Tensor};
 
@@ -46,6 +46,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("Unpack", unpack),
     ("Unique", unique),
     ("Where", same_op::<Where, 1>),
+    ("Slice", same_op::<Slice, 3>),
 ];
 
 /// `Reshape` to a shape folded to integers, one size known only at run

@@ -118,6 +118,7 @@ mod tests {
     /// # [[0], [2], [5]], [6]
     /// u = tf.unique(tf.constant([4, 1, 4], tf.int64), out_idx=tf.int64)  # [4, 1], [0, 1, 0]
     /// w = tf.where(f[2])  # [[1]]
+    /// s = tf.slice(r[1], tf.constant([0], tf.int64), tf.constant([-1], tf.int64))  # [6]
     /// table = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     /// mean = tf.sparse.segment_mean(table, tf.constant([2, 0, 1], tf.int64), tf.constant([0, 0, 1], tf.int64))
     /// # [[3.0, 4.0], [3.0, 4.0]]
@@ -142,6 +143,8 @@ mod tests {
             constant("words", &[3], &[4, 1, 4], &[]),
             node("u", "Unique", &["words"], vec![("out_idx", AttrV::Type(I64))]),
             node("w", "Where", &["f:2"], vec![]),
+            constant("begin", &[1], &[0], &[]),
+            node("s", "Slice", &["r:1", "begin", "flat"], vec![]),
         ];
         let info = |name: &str, dtype| pb::TensorInfo { name: name.to_owned(), dtype, tensor_shape: None };
         let outputs = [
@@ -155,6 +158,7 @@ mod tests {
             ("distinct", info("u:0", I64)),
             ("where", info("u:1", I64)),
             ("empty_rows", info("w:0", I64)),
+            ("sliced", info("s:0", I64)),
         ];
         let signature = pb::SignatureDef {
             inputs: BTreeMap::from([("x".to_owned(), info("x:0", F32))]),
@@ -189,6 +193,7 @@ mod tests {
             "distinct",
             "where",
             "empty_rows",
+            "sliced",
         ];
         let targets: Vec<usize> = keys.iter().map(|k| typed.resolve(&signature.outputs[*k].name).unwrap()).collect();
         typed.evaluate(&targets, &mut values).unwrap();
@@ -203,6 +208,7 @@ mod tests {
         assert_eq!(value(7), Tensor::from_vec(vec![2], vec![4i64, 1]).unwrap());
         assert_eq!(value(8), Tensor::from_vec(vec![3], vec![0i64, 1, 0]).unwrap());
         assert_eq!(value(9), Tensor::from_vec(vec![1, 1], vec![1i64]).unwrap());
+        assert_eq!(value(10), Tensor::from_vec(vec![1], vec![6i64]).unwrap());
     }
 
     #[test]
