@@ -39,6 +39,11 @@
 //! status, and version loads and unloads, under TensorFlow Serving's metric
 //! names ([`Metrics`]).
 //!
+//! Logs: each request is one line at debug (`RUST_LOG=serving=debug`) with
+//! its model, version asked for, API, entrypoint, status and latency; a
+//! refused request one at info, a server fault one at warn;
+//! `--log_format json` writes one JSON object a line.
+//!
 //! The server keeps no state of its own beyond the model it reads from
 //! disk: run as many replicas as needed behind any load balancer, each
 //! pointed at the same base path (a shared volume or a synced copy), and

@@ -74,6 +74,14 @@ struct Args {
     /// instead of refusing the config, as TensorFlow Serving's flag.
     #[arg(long = "allow_version_labels_for_unavailable_models")]
     allow_version_labels_for_unavailable_models: bool,
+    /// How log lines are written: text (colours only on a terminal, never
+    /// with NO_COLOR set) or json (one JSON object a line, for log
+    /// collectors). RUST_LOG sets what is logged: info by default;
+    /// RUST_LOG=serving=debug adds one line per request (model, version,
+    /// API, entrypoint, status, latency); refusals log at info, server
+    /// faults at warn.
+    #[arg(long = "log_format", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Write the numeric outputs of gRPC responses in tensor_content (raw
     /// little-endian bytes) rather than in TensorFlow Serving's typed
     /// fields (float_val...).
@@ -81,17 +89,29 @@ struct Args {
     grpc_tensor_content: bool,
 }
 
+/// The format of log lines (`--log_format`).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // Colours only on a terminal, never with NO_COLOR set: logs written to
-    // a file or a pipe carry no ANSI codes.
-    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_ansi(colour)
-        .init();
     let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    match args.log_format {
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Text => {
+            // Colours only on a terminal, never with NO_COLOR set: logs
+            // written to a file or a pipe carry no ANSI codes.
+            let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).init();
+        }
+    }
     if args.rest_api_port != 0 && args.rest_api_port == args.port {
         anyhow::bail!("--port and --rest_api_port cannot be the same ({})", args.port);
     }

@@ -73,3 +73,30 @@ fn each_request_is_logged_with_its_model_version_api_status_and_latency() {
     let refused = line("INFO", "NOT_FOUND").unwrap_or_else(|| panic!("no refusal line: {logs}"));
     assert!(refused.contains("version=1") && refused.contains("Servable not found"), "{refused}");
 }
+
+/// `--log_format json`: one JSON object a line, the fields of each event in it.
+#[test]
+fn json_log_lines_are_json_objects() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_serving"))
+        .args(["--port", "0", "--log_format", "json", "--model_name", "toy", "--model_base_path", fixture])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap();
+    let mut logs = String::new();
+    server.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
+    let _ = server.wait();
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let loaded = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "version loaded")
+        .unwrap_or_else(|| panic!("no load line: {logs}"));
+    assert_eq!((&loaded["level"], &loaded["fields"]["model"]), (&"INFO".into(), &"toy".into()), "{loaded}");
+    let help = Command::new(env!("CARGO_BIN_EXE_serving")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--log_format") && help.contains("RUST_LOG"), "{help}");
+}
