@@ -88,14 +88,16 @@ mod registry;
 mod rest;
 mod server;
 mod text_format;
+mod version;
 
 pub use config::{ModelConfig, read_model_config};
 pub use error::Error;
 pub use grpc::TensorEncoding;
 pub use metrics::{Api, Entrypoint, Metrics, code_name};
-pub use model::{Loaded, ServedModel, VersionState, VersionStatus, Wanted};
+pub use model::{Loaded, ServedModel};
 pub use monitoring::{DEFAULT_PROMETHEUS_PATH, MonitoringConfig, read_monitoring_config};
 pub use policy::VersionPolicy;
 pub use registry::Models;
 pub use rest::{AppState, router};
 pub use server::{Config, ConfigFile, Listeners, serve};
+pub use version::{VersionState, VersionStatus, Wanted};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint, Metrics, code_name};
-use crate::model::Wanted;
+use crate::version::Wanted;
 
 /// A request being served: what its log line and metrics name.
 pub(crate) struct Request<'a> {

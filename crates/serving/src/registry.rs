@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::config::ModelConfig;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::model::{Loaded, ServedModel, Wanted};
+use crate::model::{Loaded, ServedModel};
+use crate::version::Wanted;
 
 /// The models served, swapped whole by [`Models::reload`]: a request holds
 /// the model it looked up for its whole call.

@@ -23,9 +23,10 @@ use serde_json::{Map, Value, json};
 use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint};
-use crate::model::{Loaded, VersionStatus, Wanted, run};
+use crate::model::{Loaded, run};
 use crate::observe;
 use crate::registry::Models;
+use crate::version::{VersionStatus, Wanted};
 
 /// What the handlers share.
 pub struct AppState {

@@ -18,9 +18,9 @@ pub use tensor::TensorEncoding;
 
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint};
-use crate::model::Wanted;
 use crate::observe;
 use crate::registry::Models;
+use crate::version::Wanted;
 use proto::ModelSpec;
 use proto::model_service_server::ModelServiceServer;
 use proto::model_spec::VersionChoice;

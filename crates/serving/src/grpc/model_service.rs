@@ -20,9 +20,9 @@ use super::{model_spec, observed, respond, wanted};
 use crate::config::{self, ModelConfig};
 use crate::error::Error;
 use crate::metrics::Api;
-use crate::model::VersionState;
 use crate::policy::VersionPolicy;
 use crate::registry::Models;
+use crate::version::VersionState;
 
 /// The service's state: the models served.
 pub(crate) struct ModelService {
