@@ -9,10 +9,11 @@ use opset::{Attr, Shape, Tensor};
 use super::*;
 
 /// TensorFlow's `DT_FLOAT` and `DT_INT64`.
-const F32: i32 = 1;
-const I64: i32 = 9;
+pub(crate) const F32: i32 = 1;
+pub(crate) const I64: i32 = 9;
 
-fn node(name: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, AttrV)>) -> pb::NodeDef {
+/// A node of `op` reading `inputs`, with `attrs`.
+pub(crate) fn node(name: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, AttrV)>) -> pb::NodeDef {
     pb::NodeDef {
         name: name.into(),
         op: op.into(),
@@ -23,7 +24,7 @@ fn node(name: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, AttrV)>) -> pb:
 }
 
 /// A shape, -1 for an unknown dim.
-fn shape(dims: &[i64]) -> pb::TensorShapeProto {
+pub(crate) fn shape(dims: &[i64]) -> pb::TensorShapeProto {
     let dim = dims.iter().map(|&size| pb::tensor_shape_proto::Dim { size, name: String::new() }).collect();
     pb::TensorShapeProto { dim, unknown_rank: false }
 }

@@ -72,24 +72,7 @@ mod tests {
     use crate::import::{AttrV, Importer};
     use crate::pb;
 
-    /// TensorFlow's `DT_FLOAT` and `DT_INT64`.
-    const F32: i32 = 1;
-    const I64: i32 = 9;
-
-    fn node(name: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, AttrV)>) -> pb::NodeDef {
-        pb::NodeDef {
-            name: name.into(),
-            op: op.into(),
-            input: inputs.iter().map(|&i| i.to_owned()).collect(),
-            attr: attrs.into_iter().map(|(k, v)| (k.to_owned(), pb::AttrValue { value: Some(v) })).collect(),
-            ..Default::default()
-        }
-    }
-
-    fn shape(dims: &[i64]) -> pb::TensorShapeProto {
-        let dim = dims.iter().map(|&size| pb::tensor_shape_proto::Dim { size, name: String::new() }).collect();
-        pb::TensorShapeProto { dim, unknown_rank: false }
-    }
+    use crate::import::tests::{F32, I64, node, shape};
 
     /// A constant of `dims` holding i64 `ints` or f32 `floats`.
     fn constant(name: &str, dims: &[i64], ints: &[i64], floats: &[f32]) -> pb::NodeDef {
