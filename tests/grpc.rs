@@ -3,98 +3,34 @@
 //! clients: every RPC of PredictionService and ModelService, and every
 //! error code a client can get.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+#[path = "common/grpc.rs"]
+mod grpc_client;
 #[path = "common/server.rs"]
 mod server;
 
-use estimator::Steps;
-use estimator_rs::{serving_input_receiver_fn, toy_estimator, train_input_fn};
+use grpc_client::{clients, dims, export, f32s, floats, predict_request, shape, spec, version_of};
 use prost::Message;
 use serde_json::json;
 use server::Server;
 use serving::grpc::proto::model_server_config::Config as ServerConfigKind;
-use serving::grpc::proto::model_service_client::ModelServiceClient;
 use serving::grpc::proto::model_spec::VersionChoice;
 use serving::grpc::proto::model_version_status::State;
-use serving::grpc::proto::prediction_service_client::PredictionServiceClient;
 use serving::grpc::proto::tensorflow::error::Code as TfCode;
 use serving::grpc::proto::{
     ClassificationRequest, DataType, GetModelMetadataRequest, GetModelStatusRequest, ModelConfig, ModelConfigList,
     ModelServerConfig, ModelSpec, MultiInferenceRequest, PredictRequest, RegressionRequest, ReloadConfigRequest,
-    SignatureDefMap, TensorProto, TensorShapeProto, tensor_shape_proto::Dim,
+    SignatureDefMap, TensorProto,
 };
 use tonic::Code;
-use tonic::transport::Channel;
-
-/// Trains the toy (`steps` Adam steps) under `dir` and exports it: the version directory.
-fn export(dir: &Path, steps: u64) -> PathBuf {
-    let estimator = toy_estimator(dir);
-    estimator.train(train_input_fn, Steps::Max(steps)).unwrap();
-    estimator.export_saved_model(dir.join("saved_model"), serving_input_receiver_fn).unwrap()
-}
-
-fn version_of(dir: &Path) -> i64 {
-    dir.file_name().unwrap().to_str().unwrap().parse().unwrap()
-}
-
-fn spec(name: &str, version: Option<i64>) -> Option<ModelSpec> {
-    Some(ModelSpec {
-        name: name.into(),
-        version_choice: version.map(VersionChoice::Version),
-        signature_name: String::new(),
-    })
-}
-
-fn shape(dims: &[i64]) -> Option<TensorShapeProto> {
-    Some(TensorShapeProto {
-        dim: dims.iter().map(|&size| Dim { size, name: String::new() }).collect(),
-        unknown_rank: false,
-    })
-}
-
-/// `values` as a DT_FLOAT tensor of `dims`, in `float_val`.
-fn floats(dims: &[i64], values: &[f32]) -> TensorProto {
-    TensorProto {
-        dtype: DataType::DtFloat.into(),
-        tensor_shape: shape(dims),
-        float_val: values.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn predict_request(name: &str, inputs: Vec<(&str, TensorProto)>) -> PredictRequest {
-    PredictRequest {
-        model_spec: spec(name, None),
-        inputs: inputs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        output_filter: Vec::new(),
-    }
-}
-
-async fn clients(server: &Server) -> (PredictionServiceClient<Channel>, ModelServiceClient<Channel>) {
-    let url = format!("http://{}", server.grpc_addr);
-    (PredictionServiceClient::connect(url.clone()).await.unwrap(), ModelServiceClient::connect(url).await.unwrap())
-}
-
-/// The elements of an f32 output, from `float_val` or `tensor_content`.
-fn f32s(t: &TensorProto) -> Vec<f32> {
-    if t.tensor_content.is_empty() {
-        t.float_val.clone()
-    } else {
-        t.tensor_content.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
-    }
-}
-
-fn dims(t: &TensorProto) -> Vec<i64> {
-    t.tensor_shape.as_ref().unwrap().dim.iter().map(|d| d.size).collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predict_answers_with_typed_fields_and_tensor_content() {
     let dir = tempfile::tempdir().unwrap();
     let version = version_of(&export(dir.path(), 1000));
     let server = Server::start(&dir.path().join("saved_model"), 1 << 20);
-    let (mut prediction, _) = clients(&server).await;
+    let (mut prediction, _) = clients(server.grpc_addr).await;
 
     // Typed fields in, typed fields out (TensorFlow Serving's default).
     let answer =
@@ -146,7 +82,7 @@ async fn predict_answers_with_typed_fields_and_tensor_content() {
         tensor_encoding: serving::TensorEncoding::Content,
         ..serving::Config::default()
     });
-    let (mut prediction, _) = clients(&server).await;
+    let (mut prediction, _) = clients(server.grpc_addr).await;
     let answer =
         prediction.predict(predict_request("toy", vec![("number", floats(&[2, 1], &[1.0, 2.0]))])).await.unwrap();
     let output = &answer.into_inner().outputs["output"];
@@ -160,7 +96,7 @@ async fn bad_predict_requests_get_tensorflow_servings_codes() {
     let dir = tempfile::tempdir().unwrap();
     export(dir.path(), 1000);
     let server = Server::start(&dir.path().join("saved_model"), 1 << 20);
-    let (mut prediction, _) = clients(&server).await;
+    let (mut prediction, _) = clients(server.grpc_addr).await;
     let mut missing_spec = predict_request("toy", vec![("number", floats(&[1, 1], &[1.0]))]);
     missing_spec.model_spec = None;
     let mut unknown_signature = predict_request("toy", vec![("number", floats(&[1, 1], &[1.0]))]);
@@ -240,7 +176,7 @@ async fn metadata_status_and_the_example_apis() {
     let dir = tempfile::tempdir().unwrap();
     let version = version_of(&export(dir.path(), 1000));
     let server = Server::start(&dir.path().join("saved_model"), 1 << 20);
-    let (mut prediction, mut models) = clients(&server).await;
+    let (mut prediction, mut models) = clients(server.grpc_addr).await;
 
     let request =
         GetModelMetadataRequest { model_spec: spec("toy", None), metadata_field: vec!["signature_def".into()] };
@@ -313,7 +249,7 @@ async fn a_config_reload_adds_and_removes_models_without_a_restart() {
     export(&early, 3);
     let (toy, early) = (dir.path().join("saved_model"), early.join("saved_model"));
     let server = Server::start(&toy, 1 << 20);
-    let (mut prediction, mut models) = clients(&server).await;
+    let (mut prediction, mut models) = clients(server.grpc_addr).await;
     let ask = |name: &str| predict_request(name, vec![("number", floats(&[1, 1], &[10.0]))]);
     let before = f32s(&prediction.predict(ask("toy")).await.unwrap().into_inner().outputs["output"]);
 
@@ -372,7 +308,7 @@ async fn the_config_file_is_reread_and_applied_as_a_reload() {
         }),
         ..serving::Config::default()
     });
-    let (mut prediction, _) = clients(&server).await;
+    let (mut prediction, _) = clients(server.grpc_addr).await;
     let ask = |name: &str| predict_request(name, vec![("number", floats(&[1, 1], &[10.0]))]);
     assert_eq!(prediction.predict(ask("early")).await.unwrap_err().code(), Code::NotFound);
 

@@ -3,42 +3,24 @@
 //! both APIs, with TensorFlow Serving's metric names and labels
 //! (tensorflow_serving/servables/tensorflow/util.cc).
 
-use std::path::Path;
-
+#[path = "common/grpc.rs"]
+mod grpc_client;
 #[path = "common/server.rs"]
 mod server;
 
-use estimator::Steps;
-use estimator_rs::{serving_input_receiver_fn, toy_estimator, train_input_fn};
+use grpc_client::{export, sample, spec};
 use serde_json::Value;
 use server::Server;
 use serving::grpc::proto::model_service_client::ModelServiceClient;
 use serving::grpc::proto::prediction_service_client::PredictionServiceClient;
 use serving::grpc::proto::{
-    DataType, GetModelStatusRequest, ModelSpec, PredictRequest, TensorProto, TensorShapeProto, tensor_shape_proto::Dim,
+    DataType, GetModelStatusRequest, PredictRequest, TensorProto, TensorShapeProto, tensor_shape_proto::Dim,
 };
-
-fn export(dir: &Path) {
-    let estimator = toy_estimator(dir);
-    estimator.train(train_input_fn, Steps::Max(100)).unwrap();
-    estimator.export_saved_model(dir.join("saved_model"), serving_input_receiver_fn).unwrap();
-}
-
-fn spec(name: &str) -> Option<ModelSpec> {
-    Some(ModelSpec { name: name.into(), version_choice: None, signature_name: String::new() })
-}
-
-/// The value of the sample `line` (name and labels) on `page`, 0 if absent.
-fn sample(page: &str, line: &str) -> u64 {
-    page.lines()
-        .find_map(|l| l.strip_prefix(line).and_then(|rest| rest.strip_prefix(' ')))
-        .map_or(0, |v| v.parse().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_prometheus_page_counts_requests_by_model_api_and_status() {
     let dir = tempfile::tempdir().unwrap();
-    export(dir.path());
+    export(dir.path(), 100);
     let file = dir.path().join("monitoring.config");
     std::fs::write(&file, "prometheus_config {\n  enable: true\n  path: \"/monitoring/prometheus/metrics\"\n}\n")
         .unwrap();
@@ -69,14 +51,14 @@ async fn the_prometheus_page_counts_requests_by_model_api_and_status() {
         ..Default::default()
     };
     let request = PredictRequest {
-        model_spec: spec("toy"),
+        model_spec: spec("toy", None),
         inputs: [("number".to_owned(), number)].into_iter().collect(),
         output_filter: Vec::new(),
     };
     prediction.predict(request.clone()).await.unwrap();
     prediction.predict(request).await.unwrap();
     let mut models = ModelServiceClient::connect(url).await.unwrap();
-    models.get_model_status(GetModelStatusRequest { model_spec: spec("toy") }).await.unwrap();
+    models.get_model_status(GetModelStatusRequest { model_spec: spec("toy", None) }).await.unwrap();
 
     let (status, page) = server.request("GET", "/monitoring/prometheus/metrics", "");
     assert_eq!(status, 200);
@@ -105,7 +87,7 @@ async fn the_prometheus_page_counts_requests_by_model_api_and_status() {
 #[test]
 fn no_page_without_a_monitoring_config() {
     let dir = tempfile::tempdir().unwrap();
-    export(dir.path());
+    export(dir.path(), 100);
     let server = Server::start(&dir.path().join("saved_model"), 1 << 20);
     assert_eq!(server.request("GET", "/monitoring/prometheus/metrics", "").0, 404);
     server.shutdown();

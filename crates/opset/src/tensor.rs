@@ -9,6 +9,8 @@ use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use crate::shape::element_count;
 use crate::{DataType, Error, Result};
 
+mod rows;
+
 /// A value of the graph: a dtype, a concrete shape and row-major elements.
 ///
 /// Numeric tensors read from a variables bundle borrow their bytes from the
@@ -403,75 +405,6 @@ impl Tensor {
         }
         self.shape = shape.to_vec();
         Ok(self)
-    }
-
-    /// Stacks tensors of one dtype and shape along a new leading axis:
-    /// `n` tensors of shape `s` give one of shape `[n] ++ s` (a batch).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] or [`Error::DType`] naming the first tensor that
-    /// differs from the first one; [`Error::Shape`] for an empty list.
-    pub fn stack(tensors: &[Tensor]) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or_else(|| Error::Shape { what: "stack".into(), reason: "no tensor to stack".into() })?;
-        for (i, t) in tensors.iter().enumerate() {
-            if t.dtype() != first.dtype() {
-                return Err(Error::DType {
-                    what: format!("stacked tensor {i}"),
-                    expected: first.dtype(),
-                    got: t.dtype(),
-                });
-            }
-            if t.shape != first.shape {
-                return Err(Error::Shape {
-                    what: format!("stacked tensor {i}"),
-                    reason: format!("expected shape {:?} like tensor 0, got {:?}", first.shape, t.shape),
-                });
-            }
-        }
-        fn cat<T: Element>(tensors: &[Tensor]) -> Data {
-            T::wrap(tensors.iter().flat_map(|t| T::slice(&t.data).unwrap_or_default().iter().cloned()).collect())
-        }
-        let data = match first.dtype() {
-            DataType::F32 => cat::<f32>(tensors),
-            DataType::I64 => cat::<i64>(tensors),
-            DataType::I32 => cat::<i32>(tensors),
-            DataType::Bool => cat::<bool>(tensors),
-            DataType::String => cat::<String>(tensors),
-        };
-        let mut shape = vec![tensors.len()];
-        shape.extend_from_slice(&first.shape);
-        Ok(Tensor { shape, data })
-    }
-
-    /// Row `i` along the leading axis: shape `s[1..]` (one example of a batch).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] for a scalar or an `i` out of range.
-    pub fn row(&self, i: usize) -> Result<Tensor> {
-        let Some((&rows, inner_shape)) = self.shape.split_first() else {
-            return Err(Error::Shape { what: "row".into(), reason: "a scalar has no rows".into() });
-        };
-        if i >= rows {
-            return Err(Error::Shape {
-                what: "row".into(),
-                reason: format!("row {i} of a tensor of shape {:?}", self.shape),
-            });
-        }
-        let inner: usize = inner_shape.iter().product();
-        fn part<T: Element>(data: &Data, range: std::ops::Range<usize>) -> Data {
-            T::wrap(T::slice(data).and_then(|s| s.get(range)).unwrap_or_default().to_vec())
-        }
-        let range = i * inner..(i + 1) * inner;
-        let data = match self.dtype() {
-            DataType::F32 => part::<f32>(&self.data, range),
-            DataType::I64 => part::<i64>(&self.data, range),
-            DataType::I32 => part::<i32>(&self.data, range),
-            DataType::Bool => part::<bool>(&self.data, range),
-            DataType::String => part::<String>(&self.data, range),
-        };
-        Ok(Tensor { shape: inner_shape.to_vec(), data })
     }
 
     /// Prepares this tensor to receive `shape` elements of type `T`, reusing

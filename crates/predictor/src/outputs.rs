@@ -40,6 +40,24 @@ impl Outputs {
         self.tensors.is_empty()
     }
 
+    /// The same keys, each tensor replaced by what `f` makes of it (a
+    /// batch's outputs cut into each request's rows).
+    ///
+    /// # Errors
+    /// The first error `f` returns.
+    pub fn try_map<E>(&self, mut f: impl FnMut(&str, &Tensor) -> Result<Tensor, E>) -> Result<Outputs, E> {
+        let tensors = self.iter().map(|(key, t)| f(key, t)).collect::<Result<_, E>>()?;
+        Ok(Outputs { keys: Arc::clone(&self.keys), tensors })
+    }
+
+    /// Outputs of `(key, tensor)` pairs, sorted by key as a call's are: the
+    /// inverse of [`Outputs::into_vec`], for results built elsewhere.
+    pub fn from_vec(mut pairs: Vec<(String, Tensor)>) -> Outputs {
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let (keys, tensors): (Vec<String>, Vec<Tensor>) = pairs.into_iter().unzip();
+        Outputs { keys: keys.into(), tensors }
+    }
+
     /// The outputs as (key, tensor) pairs.
     pub fn into_vec(self) -> Vec<(String, Tensor)> {
         self.keys.iter().cloned().zip(self.tensors).collect()

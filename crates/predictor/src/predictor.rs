@@ -229,6 +229,19 @@ impl Predictor {
         self.run_into(&mut state, &bound, outputs)
     }
 
+    /// Checks `inputs` as [`Predictor::predict`] does (every key of the
+    /// signature given once, each tensor of its dtype and shape) without
+    /// running anything: how a server refuses a bad request before merging
+    /// it into a batch with others.
+    ///
+    /// # Errors
+    /// What [`Predictor::predict`] would report for these inputs:
+    /// [`Error::UnknownInput`], [`Error::MissingInput`],
+    /// [`Error::DuplicateInput`], [`Error::InputDType`], [`Error::InputShape`].
+    pub fn check_inputs<K: AsRef<str>>(&self, inputs: &[(K, Tensor)]) -> Result<()> {
+        self.bind(inputs, &mut SmallVec::new())
+    }
+
     /// A session: this predictor with scratch buffers of its own, for a hot
     /// loop on one thread. Its calls skip the thread-local lookup of
     /// [`Predictor::predict_into`] and return the outputs in place, where
@@ -294,11 +307,15 @@ impl Predictor {
     }
 
     /// Orders `inputs` as the plan expects, checking each against the signature.
-    pub(crate) fn bind<'a>(&self, inputs: &'a [(&str, Tensor)], bound: &mut SmallVec<[&'a Tensor; 4]>) -> Result<()> {
+    pub(crate) fn bind<'a, K: AsRef<str>>(
+        &self,
+        inputs: &'a [(K, Tensor)],
+        bound: &mut SmallVec<[&'a Tensor; 4]>,
+    ) -> Result<()> {
         let specs = &self.plan.inputs;
         // The common case: every key given once, in the signature's order.
-        let in_order =
-            inputs.len() == specs.len() && inputs.iter().zip(specs).all(|((key, _), spec)| same_key(key, &spec.key));
+        let in_order = inputs.len() == specs.len()
+            && inputs.iter().zip(specs).all(|((key, _), spec)| same_key(key.as_ref(), &spec.key));
         if in_order {
             for ((_, tensor), spec) in inputs.iter().zip(specs) {
                 check(spec, tensor)?;
@@ -308,8 +325,9 @@ impl Predictor {
         }
         let mut slots: SmallVec<[Option<&Tensor>; 4]> = SmallVec::from_elem(None, specs.len());
         for (key, tensor) in inputs {
-            let Some(k) = specs.iter().position(|s| s.key == *key) else {
-                return Err(Error::UnknownInput { key: (*key).to_owned(), expected: self.input_keys() });
+            let key = key.as_ref();
+            let Some(k) = specs.iter().position(|s| s.key == key) else {
+                return Err(Error::UnknownInput { key: key.to_owned(), expected: self.input_keys() });
             };
             if slots[k].replace(tensor).is_some() {
                 return Err(Error::DuplicateInput { key: specs[k].key.clone() });

@@ -108,6 +108,17 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// Batching: the signature's queue holds `max_enqueued_batches` batches
+    /// already (TensorFlow Serving's words).
+    #[error(
+        "The batch scheduling queue to which this task was submitted is full: {batches} batches for signature {signature:?} are waiting (max_enqueued_batches)"
+    )]
+    QueueFull {
+        /// The signature.
+        signature: String,
+        /// The most batches that may wait.
+        batches: usize,
+    },
     /// The request body exceeds the configured limit.
     #[error("the request body is over the {limit}-byte limit")]
     TooLarge {
@@ -155,7 +166,7 @@ impl Error {
     fn kind(&self) -> Kind {
         match self {
             Error::UnknownModel { .. } | Error::UnknownVersion { .. } | Error::NoRoute { .. } => Kind::NotFound,
-            Error::NotReady { .. } | Error::Interrupted { .. } => Kind::Unavailable,
+            Error::NotReady { .. } | Error::Interrupted { .. } | Error::QueueFull { .. } => Kind::Unavailable,
             Error::NotLoaded { .. } | Error::LabelUnavailable { .. } => Kind::FailedPrecondition,
             Error::TooLarge { .. } => Kind::TooLarge,
             Error::Timeout { .. } => Kind::Timeout,

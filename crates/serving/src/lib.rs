@@ -31,6 +31,11 @@
 //! `--model_config_file_poll_wait_seconds`; `HandleReloadConfigRequest`
 //! replaces the model list the same way, without a restart.
 //!
+//! Server-side batching as TensorFlow Serving's (`--enable_batching`,
+//! `--batching_parameters_file`, [`BatchingParameters`]): concurrent
+//! requests to one signature of one version run as one call, each
+//! answered with its own rows.
+//!
 //! Monitoring as TensorFlow Serving's: `--monitoring_config_file` (a
 //! text-format `MonitoringConfig`, [`read_monitoring_config`]) with
 //! `prometheus_config { enable: true }` serves, on the REST port at
@@ -75,6 +80,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+mod batching;
 mod codec;
 mod config;
 mod error;
@@ -90,6 +96,7 @@ mod server;
 mod text_format;
 mod version;
 
+pub use batching::BatchingParameters;
 pub use config::{ModelConfig, read_model_config};
 pub use error::Error;
 pub use grpc::TensorEncoding;

@@ -63,6 +63,17 @@ struct Args {
     /// one per core.
     #[arg(long = "tensorflow_inter_op_parallelism", default_value_t = 0)]
     tensorflow_inter_op_parallelism: usize,
+    /// Merge concurrent requests to one signature into batches (see
+    /// --batching_parameters_file; TensorFlow Serving's defaults without it:
+    /// at most 1000 rows a batch, no waiting, one batch thread per core).
+    #[arg(long = "enable_batching")]
+    enable_batching: bool,
+    /// With --enable_batching: a text-format BatchingParameters
+    /// (max_batch_size { value: 32 } batch_timeout_micros { value: 1000 }
+    /// max_enqueued_batches, num_batch_threads, allowed_batch_sizes,
+    /// pad_variable_length_inputs) instead of the defaults.
+    #[arg(long = "batching_parameters_file")]
+    batching_parameters_file: Option<PathBuf>,
     /// TensorFlow Serving's monitoring config, a text-format
     /// MonitoringConfig: `prometheus_config { enable: true path:
     /// "/monitoring/prometheus/metrics" }` serves request counts, latency
@@ -130,6 +141,15 @@ async fn main() -> anyhow::Result<()> {
     if let (Some(path), 0) = (&prometheus_path, args.rest_api_port) {
         tracing::warn!("the Prometheus page ({path}) is served on the REST port: give --rest_api_port");
     }
+    let batching = match (args.enable_batching, &args.batching_parameters_file) {
+        (false, None) => None,
+        (false, Some(file)) => {
+            tracing::warn!("--batching_parameters_file {} has no effect without --enable_batching", file.display());
+            None
+        }
+        (true, None) => Some(serving::BatchingParameters::default()),
+        (true, Some(file)) => Some(serving::BatchingParameters::read(file).map_err(anyhow::Error::msg)?),
+    };
     let seconds = |s: f64| Duration::from_secs_f64(s.max(0.01));
     let config_file = match args.model_config_file {
         Some(path) if args.model_config_file_poll_wait_seconds > 0.0 => {
@@ -146,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
         rest_timeout: (args.rest_api_timeout_in_ms > 0).then(|| Duration::from_millis(args.rest_api_timeout_in_ms)),
         allow_version_labels_for_unavailable_models: args.allow_version_labels_for_unavailable_models,
         prometheus_path,
+        batching,
         tensor_encoding: if args.grpc_tensor_content {
             serving::TensorEncoding::Content
         } else {

@@ -16,6 +16,11 @@
 //! - `:tensorflow:cc:saved_model:load_attempt_count{model_path,status}`
 //!   (`success` or `fail`) and `:tensorflow:cc:saved_model:load_latency{model_path}`
 //!   (microseconds, summed over successful loads): each version load;
+//! - `:tensorflow:serving:batching_session:input_batch_size` and
+//!   `:tensorflow:serving:batching_session:processed_batch_size`
+//!   (`--enable_batching`): histograms of the rows of each request queued
+//!   (once per input tensor, as TensorFlow Serving counts) and of each
+//!   batch run (padding included), buckets 1, 2, 4... 8192 then +Inf;
 //! - `serving_model_unload_count{model_name}` (this server's own; TensorFlow
 //!   Serving has none): versions unloaded, by a new version, a policy or a
 //!   config reload.
@@ -111,14 +116,10 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 /// `Buckets::Exponential(10, 1.8, 33)`, then +Inf.
 const LIMITS: usize = 33;
 
-fn limits() -> [f64; LIMITS] {
-    let mut limits = [0.0; LIMITS];
-    let mut bound = 10.0;
-    for limit in &mut limits {
-        *limit = bound;
-        bound *= 1.8;
-    }
-    limits
+/// TensorFlow's `Buckets::Exponential(scale, factor, count)`: `count`
+/// limits from `scale` on, each `factor` times the last (+Inf follows).
+fn exponential(scale: f64, factor: f64, count: usize) -> Vec<f64> {
+    std::iter::successors(Some(scale), |l| Some(l * factor)).take(count).collect()
 }
 
 /// The most model names recorded one by one; requests for further names
@@ -127,16 +128,45 @@ const MAX_NAMES: usize = 256;
 const OTHER: &str = "(other)";
 
 /// One histogram: counts per bucket (TensorFlow's: a value goes in the
-/// first bucket whose limit exceeds it) and the sum.
+/// first bucket whose limit exceeds it; the last is +Inf) and the sum.
 struct Histogram {
-    buckets: [AtomicU64; LIMITS + 1],
-    sum_us: AtomicU64,
+    buckets: Box<[AtomicU64]>,
+    sum: AtomicU64,
 }
 
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram { buckets: std::array::from_fn(|_| AtomicU64::new(0)), sum_us: AtomicU64::new(0) }
+impl Histogram {
+    fn new(limits: usize) -> Histogram {
+        Histogram { buckets: (0..=limits).map(|_| AtomicU64::new(0)).collect(), sum: AtomicU64::new(0) }
     }
+
+    fn add(&self, limits: &[f64], value: u64) {
+        // The value as a float, as TensorFlow's Sampler adds it.
+        #[allow(clippy::cast_precision_loss)]
+        let bucket = limits.partition_point(|&limit| limit <= value as f64);
+        if let Some(b) = self.buckets.get(bucket) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum.fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// The counts per bucket and the sum, or `None` when nothing was added.
+    fn snapshot(&self) -> Option<(Vec<u64>, u64)> {
+        let buckets: Vec<u64> = self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+        buckets.iter().any(|&n| n > 0).then(|| (buckets, self.sum.load(Ordering::Relaxed)))
+    }
+}
+
+/// Writes one histogram's `_bucket` lines (cumulative), `_sum` and `_count`.
+fn write_histogram(out: &mut String, name: &str, labels: &str, limits: &[f64], buckets: &[u64], sum: u64) {
+    let sep = if labels.is_empty() { "" } else { "," };
+    let mut cumulative = 0;
+    for (i, n) in buckets.iter().enumerate() {
+        cumulative += n;
+        let le = limits.get(i).map_or_else(|| "+Inf".to_owned(), |&l| number(l));
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+    let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
 }
 
 /// A model's histograms, one per (API, entrypoint, status).
@@ -144,7 +174,7 @@ struct ModelCells(Box<[Histogram]>);
 
 impl ModelCells {
     fn new() -> ModelCells {
-        ModelCells((0..APIS.len() * ENTRYPOINTS.len() * CODES.len()).map(|_| Histogram::default()).collect())
+        ModelCells((0..APIS.len() * ENTRYPOINTS.len() * CODES.len()).map(|_| Histogram::new(LIMITS)).collect())
     }
 
     fn cell(&self, api: usize, entrypoint: usize, code: usize) -> Option<&Histogram> {
@@ -152,9 +182,13 @@ impl ModelCells {
     }
 }
 
-/// What the server records: requests, loads, unloads.
+/// What the server records: requests, loads, unloads, batch sizes.
 pub struct Metrics {
-    limits: [f64; LIMITS],
+    limits: Vec<f64>,
+    /// Limits of the batch-size histograms: `Exponential(1, 2, 14)`.
+    batch_limits: Vec<f64>,
+    input_batch_size: Histogram,
+    processed_batch_size: Histogram,
     requests: RwLock<HashMap<String, Arc<ModelCells>>>,
     loads: Mutex<BTreeMap<(String, &'static str), u64>>,
     load_latency_us: Mutex<BTreeMap<String, u64>>,
@@ -164,7 +198,10 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Metrics {
         Metrics {
-            limits: limits(),
+            limits: exponential(10.0, 1.8, LIMITS),
+            batch_limits: exponential(1.0, 2.0, 14),
+            input_batch_size: Histogram::new(14),
+            processed_batch_size: Histogram::new(14),
             requests: RwLock::new(HashMap::new()),
             loads: Mutex::new(BTreeMap::new()),
             load_latency_us: Mutex::new(BTreeMap::new()),
@@ -198,14 +235,18 @@ impl Metrics {
         let code = usize::try_from(code as i32).unwrap_or(2).min(CODES.len() - 1);
         let cells = self.cells(model);
         let Some(cell) = cells.cell(api, entrypoint, code) else { return };
-        let us = micros(latency);
-        // The value as a float, as TensorFlow's Sampler adds it.
-        #[allow(clippy::cast_precision_loss)]
-        let bucket = self.limits.partition_point(|&limit| limit <= us as f64);
-        if let Some(b) = cell.buckets.get(bucket) {
-            b.fetch_add(1, Ordering::Relaxed);
-        }
-        cell.sum_us.fetch_add(us, Ordering::Relaxed);
+        cell.add(&self.limits, micros(latency));
+    }
+
+    /// Records a request of `rows` rows queued for batching (TensorFlow
+    /// Serving records it once per input tensor).
+    pub fn input_batch_size(&self, rows: usize) {
+        self.input_batch_size.add(&self.batch_limits, rows as u64);
+    }
+
+    /// Records a batch run with `rows` rows (padding included).
+    pub fn processed_batch_size(&self, rows: usize) {
+        self.processed_batch_size.add(&self.batch_limits, rows as u64);
     }
 
     /// Records a load of the version at `path`: whether it succeeded, and
@@ -256,6 +297,7 @@ impl Metrics {
             .map(|(k, v)| (k.clone(), Arc::clone(v)))
             .collect();
         models.sort_by(|a, b| a.0.cmp(&b.0));
+        self.render_batching(&mut out);
         self.render_requests(&mut out, &models);
         let unloads = lock(&self.unloads).clone();
         if !unloads.is_empty() {
@@ -275,9 +317,8 @@ impl Metrics {
                 for (e, entrypoint) in ENTRYPOINTS.iter().enumerate() {
                     for (c, code) in CODES.iter().enumerate() {
                         let Some(cell) = all.cell(a, e, c) else { continue };
-                        let buckets: Vec<u64> = cell.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
-                        if buckets.iter().any(|&n| n > 0) {
-                            cells.push((model, *api, *entrypoint, *code, buckets, cell.sum_us.load(Ordering::Relaxed)));
+                        if let Some((buckets, sum)) = cell.snapshot() {
+                            cells.push((model, *api, *entrypoint, *code, buckets, sum));
                         }
                     }
                 }
@@ -310,15 +351,20 @@ impl Metrics {
                 api.name(),
                 entrypoint.name()
             );
-            let mut cumulative = 0;
-            for (i, n) in buckets.iter().enumerate() {
-                cumulative += n;
-                let le = self.limits.get(i).map_or_else(|| "+Inf".to_owned(), |&l| number(l));
-                let _ =
-                    writeln!(out, ":tensorflow:serving:request_latency_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+            write_histogram(out, ":tensorflow:serving:request_latency", &labels, &self.limits, buckets, *sum);
+        }
+    }
+
+    /// The batch-size histograms, once batching has run.
+    fn render_batching(&self, out: &mut String) {
+        for (name, histogram) in [
+            (":tensorflow:serving:batching_session:input_batch_size", &self.input_batch_size),
+            (":tensorflow:serving:batching_session:processed_batch_size", &self.processed_batch_size),
+        ] {
+            if let Some((buckets, sum)) = histogram.snapshot() {
+                let _ = writeln!(out, "# TYPE {name} histogram");
+                write_histogram(out, name, "", &self.batch_limits, &buckets, sum);
             }
-            let _ = writeln!(out, ":tensorflow:serving:request_latency_sum{{{labels}}} {sum}");
-            let _ = writeln!(out, ":tensorflow:serving:request_latency_count{{{labels}}} {cumulative}");
         }
     }
 }
@@ -353,9 +399,9 @@ mod tests {
 
     #[test]
     fn bucket_limits_are_written_as_tensorflow_writes_them() {
-        let written: Vec<String> = limits().iter().take(6).map(|&l| number(l)).collect();
+        let written: Vec<String> = exponential(10.0, 1.8, LIMITS).iter().take(6).map(|&l| number(l)).collect();
         assert_eq!(written, ["10", "18", "32.4", "58.32", "104.976", "188.957"]);
-        assert_eq!(number(limits()[20]), "1.27482e+06");
+        assert_eq!(number(exponential(10.0, 1.8, LIMITS)[20]), "1.27482e+06");
     }
 
     #[test]

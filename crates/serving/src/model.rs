@@ -21,6 +21,9 @@ pub struct Loaded {
     pub default_signature: String,
     /// A predictor per signature key.
     pub predictors: BTreeMap<String, Predictor>,
+    /// The signatures whose requests are not batched: an output is not
+    /// per row.
+    unbatchable: Mutex<BTreeSet<String>>,
 }
 
 impl Loaded {
@@ -39,7 +42,7 @@ impl Loaded {
             .keys()
             .map(|key| Ok((key.clone(), Predictor::from_model(Arc::clone(&model), key)?)))
             .collect::<Result<_, predictor::Error>>()?;
-        Ok(Loaded { version, default_signature, predictors })
+        Ok(Loaded { version, default_signature, predictors, unbatchable: Mutex::new(BTreeSet::new()) })
     }
 
     /// The predictor for `signature` (the default one when empty).
@@ -54,6 +57,19 @@ impl Loaded {
                 self.predictors.keys().collect::<Vec<_>>()
             ))
         })
+    }
+}
+
+impl Loaded {
+    /// Whether requests to `signature` run one at a time even with batching.
+    pub(crate) fn unbatchable(&self, signature: &str) -> bool {
+        lock(&self.unbatchable).contains(signature)
+    }
+
+    /// Runs requests to `signature` one at a time from now on; true the
+    /// first time.
+    pub(crate) fn mark_unbatchable(&self, signature: &str) -> bool {
+        lock(&self.unbatchable).insert(signature.to_owned())
     }
 }
 

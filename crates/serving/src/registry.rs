@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use predictor::{Outputs, Tensor};
+
+use crate::batching::{Batcher, BatchingParameters};
 use crate::config::ModelConfig;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::model::{Loaded, ServedModel};
+use crate::model::{Loaded, ServedModel, run};
 use crate::version::Wanted;
 
 /// The models served, swapped whole by [`Models::reload`]: a request holds
@@ -20,6 +23,8 @@ pub struct Models {
     metrics: Arc<Metrics>,
     /// One reload at a time (the config file's poll and gRPC's reload).
     reloading: Mutex<()>,
+    /// Merges concurrent requests into batches (`--enable_batching`).
+    batcher: Option<Batcher>,
 }
 
 impl Models {
@@ -34,6 +39,38 @@ impl Models {
             allow_unavailable_labels,
             metrics: Arc::new(Metrics::default()),
             reloading: Mutex::new(()),
+            batcher: None,
+        }
+    }
+
+    /// Batches concurrent predictions from now on, as `params` say
+    /// (`--enable_batching`), starting the batch threads.
+    ///
+    /// # Errors
+    /// When the system refuses a thread.
+    pub fn enable_batching(&mut self, params: BatchingParameters) -> std::io::Result<()> {
+        self.batcher = Some(Batcher::start(params, Arc::clone(&self.metrics))?);
+        Ok(())
+    }
+
+    /// Runs `inputs` on `signature` (empty: the default) of `loaded`: in a
+    /// batch with concurrent requests when batching is on, on the calling
+    /// thread otherwise. The prediction both APIs make once they have
+    /// decoded their request.
+    ///
+    /// # Errors
+    /// The predictor's, naming the input concerned; with batching, also
+    /// [`Error::QueueFull`] and [`Error::BadRequest`] for more rows than a
+    /// batch holds.
+    pub async fn predict(
+        &self,
+        loaded: &Arc<Loaded>,
+        signature: &str,
+        inputs: Vec<(String, Tensor)>,
+    ) -> Result<Outputs, Error> {
+        match &self.batcher {
+            Some(batcher) => batcher.predict(loaded, signature, inputs).await,
+            None => run(loaded.predictor(signature)?, inputs),
         }
     }
 

@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
 use crate::metrics::{Api, Entrypoint};
-use crate::model::{Loaded, run};
+use crate::model::Loaded;
 use crate::observe;
 use crate::registry::Models;
 use crate::version::{VersionStatus, Wanted};
@@ -197,12 +197,12 @@ async fn handle(
             let bytes = to_bytes(body, state.max_body_bytes)
                 .await
                 .map_err(|_| Error::TooLarge { limit: state.max_body_bytes })?;
-            predict(&loaded, &bytes)
+            predict(&state.models, &loaded, &bytes).await
         }
     }
 }
 
-fn predict(loaded: &Loaded, body: &[u8]) -> Result<Value, Error> {
+async fn predict(models: &Models, loaded: &Arc<Loaded>, body: &[u8]) -> Result<Value, Error> {
     let request = parse_request(body)?;
     let rows = request.rows;
     let predictor = loaded.predictor(&request.signature)?;
@@ -212,7 +212,7 @@ fn predict(loaded: &Loaded, body: &[u8]) -> Result<Value, Error> {
     }
     let tensors = inputs(predictor, request)?;
     let batch = tensors.first().and_then(|(_, t)| t.shape().first().copied()).unwrap_or(0);
-    let outputs = run(predictor, tensors)?;
+    let outputs = models.predict(loaded, predictor.signature_name(), tensors).await?;
     response(&outputs, rows, batch)
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::batching::BatchingParameters;
 use crate::config::{ModelConfig, read_model_config};
 use crate::error::Error;
 use crate::grpc::{self, TensorEncoding};
@@ -43,13 +44,16 @@ pub struct Config {
     /// Let a version label point to a version not available (yet), as
     /// TensorFlow Serving's `--allow_version_labels_for_unavailable_models`.
     pub allow_version_labels_for_unavailable_models: bool,
+    /// Merge concurrent requests into batches, as these parameters say
+    /// (`--enable_batching`, `--batching_parameters_file`).
+    pub batching: Option<BatchingParameters>,
 }
 
 impl Default for Config {
     /// No model; TensorFlow Serving's defaults otherwise: a poll every
     /// second, 4 MiB requests, one thread per request, no config file
     /// poll, no REST timeout, typed fields in gRPC responses, labels only
-    /// on available versions, no Prometheus page.
+    /// on available versions, no Prometheus page, no batching.
     fn default() -> Config {
         Config {
             models: Vec::new(),
@@ -61,6 +65,7 @@ impl Default for Config {
             tensor_encoding: TensorEncoding::Fields,
             allow_version_labels_for_unavailable_models: false,
             prometheus_path: None,
+            batching: None,
         }
     }
 }
@@ -107,7 +112,12 @@ pub async fn serve(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let models = Arc::new(Models::new(config.threads, config.allow_version_labels_for_unavailable_models));
+    let mut models = Models::new(config.threads, config.allow_version_labels_for_unavailable_models);
+    if let Some(params) = config.batching.clone() {
+        tracing::info!(?params, "batching requests");
+        models.enable_batching(params)?;
+    }
+    let models = Arc::new(models);
     let (first, configs) = (Arc::clone(&models), config.models.clone());
     match tokio::task::spawn_blocking(move || first.reload(&configs)).await {
         Ok(Err(e @ Error::LabelUnavailable { .. })) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),

@@ -18,7 +18,7 @@ use super::tensor::{self, TensorEncoding};
 use super::{answered, model_spec, observed, respond, wanted};
 use crate::error::Error;
 use crate::metrics::Api;
-use crate::model::{Loaded, run};
+use crate::model::Loaded;
 use crate::registry::Models;
 
 /// What tf.Example inputs need, which the server does not have yet.
@@ -31,7 +31,7 @@ pub(crate) struct Prediction {
 }
 
 impl Prediction {
-    fn predict(&self, request: PredictRequest) -> Result<PredictResponse, Error> {
+    async fn predict(&self, request: PredictRequest) -> Result<PredictResponse, Error> {
         let spec = model_spec(request.model_spec)?;
         let (model, loaded) = self.models.serving(&spec.name, wanted(&spec))?;
         let predictor = loaded.predictor(&spec.signature_name)?;
@@ -45,7 +45,7 @@ impl Prediction {
                 Ok((key, tensor))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        let outputs = run(predictor, inputs)?;
+        let outputs = self.models.predict(&loaded, &spec.signature_name, inputs).await?;
         if let Some(key) = request.output_filter.iter().find(|k| outputs.get(k).is_none()) {
             return Err(Error::UnknownOutput {
                 key: key.clone(),
@@ -130,7 +130,7 @@ fn signature_defs(loaded: &Loaded) -> SignatureDefMap {
 impl PredictionService for Prediction {
     async fn predict(&self, request: Request<PredictRequest>) -> Result<Response<PredictResponse>, Status> {
         let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
-        observed(&self.models, Api::Predict, spec.as_ref(), started, self.predict(request.into_inner()))
+        observed(&self.models, Api::Predict, spec.as_ref(), started, self.predict(request.into_inner()).await)
     }
 
     async fn get_model_metadata(
