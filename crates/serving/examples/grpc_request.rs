@@ -1,5 +1,7 @@
-//! The write-up's request (`number: [[101.0]]` to the model `toy`) as a
-//! gRPC `PredictRequest`, written as the body of one gRPC call (a 0 byte for
+//! The write-up's request (`number: [[101.0]]` to the model `toy`), or one
+//! row of `--width` values of any input (`--input x --width 784` for the
+//! MLP, in `tensor_content` as TensorFlow's Python client writes arrays), as
+//! a gRPC `PredictRequest`, written as the body of one gRPC call (a 0 byte for
 //! "not compressed", the length as 4 big-endian bytes, the message) for an
 //! HTTP/2 load generator such as h2load; with `--check`, the same request
 //! sent to a running server, and its answer printed.
@@ -25,9 +27,16 @@ struct Args {
     /// The model asked.
     #[arg(long, default_value = "toy")]
     model: String,
-    /// The value of `number`.
+    /// The input's key.
+    #[arg(long, default_value = "number")]
+    input: String,
+    /// The value of each element.
     #[arg(long, default_value_t = 101.0)]
     number: f32,
+    /// The elements of the one row (1: in `float_val`, more: in
+    /// `tensor_content`).
+    #[arg(long, default_value_t = 1)]
+    width: usize,
     /// Also send the request to the server at this address and print the answer.
     #[arg(long)]
     check: Option<String>,
@@ -36,18 +45,23 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let number = TensorProto {
+    let dims = [1, i64::try_from(args.width)?];
+    let mut number = TensorProto {
         dtype: DataType::DtFloat.into(),
         tensor_shape: Some(TensorShapeProto {
-            dim: vec![Dim { size: 1, name: String::new() }, Dim { size: 1, name: String::new() }],
+            dim: dims.iter().map(|&size| Dim { size, name: String::new() }).collect(),
             unknown_rank: false,
         }),
-        float_val: vec![args.number],
         ..TensorProto::default()
     };
+    if args.width == 1 {
+        number.float_val = vec![args.number];
+    } else {
+        number.tensor_content = std::iter::repeat_n(args.number.to_le_bytes(), args.width).flatten().collect();
+    }
     let request = PredictRequest {
         model_spec: Some(ModelSpec { name: args.model, ..ModelSpec::default() }),
-        inputs: [("number".to_owned(), number)].into_iter().collect(),
+        inputs: [(args.input, number)].into_iter().collect(),
         output_filter: Vec::new(),
     };
     let message = request.encode_to_vec();
