@@ -51,7 +51,10 @@ async fn main() -> anyhow::Result<()> {
             TensorProto {
                 dtype: DataType::DtFloat.into(),
                 tensor_shape: Some(TensorShapeProto {
-                    dim: [1, i64::try_from(args.width)?].iter().map(|&size| Dim { size, name: String::new() }).collect(),
+                    dim: [1, i64::try_from(args.width)?]
+                        .iter()
+                        .map(|&size| Dim { size, name: String::new() })
+                        .collect(),
                     unknown_rank: false,
                 }),
                 tensor_content: row,
