@@ -262,12 +262,7 @@ impl EventWriter {
 
     fn write(&mut self, event: &Event) -> Result<()> {
         let data = event.encode_to_vec();
-        let len = (data.len() as u64).to_le_bytes();
-        let mut record = Vec::with_capacity(data.len() + 16);
-        record.extend_from_slice(&len);
-        record.extend_from_slice(&masked_crc(&len).to_le_bytes());
-        record.extend_from_slice(&data);
-        record.extend_from_slice(&masked_crc(&data).to_le_bytes());
+        let record = export::tfrecord::frame(&data);
         self.file.write_all(&record).map_err(io("writing", &self.path))
     }
 }
@@ -303,44 +298,14 @@ pub fn read_scalars(path: impl AsRef<Path>) -> Result<Vec<(String, i64, f32)>> {
 pub fn read_events(path: impl AsRef<Path>) -> Result<Vec<Event>> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(io("reading", path))?;
-    let malformed = |at: usize, what: &str| {
-        Error::Export(export::Error::Malformed {
-            path: path.to_owned(),
-            reason: format!("record at byte {at}: {what}"),
-        })
-    };
     let mut events = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let header = bytes.get(at..at + 12).ok_or_else(|| malformed(at, "truncated length"))?;
-        let (len, len_crc) = header.split_at(8);
-        if masked_crc(len).to_le_bytes() != len_crc {
-            return Err(malformed(at, "the length's checksum does not match"));
-        }
-        let len = usize::try_from(u64::from_le_bytes(len.try_into().unwrap_or_default()))
-            .map_err(|_| malformed(at, "a length past memory"))?;
-        let end = (at + 12)
-            .checked_add(len)
-            .filter(|&e| e + 4 <= bytes.len())
-            .ok_or_else(|| malformed(at, "truncated data"))?;
-        let data = &bytes[at + 12..end];
-        if masked_crc(data).to_le_bytes() != bytes[end..end + 4] {
-            return Err(malformed(at, "the data's checksum does not match"));
-        }
+    for data in export::tfrecord::split(&bytes, path)? {
         let event = Event::decode(data).map_err(|source| {
             Error::Export(export::Error::Decode { path: path.to_owned(), message: "tensorflow.Event", source })
         })?;
         events.push(event);
-        at = end + 4;
     }
     Ok(events)
-}
-
-/// TFRecord's masked crc32c: rotated right by 15 and offset, so that a
-/// checksum of data holding checksums stays well distributed.
-fn masked_crc(bytes: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(bytes);
-    crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
 fn wall_time() -> f64 {
@@ -368,8 +333,6 @@ mod tests {
 
     #[test]
     fn records_are_tensorflows_and_corruption_is_caught() {
-        // TFRecord's masked crc of an empty string, as TensorFlow computes it.
-        assert_eq!(masked_crc(b""), 0xa282_ead8);
         let dir = tempfile::tempdir().unwrap();
         let mut events = EventWriter::create(dir.path()).unwrap();
         events.scalars(1, &[("loss", 2.5), ("global_step/sec", 100.0)]).unwrap();

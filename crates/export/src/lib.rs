@@ -60,6 +60,7 @@ mod proto;
 mod python_repr;
 mod signature;
 mod tensor_bytes;
+pub mod tfrecord;
 mod version;
 
 pub use artifact::{

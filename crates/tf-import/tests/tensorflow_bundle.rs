@@ -18,10 +18,6 @@ fn varint(mut v: u64, out: &mut Vec<u8>) {
     }
 }
 
-fn masked_crc(bytes: &[u8]) -> u32 {
-    crc32c::crc32c(bytes).rotate_right(15).wrapping_add(0xa282_ead8)
-}
-
 /// A block of `entries` (no prefix sharing, one restart point), with its trailer.
 fn block(entries: &[(&[u8], Vec<u8>)]) -> Vec<u8> {
     let mut b = Vec::new();
@@ -37,7 +33,7 @@ fn block(entries: &[(&[u8], Vec<u8>)]) -> Vec<u8> {
     let mut trailer = vec![0u8]; // no compression
     let mut checked = b.clone();
     checked.push(0);
-    trailer.extend_from_slice(&masked_crc(&checked).to_le_bytes());
+    trailer.extend_from_slice(&export::tfrecord::masked_crc(&checked).to_le_bytes());
     b.extend_from_slice(&trailer);
     b
 }
@@ -115,11 +111,11 @@ fn good_data() -> Vec<u8> {
 }
 
 fn good_bias() -> Vec<u8> {
-    entry(F32, &[1], 0, 4, masked_crc(&good_data()[..4]))
+    entry(F32, &[1], 0, 4, export::tfrecord::masked_crc(&good_data()[..4]))
 }
 
 fn good_kernel() -> Vec<u8> {
-    entry(F32, &[2, 1], 4, 8, masked_crc(&good_data()[4..]))
+    entry(F32, &[2, 1], 4, 8, export::tfrecord::masked_crc(&good_data()[4..]))
 }
 
 #[test]
@@ -136,8 +132,8 @@ fn every_bad_entry_is_a_typed_error() {
     let cases: [(Vec<u8>, &str); 5] = [
         (entry(F32, &[2, 1], 4, 800, 0), "outside the data shard"),
         (entry(F32, &[2, 1], u64::MAX / 2, 8, 0), "outside the data shard"),
-        (entry(F32, &[3, 1], 4, 8, masked_crc(&data[4..])), "cannot hold 3 elements"),
-        (entry(F32, &[1 << 40, 1 << 40, 1 << 40], 4, 8, masked_crc(&data[4..])), "more elements than memory"),
+        (entry(F32, &[3, 1], 4, 8, export::tfrecord::masked_crc(&data[4..])), "cannot hold 3 elements"),
+        (entry(F32, &[1 << 40, 1 << 40, 1 << 40], 4, 8, export::tfrecord::masked_crc(&data[4..])), "more elements than memory"),
         (entry(F32, &[2, 1], 4, 8, 12345), "is corrupt"),
     ];
     for (kernel, expected) in cases {
