@@ -8,7 +8,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("proto");
     println!("cargo:rerun-if-changed={}", proto_dir.display());
     let fds = protox::compile(
-        ["tensorflow_serving/apis/prediction_service.proto", "tensorflow_serving/apis/model_service.proto"],
+        [
+            "tensorflow_serving/apis/prediction_service.proto",
+            "tensorflow_serving/apis/model_service.proto",
+            "tensorflow_serving/apis/prediction_log.proto",
+        ],
         [&proto_dir],
     )?;
     tonic_prost_build::configure()

@@ -31,6 +31,12 @@
 //! `--model_config_file_poll_wait_seconds`; `HandleReloadConfigRequest`
 //! replaces the model list the same way, without a restart.
 //!
+//! Each version replays the requests of its
+//! `assets.extra/tf_serving_warmup_requests` before it serves, as
+//! TensorFlow Serving's model warmup (`--enable_model_warmup`, on by
+//! default); a version whose warmup fails is refused like one that does
+//! not load.
+//!
 //! Server-side batching as TensorFlow Serving's (`--enable_batching`,
 //! `--batching_parameters_file`, [`BatchingParameters`]): concurrent
 //! requests to one signature of one version run as one call, each
@@ -95,6 +101,7 @@ mod rest;
 mod server;
 mod text_format;
 mod version;
+mod warmup;
 
 pub use batching::BatchingParameters;
 pub use config::{ModelConfig, read_model_config};
@@ -108,3 +115,4 @@ pub use registry::Models;
 pub use rest::{AppState, router};
 pub use server::{Config, ConfigFile, Listeners, serve};
 pub use version::{VersionState, VersionStatus, Wanted};
+pub use warmup::WARMUP_REQUESTS_FILE;

@@ -66,7 +66,7 @@ struct Args {
     /// Merge concurrent requests to one signature into batches (see
     /// --batching_parameters_file; TensorFlow Serving's defaults without it:
     /// at most 1000 rows a batch, no waiting, one batch thread per core).
-    #[arg(long = "enable_batching")]
+    #[arg(long = "enable_batching", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     enable_batching: bool,
     /// With --enable_batching: a text-format BatchingParameters
     /// (max_batch_size { value: 32 } batch_timeout_micros { value: 1000 }
@@ -74,6 +74,16 @@ struct Args {
     /// pad_variable_length_inputs) instead of the defaults.
     #[arg(long = "batching_parameters_file")]
     batching_parameters_file: Option<PathBuf>,
+    /// Before a version serves, replay the requests of its
+    /// assets.extra/tf_serving_warmup_requests (a TFRecord of
+    /// PredictionLogs); a version whose warmup fails does not serve. On by
+    /// default, as in TensorFlow Serving: --enable_model_warmup=false
+    /// turns it off.
+    #[arg(long = "enable_model_warmup", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    enable_model_warmup: bool,
+    /// How many times each warmup request is replayed.
+    #[arg(long = "num_request_iterations_for_warmup", default_value_t = 1)]
+    num_request_iterations_for_warmup: usize,
     /// TensorFlow Serving's monitoring config, a text-format
     /// MonitoringConfig: `prometheus_config { enable: true path:
     /// "/monitoring/prometheus/metrics" }` serves request counts, latency
@@ -83,7 +93,7 @@ struct Args {
     monitoring_config_file: Option<PathBuf>,
     /// Let a config's version_labels point to versions not available (yet)
     /// instead of refusing the config, as TensorFlow Serving's flag.
-    #[arg(long = "allow_version_labels_for_unavailable_models")]
+    #[arg(long = "allow_version_labels_for_unavailable_models", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     allow_version_labels_for_unavailable_models: bool,
     /// How log lines are written: text (colours only on a terminal, never
     /// with NO_COLOR set) or json (one JSON object a line, for log
@@ -167,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
         allow_version_labels_for_unavailable_models: args.allow_version_labels_for_unavailable_models,
         prometheus_path,
         batching,
+        warmup: args.enable_model_warmup.then_some(args.num_request_iterations_for_warmup),
         tensor_encoding: if args.grpc_tensor_content {
             serving::TensorEncoding::Content
         } else {

@@ -93,6 +93,9 @@ pub struct ServedModel {
     pub base: PathBuf,
     /// The most threads one call may use (1: the request's own).
     pub threads: usize,
+    /// Replay each version's warmup requests this many times before it
+    /// serves (`None`: no warmup).
+    pub warmup: Option<usize>,
     /// Where loads and unloads are recorded.
     pub(crate) metrics: Arc<Metrics>,
     /// Which versions to serve.
@@ -138,6 +141,7 @@ impl ServedModel {
             name: name.into(),
             base: base.into(),
             threads: 1,
+            warmup: None,
             metrics: Arc::new(Metrics::default()),
             policy: RwLock::new(VersionPolicy::default()),
             labels: RwLock::new(Arc::new(BTreeMap::new())),
@@ -362,7 +366,15 @@ impl ServedModel {
             let Some((_, dir)) = on_disk.iter().find(|(v, _)| *v == version) else { continue };
             lock(&self.loading).insert(version);
             let started = std::time::Instant::now();
-            let loaded = Loaded::load(version, dir, self.threads);
+            let loaded = Loaded::load(version, dir, self.threads).map_err(|e| e.to_string()).and_then(|loaded| {
+                if let Some(iterations) = self.warmup {
+                    let replayed = crate::warmup::warm_up(&loaded, dir, iterations)?;
+                    if replayed > 0 {
+                        tracing::info!(model = %self.name, version, records = replayed, "warmed up");
+                    }
+                }
+                Ok(loaded)
+            });
             self.metrics.load(&dir.display().to_string(), loaded.is_ok(), started.elapsed());
             match loaded {
                 Ok(loaded) => {
@@ -371,7 +383,7 @@ impl ServedModel {
                 }
                 Err(e) => {
                     tracing::warn!(model = %self.name, version, "refusing version that does not load: {e}");
-                    lock(&self.refused).insert(version, e.to_string());
+                    lock(&self.refused).insert(version, e);
                     failed += 1;
                 }
             }

@@ -25,6 +25,9 @@ pub struct Models {
     reloading: Mutex<()>,
     /// Merges concurrent requests into batches (`--enable_batching`).
     batcher: Option<Batcher>,
+    /// How many times each warmup request is replayed at a load (`None`:
+    /// no warmup).
+    warmup: Option<usize>,
 }
 
 impl Models {
@@ -40,7 +43,15 @@ impl Models {
             metrics: Arc::new(Metrics::default()),
             reloading: Mutex::new(()),
             batcher: None,
+            warmup: None,
         }
+    }
+
+    /// Replays each version's warmup requests
+    /// (`assets.extra/tf_serving_warmup_requests`) `iterations` times
+    /// before it serves, from the next load on (`--enable_model_warmup`).
+    pub fn enable_warmup(&mut self, iterations: usize) {
+        self.warmup = Some(iterations.max(1));
     }
 
     /// Batches concurrent predictions from now on, as `params` say
@@ -144,7 +155,7 @@ impl Models {
                         Arc::clone(m)
                     }
                     _ => {
-                        let model = Arc::new(served(c, self.threads, &self.metrics));
+                        let model = Arc::new(self.served(c));
                         model.poll();
                         added.push(Arc::clone(&model));
                         model
@@ -182,10 +193,14 @@ impl Models {
     }
 }
 
-fn served(config: &ModelConfig, threads: usize, metrics: &Arc<Metrics>) -> ServedModel {
-    let mut model = ServedModel::new(config.name.clone(), config.base_path.clone());
-    model.threads = threads;
-    model.metrics = Arc::clone(metrics);
-    model.set_policy(config.version_policy.clone());
-    model
+impl Models {
+    /// A new model of `config`, not polled yet.
+    fn served(&self, config: &ModelConfig) -> ServedModel {
+        let mut model = ServedModel::new(config.name.clone(), config.base_path.clone());
+        model.threads = self.threads;
+        model.warmup = self.warmup;
+        model.metrics = Arc::clone(&self.metrics);
+        model.set_policy(config.version_policy.clone());
+        model
+    }
 }

@@ -47,13 +47,18 @@ pub struct Config {
     /// Merge concurrent requests into batches, as these parameters say
     /// (`--enable_batching`, `--batching_parameters_file`).
     pub batching: Option<BatchingParameters>,
+    /// Replay each version's `assets.extra/tf_serving_warmup_requests`
+    /// this many times before it serves (`--enable_model_warmup`,
+    /// `--num_request_iterations_for_warmup`); `None`: no warmup.
+    pub warmup: Option<usize>,
 }
 
 impl Default for Config {
     /// No model; TensorFlow Serving's defaults otherwise: a poll every
     /// second, 4 MiB requests, one thread per request, no config file
     /// poll, no REST timeout, typed fields in gRPC responses, labels only
-    /// on available versions, no Prometheus page, no batching.
+    /// on available versions, no Prometheus page, no batching, each
+    /// warmup request replayed once.
     fn default() -> Config {
         Config {
             models: Vec::new(),
@@ -66,6 +71,7 @@ impl Default for Config {
             allow_version_labels_for_unavailable_models: false,
             prometheus_path: None,
             batching: None,
+            warmup: Some(1),
         }
     }
 }
@@ -116,6 +122,9 @@ pub async fn serve(
     if let Some(params) = config.batching.clone() {
         tracing::info!(?params, "batching requests");
         models.enable_batching(params)?;
+    }
+    if let Some(iterations) = config.warmup {
+        models.enable_warmup(iterations);
     }
     let models = Arc::new(models);
     let (first, configs) = (Arc::clone(&models), config.models.clone());

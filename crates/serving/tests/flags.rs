@@ -44,3 +44,24 @@ fn a_bad_monitoring_config_is_named() {
     assert!(stderr.contains("monitoring.config: line 1: expected true or false for enable"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn boolean_flags_take_tensorflow_servings_forms_and_a_bad_batching_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("serving-batching-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("batching.config");
+    std::fs::write(&file, "max_batch_size { value: 8 }\nallowed_batch_sizes: [2, 4]\n").unwrap();
+    let file = file.to_str().unwrap();
+    // --flag, --flag=true and --flag=false all parse; the batching file is
+    // then read, and its error names it.
+    for enable in ["--enable_batching", "--enable_batching=true", "--enable_batching=1"] {
+        let (ok, stderr) =
+            run(&["--port=0", enable, "--enable_model_warmup=false", "--batching_parameters_file", file]);
+        assert!(!ok, "{enable}");
+        assert!(stderr.contains("batching.config: the final entry in allowed_batch_sizes must equal"), "{stderr}");
+    }
+    let (ok, stderr) = run(&["--port=0", "--enable_batching=maybe"]);
+    assert!(!ok);
+    assert!(stderr.contains("--enable_batching"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

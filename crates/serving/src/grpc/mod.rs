@@ -9,7 +9,7 @@
 mod model_service;
 mod prediction;
 pub mod proto;
-mod tensor;
+pub(crate) mod tensor;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -35,16 +35,7 @@ impl Prediction {
         let spec = model_spec(request.model_spec)?;
         let (model, loaded) = self.models.serving(&spec.name, wanted(&spec))?;
         let predictor = loaded.predictor(&spec.signature_name)?;
-        let specs = predictor.inputs();
-        let inputs = request
-            .inputs
-            .into_iter()
-            .map(|(key, proto)| {
-                let expected = specs.iter().find(|s| s.key == key).map(|s| s.dtype);
-                let tensor = tensor::decode(&key, proto, expected)?;
-                Ok((key, tensor))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
+        let inputs = tensor::decode_inputs(predictor, request.inputs)?;
         let outputs = self.models.predict(&loaded, &spec.signature_name, inputs).await?;
         if let Some(key) = request.output_filter.iter().find(|k| outputs.get(k).is_none()) {
             return Err(Error::UnknownOutput {

@@ -60,6 +60,26 @@ pub(crate) fn decode(key: &str, proto: TensorProto, expected: Option<DataType>) 
         .map_err(|reason| Error::Predictor(predictor::Error::InputValue { key: key.to_owned(), reason }))
 }
 
+/// A request's input tensors by key, each decoded as `predictor`'s
+/// signature expects it.
+///
+/// # Errors
+/// As [`decode`], naming the input.
+pub(crate) fn decode_inputs(
+    predictor: &predictor::Predictor,
+    inputs: impl IntoIterator<Item = (String, TensorProto)>,
+) -> Result<Vec<(String, Tensor)>, Error> {
+    let specs = predictor.inputs();
+    inputs
+        .into_iter()
+        .map(|(key, proto)| {
+            let expected = specs.iter().find(|s| s.key == key).map(|s| s.dtype);
+            let tensor = decode(&key, proto, expected)?;
+            Ok((key, tensor))
+        })
+        .collect()
+}
+
 fn decode_impl(mut proto: TensorProto, expected: Option<DataType>) -> Result<Tensor, String> {
     let dtype = dtype(proto.dtype, expected)?;
     let shape = shape(proto.tensor_shape.as_ref())?;
