@@ -59,7 +59,7 @@ fn feed(batch: &[Sentence]) -> Vec<(&'static str, Tensor)> {
         .collect();
     let nwords: Vec<i32> = batch.iter().map(|s| s.words.len() as i32).collect();
     vec![
-        ("words", Tensor::from_vec(vec![batch.len(), width], words).unwrap()),
+        ("words", Tensor::strings(vec![batch.len(), width], words).unwrap()),
         ("nwords", Tensor::from_vec(vec![batch.len()], nwords).unwrap()),
     ]
 }
@@ -93,11 +93,16 @@ fn the_predictor_answers_what_the_estimator_answers() {
         for (i, (s, p)) in batch.iter().zip(&naive).enumerate() {
             let n = s.words.len();
             let row = |_: &Tensor| i * width..i * width + n;
-            assert_eq!(&tags.as_slice::<String>().unwrap()[row(tags)], &p["tags"].as_slice::<String>().unwrap()[..n]);
+            assert_eq!(
+                &tags.as_slice::<predictor::Bytes>().unwrap()[row(tags)],
+                &p["tags"].as_slice::<predictor::Bytes>().unwrap()[..n]
+            );
             assert_eq!(&ids.as_slice::<i32>().unwrap()[row(ids)], &p["tag_ids"].as_slice::<i32>().unwrap()[..n]);
             let (a, b) = (scores.as_slice::<f32>().unwrap()[i], p["score"].as_slice::<f32>().unwrap()[0]);
             assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "sentence {i}: score {a} vs {b}");
-            assert!(tags.as_slice::<String>().unwrap()[i * width + n..(i + 1) * width].iter().all(|t| t == "O"));
+            assert!(
+                tags.as_slice::<predictor::Bytes>().unwrap()[i * width + n..(i + 1) * width].iter().all(|t| t == "O")
+            );
         }
     }
 }
@@ -125,7 +130,12 @@ fn the_server_answers_tag_strings_over_rest() {
     let (status, body) = server.predict(json!({"inputs": {"words": [batch[0].words, padded], "nwords": [7, 6]}}));
     assert_eq!(status, 200, "{body}");
     let direct = Predictor::from_saved_model(&t.version).unwrap().predict(&feed(&batch)).unwrap();
-    let tags: Vec<&str> = direct["tags"].as_slice::<String>().unwrap().iter().map(String::as_str).collect();
+    let tags: Vec<&str> = direct["tags"]
+        .as_slice::<predictor::Bytes>()
+        .unwrap()
+        .iter()
+        .map(|t| std::str::from_utf8(t).unwrap())
+        .collect();
     assert_eq!(body["outputs"]["tags"], json!([&tags[..7], &tags[7..]]), "{body}");
     assert_eq!(&tags[..2], ["B-ORG", "I-ORG"], "an organisation's suffix word");
     // A missing input is refused, naming it.

@@ -40,7 +40,7 @@ fn words(batch: &[Vec<String>]) -> Tensor {
         .iter()
         .flat_map(|w| w.iter().cloned().chain(std::iter::repeat_n(String::new(), width - w.len())))
         .collect();
-    Tensor::from_vec(vec![batch.len(), width], flat).unwrap()
+    Tensor::strings(vec![batch.len(), width], flat).unwrap()
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn the_predictor_answers_what_the_estimator_answers() {
     let classes = out["classes"].as_slice::<i64>().unwrap();
     let probabilities = out["probabilities"].as_slice::<f32>().unwrap();
     for (i, w) in batch.iter().enumerate() {
-        let example = Example::unlabeled(Tensor::from_vec(vec![MAX_LEN], w.clone()).unwrap());
+        let example = Example::unlabeled(Tensor::strings(vec![MAX_LEN], w.clone()).unwrap());
         let naive = t
             .estimator
             .predict(move || Dataset::from_vec(vec![example.clone()]).batch(1))

@@ -44,7 +44,7 @@ fn ner(c: &mut Criterion) {
         let sentences = twenty_word_sentences(batch);
         let words: Vec<String> = sentences.iter().flat_map(|s| s.words.clone()).collect();
         let inputs = [
-            ("words", Tensor::from_vec(vec![batch, 20], words).unwrap()),
+            ("words", Tensor::strings(vec![batch, 20], words).unwrap()),
             ("nwords", Tensor::from_vec(vec![batch], vec![20i32; batch]).unwrap()),
         ];
         let mut outputs = predict_fn.new_outputs();

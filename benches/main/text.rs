@@ -21,7 +21,7 @@ fn predict_text(c: &mut Criterion) {
     for batch in [1usize, 64] {
         group.throughput(Throughput::Elements(batch as u64));
         let phrases: Vec<String> = (0..batch as u64).flat_map(|i| phrase(Split::HeldOut, i).0).collect();
-        let words = Tensor::from_vec(vec![batch, phrases.len() / batch], phrases).unwrap();
+        let words = Tensor::strings(vec![batch, phrases.len() / batch], phrases).unwrap();
         let inputs = [("words", words)];
         let mut outputs = predict_fn.new_outputs();
         group.bench_with_input(BenchmarkId::new("predictor", batch), &batch, |bench, _| {

@@ -59,7 +59,7 @@ fn padded_batches_pad_each_batch_to_its_longest() {
         let tags: Vec<i32> = (0..words.len() as i32).collect();
         let mut features = std::collections::BTreeMap::new();
         features.insert("nwords".to_owned(), Tensor::scalar(words.len() as i32));
-        features.insert("words".to_owned(), Tensor::from_vec(vec![words.len()], words).unwrap());
+        features.insert("words".to_owned(), Tensor::strings(vec![words.len()], words).unwrap());
         Example::from_features(
             estimator::Features::Map(features),
             Some(Tensor::from_vec(vec![tags.len()], tags).unwrap()),
@@ -70,7 +70,7 @@ fn padded_batches_pad_each_batch_to_its_longest() {
     let batches: Vec<Example> = ds.padded_batch(2).iter().map(Result::unwrap).collect();
     let estimator::Features::Map(first) = &batches[0].features else { panic!("a feature map") };
     assert_eq!(first["words"].shape(), &[2, 3]);
-    assert_eq!(first["words"].as_slice::<String>().unwrap(), ["John", "lives", "", "in", "Paris", "now"]);
+    assert_eq!(first["words"].as_slice::<opset::Bytes>().unwrap(), ["John", "lives", "", "in", "Paris", "now"]);
     assert_eq!(first["nwords"].as_slice::<i32>().unwrap(), [2, 3]);
     assert_eq!(batches[0].labels.as_ref().unwrap().as_slice::<i32>().unwrap(), [0, 1, 0, 0, 1, 2]);
     let estimator::Features::Map(last) = &batches[1].features else { panic!("a feature map") };

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use opset::{Attr, DataType, Graph, Node, Shape, Tensor, element_count};
+use opset::{Attr, Bytes, DataType, Graph, Node, Shape, Tensor, element_count};
 
 use crate::artifact::{MetaGraph, SavedModel};
 use crate::pb;
@@ -55,7 +55,7 @@ pub(crate) fn concrete_shape(s: Option<&pb::Shape>, what: &str) -> R<(Vec<usize>
 pub(crate) fn tensor_to_pb(t: &Tensor) -> pb::Tensor {
     let (content, string_val) = match t.dtype() {
         DataType::String => {
-            (Vec::new(), t.as_slice::<String>().unwrap_or_default().iter().map(|s| s.as_bytes().to_vec()).collect())
+            (Vec::new(), t.as_slice::<Bytes>().unwrap_or_default().iter().map(|s| s.to_vec()).collect())
         }
         _ => (numeric_bytes(t), Vec::new()),
     };
@@ -74,13 +74,7 @@ pub(crate) fn tensor_from_pb(t: &pb::Tensor, what: &str) -> R<Tensor> {
         if t.string_val.len() != n {
             return Err(format!("{what}: shape {shape:?} holds {n} strings, found {}", t.string_val.len()));
         }
-        let strings = t
-            .string_val
-            .iter()
-            .enumerate()
-            .map(|(i, b)| String::from_utf8(b.clone()).map_err(|_| format!("{what}: string {i} is not UTF-8")))
-            .collect::<R<Vec<_>>>()?;
-        return Tensor::from_vec(shape, strings).map_err(|e| e.to_string());
+        return Tensor::strings(shape, &t.string_val).map_err(|e| e.to_string());
     }
     tensor_from_bytes(dtype, shape, n, &t.content, what)
 }

@@ -3,7 +3,7 @@
 //! (u64 little-endian length, bytes) records. The variables bundle stores
 //! tensors so, and `saved_model.pb` carries constants' numeric bytes so.
 
-use opset::{Data, DataType, Element, Tensor};
+use opset::{Bytes, Data, DataType, Element, Tensor};
 
 /// The little-endian bytes of a numeric or bool tensor (empty for strings).
 pub(crate) fn numeric_bytes(t: &Tensor) -> Vec<u8> {
@@ -24,7 +24,7 @@ pub(crate) fn tensor_to_bytes(t: &Tensor) -> Vec<u8> {
             let mut out = Vec::with_capacity(v.iter().map(|s| 8 + s.len()).sum());
             for s in v {
                 out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                out.extend_from_slice(s.as_bytes());
+                out.extend_from_slice(s);
             }
             out
         }
@@ -78,20 +78,20 @@ pub fn tensor_from_bytes(
         DataType::String => {
             let mut values = Vec::with_capacity(count.min(bytes.len() / 8));
             let mut rest = bytes;
-            for i in 0..count {
+            for _ in 0..count {
                 let (len, tail) = rest.split_first_chunk::<8>().ok_or_else(size_error)?;
                 let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| size_error())?;
                 if len > tail.len() {
                     return Err(size_error());
                 }
                 let (s, tail) = tail.split_at(len);
-                values.push(String::from_utf8(s.to_vec()).map_err(|_| format!("{what}: string {i} is not UTF-8"))?);
+                values.push(Bytes::copy_from_slice(s));
                 rest = tail;
             }
             if !rest.is_empty() {
                 return Err(size_error());
             }
-            Tensor::from_data(shape, String::wrap(values))
+            Tensor::from_data(shape, Bytes::wrap(values))
         }
     })
 }

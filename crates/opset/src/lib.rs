@@ -57,6 +57,6 @@ pub use ops::{OP_SET_VERSION, Op, TensorType};
 pub use shape::{Shape, element_count};
 #[doc(hidden)]
 pub use tensor::{Buffer, Data};
-pub use tensor::{Element, SharedBytes, Tensor};
+pub use tensor::{Bytes, Element, SharedBytes, Tensor};
 pub use typed::{TypedGraph, TypedNode};
 pub use vocab::{Vocabulary, fnv1a64, hash_bucket};

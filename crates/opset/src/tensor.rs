@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+pub use bytes::Bytes;
 use memmap2::Mmap;
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
@@ -41,7 +42,7 @@ pub enum Data {
     I64(Buffer<i64>),
     I32(Buffer<i32>),
     Bool(Vec<bool>),
-    String(Vec<String>),
+    String(Vec<Bytes>),
 }
 
 /// Memory a tensor may read in place, kept alive by the tensors that read
@@ -121,7 +122,8 @@ mod sealed {
 }
 
 /// A Rust type that can be the element of a [`Tensor`]: `f32`, `i64`, `i32`,
-/// `bool` or `String`.
+/// `bool`, or [`Bytes`] for `string` (TensorFlow's strings are bytes: text
+/// in UTF-8, or a serialized proto).
 pub trait Element: Clone + Default + PartialEq + fmt::Debug + Send + Sync + 'static + sealed::Sealed {
     /// The dtype of tensors of this element.
     const DTYPE: DataType;
@@ -188,7 +190,7 @@ element!(f32, F32, mapped);
 element!(i64, I64, mapped);
 element!(i32, I32, mapped);
 element!(bool, Bool);
-element!(String, String);
+element!(Bytes, String);
 
 impl Tensor {
     /// A numeric tensor (f32, i64 or i32) reading its row-major elements in
@@ -246,7 +248,7 @@ impl Tensor {
             DataType::I64 => i64::wrap(Vec::new()),
             DataType::I32 => i32::wrap(Vec::new()),
             DataType::Bool => bool::wrap(Vec::new()),
-            DataType::String => String::wrap(Vec::new()),
+            DataType::String => Bytes::wrap(Vec::new()),
         };
         Tensor { shape: vec![0], data }
     }
@@ -366,12 +368,30 @@ impl Tensor {
         self.view()
     }
 
-    /// A view of a `string` tensor.
+    /// A view of a `string` tensor: each element its bytes, as
+    /// TensorFlow's strings are (UTF-8 text, or any bytes such as a
+    /// serialized proto).
     ///
     /// # Errors
     /// [`Error::DType`] if the tensor is not `string`.
-    pub fn as_string(&self) -> Result<ArrayViewD<'_, String>> {
+    pub fn as_string(&self) -> Result<ArrayViewD<'_, Bytes>> {
         self.view()
+    }
+
+    /// A `string` tensor of `shape` from anything holding bytes (`&str`,
+    /// `String`, `&[u8]`, `Vec<u8>`...), copied.
+    ///
+    /// ```
+    /// let words = opset::Tensor::strings(vec![2], ["caf\u{e9}", "tea"])?;
+    /// assert_eq!(words.as_slice::<opset::Bytes>()?, ["caf\u{e9}", "tea"]);
+    /// # Ok::<(), opset::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the count is not `shape`'s element count.
+    pub fn strings<S: AsRef<[u8]>>(shape: Vec<usize>, items: impl IntoIterator<Item = S>) -> Result<Tensor> {
+        let items: Vec<Bytes> = items.into_iter().map(|s| Bytes::copy_from_slice(s.as_ref())).collect();
+        Tensor::from_vec(shape, items)
     }
 
     /// Mutable access to the row-major elements (copies mapped bytes first).
@@ -476,6 +496,20 @@ impl<T: Element, D: Dimension> From<ndarray::Array<T, D>> for Tensor {
             array.iter().cloned().collect()
         };
         Tensor { shape, data: T::wrap(data) }
+    }
+}
+
+/// A `string` tensor from text: each `String` its UTF-8 bytes.
+impl<D: Dimension> From<ndarray::Array<String, D>> for Tensor {
+    fn from(array: ndarray::Array<String, D>) -> Tensor {
+        Tensor::from(array.mapv(Bytes::from))
+    }
+}
+
+/// A `string` tensor from text: each `&str` its UTF-8 bytes, copied.
+impl<D: Dimension> From<ndarray::Array<&str, D>> for Tensor {
+    fn from(array: ndarray::Array<&str, D>) -> Tensor {
+        Tensor::from(array.mapv(|s| Bytes::copy_from_slice(s.as_bytes())))
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{Error, Result};
 /// ([`Vocabulary::token`]), as `index_to_string_table_from_file`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vocabulary {
-    ids: HashMap<String, i64>,
+    ids: HashMap<Vec<u8>, i64>,
     tokens: Vec<String>,
 }
 
@@ -38,12 +38,12 @@ impl Vocabulary {
         let mut in_order = Vec::new();
         for (line, token) in tokens.into_iter().enumerate() {
             let token = token.strip_suffix('\r').unwrap_or(token);
-            if let Some(first) = ids.insert(token.to_owned(), line as i64) {
+            if let Some(first) = ids.insert(token.as_bytes().to_vec(), line as i64) {
                 return Err(format!("token {token:?} appears on line {} and again on line {}", first + 1, line + 1));
             }
             in_order.push(token.to_owned());
         }
-        if ids.is_empty() || (ids.len() == 1 && ids.contains_key("")) {
+        if ids.is_empty() || (ids.len() == 1 && ids.contains_key(&b""[..])) {
             return Err("vocabulary is empty".into());
         }
         Ok(Vocabulary { ids, tokens: in_order })
@@ -64,10 +64,11 @@ impl Vocabulary {
         self.ids.is_empty()
     }
 
-    /// The id of `token`: its line, else an out-of-vocabulary bucket
-    /// `len + hash_bucket(token, num_oov_buckets)` (as TensorFlow's
-    /// `StaticVocabularyTable`), else `default_value`.
-    pub fn lookup(&self, token: &str, num_oov_buckets: u64, default_value: i64) -> i64 {
+    /// The id of `token` (its bytes, as TensorFlow compares strings): its
+    /// line, else an out-of-vocabulary bucket `len + hash_bucket(token,
+    /// num_oov_buckets)` (as TensorFlow's `StaticVocabularyTable`), else
+    /// `default_value`.
+    pub fn lookup(&self, token: &[u8], num_oov_buckets: u64, default_value: i64) -> i64 {
         match self.ids.get(token) {
             Some(&id) => id,
             None if num_oov_buckets > 0 => self.ids.len() as i64 + hash_bucket(token, num_oov_buckets),
@@ -80,9 +81,9 @@ impl Vocabulary {
 /// bytes, modulo `buckets` (which must not be 0). Stable across platforms
 /// and releases, and equal to TensorFlow's, so a token lands in the same
 /// bucket when training, when serving, and in TensorFlow.
-pub fn hash_bucket(token: &str, buckets: u64) -> i64 {
+pub fn hash_bucket(token: &[u8], buckets: u64) -> i64 {
     // The remainder is below `buckets` <= i64::MAX (checked when parsed).
-    (farmhash::fingerprint64(token.as_bytes()) % buckets.max(1)) as i64
+    (farmhash::fingerprint64(token) % buckets.max(1)) as i64
 }
 
 /// The 64-bit FNV-1a hash: stable across platforms and releases (a cheap

@@ -61,9 +61,9 @@ fn shape_ops() {
 
 #[test]
 fn strings_tile_and_concat() {
-    let s = Tensor::from_vec(vec![1, 2], vec!["a".to_owned(), "b".to_owned()]).unwrap();
+    let s = Tensor::strings(vec![1, 2], vec!["a".to_owned(), "b".to_owned()]).unwrap();
     let tiled = run(&op("Tile", 1, &[("multiples", ints(&[2, 1]))]), &[s]).unwrap();
-    assert_eq!(tiled.as_slice::<String>().unwrap(), ["a", "b", "a", "b"]);
+    assert_eq!(tiled.as_slice::<opset::Bytes>().unwrap(), ["a", "b", "a", "b"]);
 }
 
 #[test]
@@ -346,7 +346,7 @@ fn run_time_shapes_tiles_and_strings() {
     let err = run(&op("TileBy", 2, &[]), &[x.clone(), Tensor::from(array![-1i64, 1])]).unwrap_err();
     assert!(err.contains(">= 0"), "{err}");
     // As TensorFlow's tf.strings.as_string writes them.
-    let text = |t: Tensor| run(&op("AsString", 1, &[]), &[t]).unwrap().as_slice::<String>().unwrap().to_vec();
+    let text = |t: Tensor| run(&op("AsString", 1, &[]), &[t]).unwrap().as_slice::<opset::Bytes>().unwrap().to_vec();
     assert_eq!(text(x), ["1", "-2", "3"]);
     assert_eq!(
         text(f32s(&[5], &[1.5, -0.25, 1e10, f32::NAN, f32::INFINITY])),
@@ -459,8 +459,8 @@ fn strided_slice_follows_python_and_tensorflow_masks() {
 
 #[test]
 fn comparisons_broadcast_over_any_dtype() {
-    let words = Tensor::from_vec(vec![2, 3], ["good", "movie", "", "bad", "", ""].map(String::from).to_vec()).unwrap();
-    let pad = Tensor::scalar(String::new());
+    let words = Tensor::strings(vec![2, 3], ["good", "movie", "", "bad", "", ""].map(String::from).to_vec()).unwrap();
+    let pad = Tensor::scalar(opset::Bytes::new());
     let mask = run(&op("NotEqual", 2, &[]), &[words.clone(), pad.clone()]).unwrap();
     assert_eq!(mask, Tensor::from(ndarray::array![[true, true, false], [true, false, false]]));
     let eq = run(&op("Equal", 2, &[]), &[words, pad]).unwrap();

@@ -10,8 +10,16 @@
 //! non-finite float is one of three marker strings that begin with the
 //! Unicode noncharacter U+FDD0, which [`tensor_from_json`] reads as the
 //! float and [`to_string`] writes as the bare token.
+//!
+//! Strings are bytes: a JSON string gives its UTF-8, and `{"b64": "..."}`
+//! any bytes (a serialized proto, an image), as TensorFlow Serving reads
+//! them; [`tensor_to_json`] writes UTF-8 strings as JSON strings and other
+//! bytes as `{"b64": "..."}`, and [`output_to_json`] every string of an
+//! output whose key ends in `_bytes` as `{"b64": "..."}`, as TensorFlow
+//! Serving does.
 
-use opset::{DataType, Tensor};
+use base64::Engine;
+use opset::{Bytes, DataType, Tensor};
 use serde_json::Value;
 
 use crate::{Error, Result};
@@ -119,9 +127,7 @@ pub fn tensor_from_json(value: &Value, dtype: DataType, key: &str) -> Result<Ten
             read(&leaves, dtype, |v| v.as_i64().and_then(|x| i32::try_from(x).ok())).map_err(fail)?,
         ),
         DataType::Bool => Tensor::from_vec(shape, read(&leaves, dtype, Value::as_bool).map_err(fail)?),
-        DataType::String => {
-            Tensor::from_vec(shape, read(&leaves, dtype, |v| v.as_str().map(str::to_owned)).map_err(fail)?)
-        }
+        DataType::String => Tensor::from_vec(shape, read(&leaves, dtype, string_leaf).map_err(fail)?),
     };
     Ok(tensor?)
 }
@@ -144,18 +150,49 @@ fn collect<'a>(value: &'a Value, shape: &[usize], leaves: &mut Vec<&'a Value>) -
     }
 }
 
-/// Writes `tensor` as nested arrays. Non-finite floats become the markers
-/// [`to_string`] writes as `NaN`, `Infinity` and `-Infinity`.
-pub fn tensor_to_json(tensor: &Tensor) -> Value {
-    fn nest<T>(shape: &[usize], items: &[T], leaf: &impl Fn(&T) -> Value) -> Value {
-        match shape.split_first() {
-            None => items.first().map_or(Value::Null, leaf),
-            Some((&n, rest)) => {
-                let inner: usize = rest.iter().product();
-                Value::Array((0..n).map(|i| nest(rest, &items[i * inner..(i + 1) * inner], leaf)).collect())
-            }
+/// The bytes of a string leaf: a JSON string's UTF-8, or the bytes a
+/// `{"b64": "..."}` object encodes.
+fn string_leaf(value: &Value) -> Option<Bytes> {
+    match value {
+        Value::String(s) => Some(Bytes::copy_from_slice(s.as_bytes())),
+        Value::Object(map) if map.len() == 1 => {
+            let encoded = map.get("b64")?.as_str()?;
+            base64::engine::general_purpose::STANDARD.decode(encoded).ok().map(Bytes::from)
+        }
+        _ => None,
+    }
+}
+
+/// `{"b64": "..."}` of `bytes`.
+fn b64(bytes: &[u8]) -> Value {
+    serde_json::json!({ "b64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+}
+
+/// Writes the output `key` as TensorFlow Serving does: as
+/// [`tensor_to_json`], but every string as `{"b64": "..."}` when the key
+/// ends in `_bytes`.
+pub fn output_to_json(key: &str, tensor: &Tensor) -> Value {
+    match (key.ends_with("_bytes"), tensor.as_slice::<Bytes>()) {
+        (true, Ok(strings)) => nest(tensor.shape(), strings, &|v| b64(v)),
+        _ => tensor_to_json(tensor),
+    }
+}
+
+/// `items` (row-major, of `shape`) as nested arrays, each leaf written by `leaf`.
+fn nest<T>(shape: &[usize], items: &[T], leaf: &impl Fn(&T) -> Value) -> Value {
+    match shape.split_first() {
+        None => items.first().map_or(Value::Null, leaf),
+        Some((&n, rest)) => {
+            let inner: usize = rest.iter().product();
+            Value::Array((0..n).map(|i| nest(rest, &items[i * inner..(i + 1) * inner], leaf)).collect())
         }
     }
+}
+
+/// Writes `tensor` as nested arrays. Non-finite floats become the markers
+/// [`to_string`] writes as `NaN`, `Infinity` and `-Infinity`; strings that
+/// are not UTF-8 become `{"b64": "..."}`.
+pub fn tensor_to_json(tensor: &Tensor) -> Value {
     let shape = tensor.shape();
     match tensor.dtype() {
         DataType::F32 => nest(shape, tensor.as_slice::<f32>().unwrap_or_default(), &|v| {
@@ -176,7 +213,9 @@ pub fn tensor_to_json(tensor: &Tensor) -> Value {
         DataType::I64 => nest(shape, tensor.as_slice::<i64>().unwrap_or_default(), &|v| Value::from(*v)),
         DataType::I32 => nest(shape, tensor.as_slice::<i32>().unwrap_or_default(), &|v| Value::from(*v)),
         DataType::Bool => nest(shape, tensor.as_slice::<bool>().unwrap_or_default(), &|v| Value::from(*v)),
-        DataType::String => nest(shape, tensor.as_slice::<String>().unwrap_or_default(), &|v| Value::from(v.as_str())),
+        DataType::String => nest(shape, tensor.as_slice::<Bytes>().unwrap_or_default(), &|v| {
+            std::str::from_utf8(v).map_or_else(|_| b64(v), Value::from)
+        }),
     }
 }
 
@@ -184,6 +223,19 @@ pub fn tensor_to_json(tensor: &Tensor) -> Value {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_bytes_read_from_text_or_b64_and_written_back_losslessly() {
+        let value = parse(br#"[["caf\u00e9", {"b64": "/wA="}]]"#).unwrap();
+        let tensor = tensor_from_json(&value, DataType::String, "s").unwrap();
+        assert_eq!(tensor.as_slice::<Bytes>().unwrap(), [b"caf\xc3\xa9".as_slice(), b"\xff\x00"]);
+        // UTF-8 as text, other bytes as b64; every string as b64 under a `_bytes` key.
+        assert_eq!(to_string(&tensor_to_json(&tensor)), r#"[["café",{"b64":"/wA="}]]"#);
+        assert_eq!(to_string(&output_to_json("image_bytes", &tensor)), r#"[[{"b64":"Y2Fmw6k="},{"b64":"/wA="}]]"#);
+        let bad = parse(br#"[{"b64": "not base64!"}]"#).unwrap();
+        let err = tensor_from_json(&bad, DataType::String, "s").unwrap_err().to_string();
+        assert!(err.contains("element 0"), "{err}");
+    }
 
     #[test]
     fn non_finite_floats_read_and_written_as_tensorflow_serving() {

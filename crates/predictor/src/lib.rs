@@ -88,7 +88,7 @@ pub use error::{Error, Result};
 pub use export::{DEFAULT_SIGNATURE, Error as ExportError, Format, Signature, TensorInfo};
 pub use model::{LoadOptions, Model};
 pub use ndarray;
-pub use opset::{DataType, Element, Error as OpsetError, Shape, SharedBytes, Tensor};
+pub use opset::{Bytes, DataType, Element, Error as OpsetError, Shape, SharedBytes, Tensor};
 pub use outputs::Outputs;
 pub use plan::InputSpec;
 pub use predictor::Predictor;

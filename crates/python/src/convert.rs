@@ -11,7 +11,7 @@
 use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use std::sync::Arc;
 
-use predictor::{DataType, SharedBytes, Tensor};
+use predictor::{Bytes, DataType, SharedBytes, Tensor};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
@@ -196,12 +196,10 @@ fn strings(py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<Tens
     for item in flat.try_iter()? {
         let item = item?;
         if let Ok(s) = item.cast::<PyString>() {
-            out.push(s.to_str()?.to_owned());
+            out.push(Bytes::copy_from_slice(s.to_str()?.as_bytes()));
         } else if let Ok(b) = item.cast::<PyBytes>() {
-            let text = std::str::from_utf8(b.as_bytes()).map_err(|e| {
-                PyValueError::new_err(format!("input {key:?}: bytes that are not UTF-8 ({e}); strings are UTF-8 here"))
-            })?;
-            out.push(text.to_owned());
+            // Any bytes, as TensorFlow's strings (a serialized tf.Example...).
+            out.push(Bytes::copy_from_slice(b.as_bytes()));
         } else {
             return Err(PyTypeError::new_err(format!(
                 "input {key:?}: a string input takes str or bytes, got {}",
@@ -222,8 +220,8 @@ pub fn to_numpy(py: Python<'_>, key: &str, tensor: Tensor) -> PyResult<Py<PyAny>
         DataType::I64 => tensor.into_array::<i64>().map_err(failed)?.into_pyarray(py).into_any().unbind(),
         DataType::Bool => tensor.into_array::<bool>().map_err(failed)?.into_pyarray(py).into_any().unbind(),
         DataType::String => {
-            let values = tensor.as_slice::<String>().map_err(failed)?;
-            let list = PyList::new(py, values.iter().map(|s| PyBytes::new(py, s.as_bytes())))?;
+            let values = tensor.as_slice::<Bytes>().map_err(failed)?;
+            let list = PyList::new(py, values.iter().map(|s| PyBytes::new(py, s)))?;
             let numpy = py.import("numpy")?;
             let kwargs = PyDict::new(py);
             kwargs.set_item("dtype", "object")?;

@@ -2,8 +2,7 @@
 //! `"predictions"`) and the columnar format (`"inputs"`, answered with
 //! `"outputs"`); binary strings as `{"b64": "..."}`.
 
-use base64::Engine;
-use predictor::json::{tensor_from_json, tensor_to_json};
+use predictor::json::{output_to_json, tensor_from_json};
 use predictor::{Outputs, Predictor, Tensor};
 use serde_json::{Map, Value};
 
@@ -48,23 +47,6 @@ pub fn parse_request(body: &[u8]) -> Result<PredictRequest, Error> {
         }
     };
     Ok(PredictRequest { signature, rows, payload })
-}
-
-/// `{"b64": "..."}` objects replaced by the strings they encode.
-fn decode_b64(value: Value, key: &str) -> Result<Value, Error> {
-    Ok(match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| decode_b64(v, key)).collect::<Result<_, _>>()?),
-        Value::Object(map) if map.len() == 1 && map.contains_key("b64") => {
-            let encoded = map.get("b64").and_then(Value::as_str).unwrap_or_default();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .map_err(|e| Error::BadRequest(format!("input {key:?}: bad base64: {e}")))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error::BadRequest(format!("input {key:?}: a b64 string is not UTF-8")))?;
-            Value::String(text)
-        }
-        other => other,
-    })
 }
 
 /// The tensors of a request, by input key.
@@ -126,7 +108,7 @@ pub fn inputs(predictor: &Predictor, request: PredictRequest) -> Result<Vec<(Str
                 .iter()
                 .find(|s| s.key == key)
                 .ok_or_else(|| predictor::Error::UnknownInput { key: key.clone(), expected: keys(predictor) })?;
-            let value = decode_b64(value, &key)?;
+            // Strings as text or {"b64": "..."}, read by the predictor's JSON.
             let tensor = tensor_from_json(&value, spec.dtype, &key)?;
             Ok((key, tensor))
         })
@@ -142,7 +124,7 @@ fn keys(predictor: &Predictor) -> Vec<String> {
 /// # Errors
 /// [`Error::BadRequest`] in the row format when an output has no batch dimension.
 pub fn response(outputs: &Outputs, rows: bool, batch: usize) -> Result<Value, Error> {
-    let json: Vec<(&str, Value)> = outputs.iter().map(|(k, t)| (k, tensor_to_json(t))).collect();
+    let json: Vec<(&str, Value)> = outputs.iter().map(|(k, t)| (k, output_to_json(k, t))).collect();
     if !rows {
         return Ok(match json.as_slice() {
             [(_, only)] => serde_json::json!({ "outputs": only }),

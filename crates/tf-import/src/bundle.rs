@@ -140,12 +140,12 @@ fn strings(bytes: &[u8], dims: Vec<usize>, n: usize) -> std::result::Result<Tens
     }
     cursor = cursor.get(4..).ok_or("truncated string tensor")?;
     let mut values = Vec::with_capacity(lengths.len());
-    for (i, len) in lengths.into_iter().enumerate() {
+    for len in lengths {
         if len > cursor.len() {
             return Err("truncated string tensor".into());
         }
         let (s, rest) = cursor.split_at(len);
-        values.push(String::from_utf8(s.to_vec()).map_err(|_| format!("string {i} is not UTF-8"))?);
+        values.push(opset::Bytes::copy_from_slice(s));
         cursor = rest;
     }
     Tensor::from_vec(dims, values).map_err(|e| e.to_string())

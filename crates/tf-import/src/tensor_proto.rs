@@ -60,11 +60,7 @@ pub(crate) fn tensor(t: &pb::TensorProto) -> R<Tensor> {
         DataType::I64 => Tensor::from_vec(dims, fill(t.int64_val.clone(), n)?),
         DataType::Bool => Tensor::from_vec(dims, fill(t.bool_val.clone(), n)?),
         DataType::String => {
-            let strings = t
-                .string_val
-                .iter()
-                .map(|b| String::from_utf8(b.clone()).map_err(|_| "a string constant is not UTF-8".to_owned()))
-                .collect::<R<Vec<_>>>()?;
+            let strings = t.string_val.iter().map(|b| opset::Bytes::copy_from_slice(b)).collect();
             Tensor::from_vec(dims, fill(strings, n)?)
         }
     };

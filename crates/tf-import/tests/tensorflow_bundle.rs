@@ -133,7 +133,10 @@ fn every_bad_entry_is_a_typed_error() {
         (entry(F32, &[2, 1], 4, 800, 0), "outside the data shard"),
         (entry(F32, &[2, 1], u64::MAX / 2, 8, 0), "outside the data shard"),
         (entry(F32, &[3, 1], 4, 8, export::tfrecord::masked_crc(&data[4..])), "cannot hold 3 elements"),
-        (entry(F32, &[1 << 40, 1 << 40, 1 << 40], 4, 8, export::tfrecord::masked_crc(&data[4..])), "more elements than memory"),
+        (
+            entry(F32, &[1 << 40, 1 << 40, 1 << 40], 4, 8, export::tfrecord::masked_crc(&data[4..])),
+            "more elements than memory",
+        ),
         (entry(F32, &[2, 1], 4, 8, 12345), "is corrupt"),
     ];
     for (kernel, expected) in cases {

@@ -51,8 +51,9 @@ fn main() -> anyhow::Result<()> {
         let p =
             estimator.predict(move || Dataset::from_vec(vec![example.clone()]).padded_batch(1))?.next().transpose()?;
         if let Some(p) = p {
-            let tags = p["tags"].as_slice::<String>()?;
-            let tagged: Vec<String> = words.iter().zip(tags).map(|(w, t)| format!("{w}/{t}")).collect();
+            let tags = p["tags"].as_slice::<opset::Bytes>()?;
+            let tagged: Vec<String> =
+                words.iter().zip(tags).map(|(w, t)| format!("{w}/{}", String::from_utf8_lossy(t))).collect();
             println!("{}", tagged.join(" "));
         }
     }

@@ -81,14 +81,10 @@ impl Params {
 pub fn example(s: &Sentence) -> Example {
     let n = s.words.len();
     let features = [
-        (
-            "words".to_owned(),
-            Tensor::from_vec(vec![n], s.words.clone()).unwrap_or_else(|_| Tensor::empty(DataType::String)),
-        ),
+        ("words".to_owned(), Tensor::strings(vec![n], &s.words).unwrap_or_else(|_| Tensor::empty(DataType::String))),
         ("nwords".to_owned(), Tensor::scalar(n as i32)),
     ];
-    let tags: Vec<String> = s.tags.iter().map(|t| (*t).to_owned()).collect();
-    let labels = Tensor::from_vec(vec![n], tags).unwrap_or_else(|_| Tensor::empty(DataType::String));
+    let labels = Tensor::strings(vec![n], &s.tags).unwrap_or_else(|_| Tensor::empty(DataType::String));
     Example::from_features(Features::Map(features.into()), Some(labels))
 }
 

@@ -40,7 +40,7 @@ fn main() -> anyhow::Result<()> {
         typed(["spicy", "zorblax", "soup", "", "", ""]),
         phrase(Split::HeldOut, 7).0,
     ] {
-        let example = Example::unlabeled(Tensor::from_vec(vec![words.len()], words.clone())?);
+        let example = Example::unlabeled(Tensor::strings(vec![words.len()], words.clone())?);
         let p = estimator.predict(move || Dataset::from_vec(vec![example.clone()]).batch(1))?.next().transpose()?;
         if let Some(p) = p {
             let class = p["classes"].as_slice::<i64>()?[0] as usize;

@@ -80,7 +80,7 @@ pub fn input_fn(split: Split, count: u64, batch: usize, epochs: usize) -> Datase
     Dataset::from_generator(move || {
         (0..count).map(move |i| {
             let (words, class) = phrase(split, i);
-            let words = Tensor::from_vec(vec![MAX_LEN], words).unwrap_or_else(|_| Tensor::empty(DataType::String));
+            let words = Tensor::strings(vec![MAX_LEN], words).unwrap_or_else(|_| Tensor::empty(DataType::String));
             Example::new(words, Tensor::scalar(class))
         })
     })
@@ -117,7 +117,7 @@ pub fn model_fn(
         g.variable("embeddings", &[rows, params.embedding_dim], Initializer::Uniform { min: -0.05, max: 0.05 })?;
     let embedded = g.gather(table, ids)?;
     // Mean over the words that are not padding.
-    let padding = g.constant(Tensor::scalar(String::new()))?;
+    let padding = g.constant(Tensor::strings(vec![], [""])?)?;
     let present = g.not_equal(words, padding)?;
     let mask = g.cast(present, DataType::F32)?;
     let mask3 = g.expand_dims(mask, -1)?;

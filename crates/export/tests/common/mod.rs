@@ -53,7 +53,7 @@ pub fn variables() -> Vec<(&'static str, Tensor)> {
         ("bool", Tensor::from(array![true, false, true])),
         (
             "strings",
-            Tensor::from_vec(vec![2, 2], vec![String::new(), "héllo".into(), "a\nb".into(), "z".into()]).unwrap(),
+            Tensor::strings(vec![2, 2], vec![String::new(), "héllo".into(), "a\nb".into(), "z".into()]).unwrap(),
         ),
         ("scalar", Tensor::scalar(1.5f32)),
         ("empty", Tensor::from_vec::<f32>(vec![0, 3], vec![]).unwrap()),

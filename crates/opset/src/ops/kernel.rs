@@ -38,7 +38,7 @@ macro_rules! any_dtype {
                 $body
             }
             $crate::DataType::String => {
-                type $t = String;
+                type $t = $crate::Bytes;
                 $body
             }
             other => $crate::ops::kernel::numeric!(other, $t => $body),

@@ -5,7 +5,7 @@
 use std::borrow::Borrow;
 use std::ops::Range;
 
-use super::{Data, Element, Tensor};
+use super::{Bytes, Data, Element, Tensor};
 use crate::{DataType, Error, Result};
 
 /// Calls `$f::<T>($args)` with `T` the element type of `$dtype`.
@@ -16,7 +16,7 @@ macro_rules! by_dtype {
             DataType::I64 => $f::<i64>($($arg),*),
             DataType::I32 => $f::<i32>($($arg),*),
             DataType::Bool => $f::<bool>($($arg),*),
-            DataType::String => $f::<String>($($arg),*),
+            DataType::String => $f::<Bytes>($($arg),*),
         }
     };
 }
@@ -210,9 +210,9 @@ mod tests {
         assert_eq!(ab.rows(0..1).unwrap(), a);
         assert_eq!(ab.rows(1..3).unwrap(), b);
         assert_eq!(ab.row(2).unwrap(), t(&[3], &[7, 8, 9]));
-        let words = Tensor::from_vec(vec![1], vec!["a".to_owned()]).unwrap();
-        let more = Tensor::from_vec(vec![2], vec!["b".to_owned(), "c".to_owned()]).unwrap();
-        assert_eq!(Tensor::concat_rows(&[words, more]).unwrap().as_slice::<String>().unwrap(), ["a", "b", "c"]);
+        let words = Tensor::strings(vec![1], vec!["a".to_owned()]).unwrap();
+        let more = Tensor::strings(vec![2], vec!["b".to_owned(), "c".to_owned()]).unwrap();
+        assert_eq!(Tensor::concat_rows(&[words, more]).unwrap().as_slice::<Bytes>().unwrap(), ["a", "b", "c"]);
     }
 
     #[test]

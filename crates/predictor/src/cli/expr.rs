@@ -76,10 +76,10 @@ pub(super) fn tensor(text: &str, dtype: DataType) -> Result<Tensor, String> {
             Tensor::from_vec(shape, v?).map_err(fail)
         }
         DataType::String => {
-            let v: Result<Vec<String>, String> = flat
+            let v: Result<Vec<opset::Bytes>, String> = flat
                 .iter()
                 .map(|v| match v {
-                    Value::Str(s) => Ok(s.clone()),
+                    Value::Str(s) => Ok(opset::Bytes::copy_from_slice(s.as_bytes())),
                     other => Err(format!("{other:?} is not a string")),
                 })
                 .collect();
@@ -349,7 +349,7 @@ mod tests {
         let t = tensor("[True, False]", DataType::Bool).unwrap();
         assert_eq!(t.as_slice::<bool>().unwrap(), [true, false]);
         let t = tensor(r#"[['a', "b\n"]]"#, DataType::String).unwrap();
-        assert_eq!(t.as_slice::<String>().unwrap(), ["a", "b\n"]);
+        assert_eq!(t.as_slice::<opset::Bytes>().unwrap(), ["a", "b\n"]);
     }
 
     #[test]

@@ -88,8 +88,7 @@ mod tests {
 
     fn words(rows: &[&[&str]]) -> Tensor {
         let width = rows.first().map_or(0, |r| r.len());
-        let all = rows.iter().flat_map(|r| r.iter().map(|w| (*w).to_owned())).collect();
-        Tensor::from_vec(vec![rows.len(), width], all).unwrap()
+        Tensor::strings(vec![rows.len(), width], rows.iter().flat_map(|r| r.iter())).unwrap()
     }
 
     fn request(rows: &[&[&str]], ids: &[i32]) -> Vec<(String, Tensor)> {

@@ -2,7 +2,7 @@
 //! its outputs back, with TensorFlow's typed fields (`float_val`...) or
 //! `tensor_content` (raw little-endian elements).
 
-use predictor::{DataType, Tensor};
+use predictor::{Bytes, DataType, Tensor};
 
 use super::proto::tensorflow::tensor_shape_proto::Dim;
 use super::proto::tensorflow::{DataType as ProtoDataType, TensorProto, TensorShapeProto};
@@ -116,10 +116,7 @@ fn decode_impl(mut proto: TensorProto, expected: Option<DataType>) -> Result<Ten
             Tensor::from_vec(shape.clone(), fill(std::mem::take(&mut proto.bool_val), n, &shape, "bool_val", &proto)?)
         }
         DataType::String => {
-            let strings = std::mem::take(&mut proto.string_val)
-                .iter()
-                .map(|b| String::from_utf8(b.clone()).map_err(|_| "a string_val is not UTF-8".to_owned()))
-                .collect::<Result<Vec<String>, String>>()?;
+            let strings = std::mem::take(&mut proto.string_val).into_iter().map(Bytes::from).collect();
             Tensor::from_vec(shape.clone(), fill(strings, n, &shape, "string_val", &proto)?)
         }
     };
@@ -215,7 +212,7 @@ fn little_endian<T, const N: usize>(
 
 /// `n` strings in TensorFlow's `tensor_content` layout for DT_STRING: every
 /// length as a varint32, then every string's bytes.
-fn string_list(bytes: &[u8], n: usize) -> Result<Vec<String>, String> {
+fn string_list(bytes: &[u8], n: usize) -> Result<Vec<Bytes>, String> {
     let mut at = 0;
     let mut lengths = Vec::with_capacity(n.min(bytes.len()));
     for _ in 0..n {
@@ -234,8 +231,7 @@ fn string_list(bytes: &[u8], n: usize) -> Result<Vec<String>, String> {
     for length in lengths {
         let end =
             at.checked_add(length).filter(|&end| end <= bytes.len()).ok_or("tensor_content ends inside a string")?;
-        let text = std::str::from_utf8(&bytes[at..end]).map_err(|_| "a string of tensor_content is not UTF-8")?;
-        strings.push(text.to_owned());
+        strings.push(Bytes::copy_from_slice(&bytes[at..end]));
         at = end;
     }
     if at != bytes.len() {
@@ -263,10 +259,8 @@ pub(crate) fn encode(tensor: &Tensor, encoding: TensorEncoding) -> TensorProto {
         DataType::I64 => proto.int64_val = tensor.as_slice::<i64>().map(<[i64]>::to_vec).unwrap_or_default(),
         DataType::Bool => proto.bool_val = tensor.as_slice::<bool>().map(<[bool]>::to_vec).unwrap_or_default(),
         DataType::String => {
-            proto.string_val = tensor
-                .as_slice::<String>()
-                .map(|s| s.iter().map(|s| s.as_bytes().to_vec()).collect())
-                .unwrap_or_default();
+            proto.string_val =
+                tensor.as_slice::<Bytes>().map(|s| s.iter().map(|s| s.to_vec()).collect()).unwrap_or_default();
         }
     }
     proto
@@ -301,7 +295,9 @@ mod tests {
             Tensor::from_vec(vec![3], vec![1i32, -7, 9]).unwrap(),
             Tensor::from_vec(vec![1, 2], vec![i64::MAX, -1]).unwrap(),
             Tensor::from_vec(vec![2], vec![true, false]).unwrap(),
-            Tensor::from_vec(vec![2, 2], vec!["a".to_owned(), String::new(), "été".into(), "xyz".into()]).unwrap(),
+            Tensor::strings(vec![2, 2], vec!["a".to_owned(), String::new(), "été".into(), "xyz".into()]).unwrap(),
+            // Strings are bytes: a serialized proto is not UTF-8.
+            Tensor::strings(vec![2], [b"\x0a\xff\x00".as_slice(), b""]).unwrap(),
             Tensor::from_vec(vec![0, 3], Vec::<f32>::new()).unwrap(),
             Tensor::scalar(4.25f32),
         ];
@@ -321,7 +317,7 @@ mod tests {
         p.tensor_content = b"\x02\x01abc".to_vec();
         assert_eq!(
             decode("s", p, None).unwrap(),
-            Tensor::from_vec(vec![2], vec!["ab".to_owned(), "c".to_owned()]).unwrap()
+            Tensor::strings(vec![2], vec!["ab".to_owned(), "c".to_owned()]).unwrap()
         );
     }
 
@@ -347,7 +343,6 @@ mod tests {
             (TensorProto { double_val: vec![1.0], ..proto(ProtoDataType::DtDouble, &[1]) }, "got DT_DOUBLE"),
             (TensorProto { int_val: vec![1], ..proto(ProtoDataType::DtFloat, &[1]) }, "float_val is empty"),
             (TensorProto { float_val: vec![1.0], ..TensorProto::default() }, "no dtype"),
-            (TensorProto { string_val: vec![vec![0xff]], ..proto(ProtoDataType::DtString, &[1]) }, "not UTF-8"),
             (
                 TensorProto { tensor_content: b"\x05ab".to_vec(), ..proto(ProtoDataType::DtString, &[1]) },
                 "ends inside a string",

@@ -156,7 +156,11 @@ impl<'a> Importer<'a> {
                 let path_ref =
                     Self::data_inputs(init).get(1).copied().ok_or_else(|| node_error(init, "no file name input"))?;
                 let path = self.constant_node(self.node(table_scope, path_ref)?)?;
-                let path = path.as_slice::<String>()?.first().cloned().unwrap_or_default();
+                let path = path
+                    .as_slice::<opset::Bytes>()?
+                    .first()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .unwrap_or_default();
                 // The file travels in the SavedModel's assets/, under its base name.
                 std::path::Path::new(&path)
                     .file_name()

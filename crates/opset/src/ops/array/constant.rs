@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn attributes_round_trip() {
-        let c = Const { value: Tensor::scalar("word".to_owned()) };
+        let c = Const { value: Tensor::scalar(crate::Bytes::from("word")) };
         let node = crate::ops::Op::from(c.clone()).to_node("c", Vec::new());
         assert_eq!(Const::parse(&node, &Assets::new()).unwrap(), c);
     }

@@ -149,7 +149,7 @@ mod tests {
         let y = ListSetItem.run(&[&list, &Tensor::scalar(1i32), &Tensor::from(array![7.0f32, 8.0])]).unwrap();
         assert_eq!(y, Tensor::from(array![[1.0f32, 2.0], [7.0, 8.0], [5.0, 6.0]]));
         let words = Tensor::from(array!["a", "b"].mapv(String::from));
-        let y = ListSetItem.run(&[&words, &Tensor::scalar(0i64), &Tensor::scalar(String::from("z"))]).unwrap();
+        let y = ListSetItem.run(&[&words, &Tensor::scalar(0i64), &Tensor::scalar(crate::Bytes::from("z"))]).unwrap();
         assert_eq!(y, Tensor::from(array!["z", "b"].mapv(String::from)));
     }
 

@@ -103,7 +103,7 @@ mod tests {
     fn scalars_and_strings_are_refused() {
         // TensorFlow: "WhereOp : Unhandled input dimensions: 0".
         assert!(Where.run(&[&Tensor::scalar(5i32)]).is_err());
-        let words = Tensor::from_vec(vec![1], vec!["a".to_owned()]).unwrap();
+        let words = Tensor::strings(vec![1], vec!["a".to_owned()]).unwrap();
         assert!(Where.run(&[&words]).is_err());
         let ty = TensorType::new(DataType::Bool, vec![None, Some(3)]);
         assert_eq!(Where.infer(&[ty]).unwrap(), TensorType::new(DataType::I64, vec![None, Some(2)]));

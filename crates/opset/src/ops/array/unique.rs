@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
@@ -103,8 +104,8 @@ impl OpDef for Unique {
             DataType::I64 => positions(x.len(), |i| slice::<i64>(x).ok().map(|v| v[i])),
             DataType::Bool => positions(x.len(), |i| slice::<bool>(x).ok().map(|v| v[i])),
             DataType::String => {
-                let v = slice::<String>(x)?;
-                positions(v.len(), |i| Some(v[i].as_str()))
+                let v = slice::<Bytes>(x)?;
+                positions(v.len(), |i| Some(&v[i]))
             }
         };
         match self.output {
@@ -179,7 +180,7 @@ mod tests {
         assert_eq!(unique(UniqueOutput::Y, DataType::I32, &x), Tensor::from(array![4i64, 1, 7]));
         assert_eq!(unique(UniqueOutput::Idx, DataType::I32, &x), Tensor::from(array![0i32, 1, 0, 2, 1, 1]));
         // tf.unique(tf.constant(["b", "a", "b"]), out_idx=tf.int64): [b"b", b"a"], [0, 1, 0]
-        let words = |w: &[&str]| Tensor::from_vec(vec![w.len()], w.iter().map(|s| s.to_string()).collect()).unwrap();
+        let words = |w: &[&str]| Tensor::strings(vec![w.len()], w).unwrap();
         let x = words(&["b", "a", "b"]);
         assert_eq!(unique(UniqueOutput::Y, DataType::I64, &x), words(&["b", "a"]));
         assert_eq!(unique(UniqueOutput::Idx, DataType::I64, &x), Tensor::from(array![0i64, 1, 0]));

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn compares_strings_and_floats_broadcasting() {
         let words = Tensor::from(array![["a".to_owned(), String::new()], ["".to_owned(), "b".to_owned()]]);
-        let y = Equal.run(&[&words, &Tensor::scalar(String::new())]).unwrap();
+        let y = Equal.run(&[&words, &Tensor::scalar(crate::Bytes::new())]).unwrap();
         assert_eq!(y.as_slice::<bool>().unwrap(), &[false, true, true, false]);
         let y = Equal.run(&[&Tensor::from(array![f32::NAN, 1.0, 2.0]), &Tensor::from(array![f32::NAN, 1.0, 1.0])]);
         assert_eq!(y.unwrap().as_slice::<bool>().unwrap(), &[false, true, false]);

@@ -51,7 +51,7 @@ mod tests {
     #[test]
     fn masks_padding_and_nan() {
         let words = Tensor::from(array![["good".to_owned(), String::new()], ["bad".to_owned(), String::new()]]);
-        let y = NotEqual.run(&[&words, &Tensor::scalar(String::new())]).unwrap();
+        let y = NotEqual.run(&[&words, &Tensor::scalar(crate::Bytes::new())]).unwrap();
         assert_eq!(y.shape(), &[2, 2]);
         assert_eq!(y.as_slice::<bool>().unwrap(), &[true, false, true, false]);
         let y = NotEqual.run(&[&Tensor::from(array![f32::NAN, 1.0]), &Tensor::from(array![f32::NAN, 1.0])]).unwrap();

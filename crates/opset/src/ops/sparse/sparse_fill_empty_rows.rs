@@ -318,9 +318,9 @@ mod tests {
     fn full_ordered_rows_and_no_entries() {
         // gen_sparse_ops.sparse_fill_empty_rows(indices=tf.constant([[0, 0], [1, 1]], tf.int64),
         //     values=tf.constant(["a", "b"]), dense_shape=tf.constant([2, 2], tf.int64), default_value=tf.constant(""))
-        let words = |w: &[&str]| Tensor::from_vec(vec![w.len()], w.iter().map(|s| s.to_string()).collect()).unwrap();
+        let words = |w: &[&str]| Tensor::strings(vec![w.len()], w).unwrap();
         let x = [Tensor::from(array![[0i64, 0], [1, 1]]), words(&["a", "b"]), Tensor::from(array![2i64, 2]), {
-            Tensor::scalar(String::new())
+            Tensor::scalar(crate::Bytes::new())
         }];
         assert_eq!(run(FillOutput::OutputIndices, &x).unwrap(), x[0]);
         assert_eq!(run(FillOutput::OutputValues, &x).unwrap(), words(&["a", "b"]));

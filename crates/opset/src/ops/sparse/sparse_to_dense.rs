@@ -243,8 +243,8 @@ mod tests {
         ];
         assert_eq!(to_dense(true, x).unwrap(), Tensor::from(array![false, true, false, true, false]));
         // ... tf.constant(2, tf.int64), tf.constant([4], tf.int64), tf.constant(["x"]), tf.constant("")
-        let words = |w: &[&str]| Tensor::from_vec(vec![w.len()], w.iter().map(|s| s.to_string()).collect()).unwrap();
-        let x = [Tensor::scalar(2i64), Tensor::from(array![4i64]), words(&["x"]), Tensor::scalar(String::new())];
+        let words = |w: &[&str]| Tensor::strings(vec![w.len()], w).unwrap();
+        let x = [Tensor::scalar(2i64), Tensor::from(array![4i64]), words(&["x"]), Tensor::scalar(crate::Bytes::new())];
         assert_eq!(to_dense(true, x).unwrap(), words(&["", "", "x", ""]));
     }
 

@@ -1,5 +1,6 @@
 //! `AsString`.
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
@@ -49,7 +50,7 @@ impl OpDef for AsString {
             DataType::Bool => slice::<bool>(x)?.iter().map(bool::to_string).collect(),
             DataType::String => return Err(OpError::Dtype { input: 0, expected: FORMATTABLE, got: DataType::String }),
         };
-        out.output_vec::<String>(x.shape()).extend(strings);
+        out.output_vec::<Bytes>(x.shape()).extend(strings.into_iter().map(Bytes::from));
         Ok(())
     }
 
@@ -64,8 +65,8 @@ mod tests {
     use super::*;
     use ndarray::array;
 
-    fn text(x: Tensor) -> Vec<String> {
-        AsString.run(&[&x]).unwrap().as_slice::<String>().unwrap().to_vec()
+    fn text(x: Tensor) -> Vec<Bytes> {
+        AsString.run(&[&x]).unwrap().as_slice::<Bytes>().unwrap().to_vec()
     }
 
     #[test]
@@ -82,6 +83,6 @@ mod tests {
     fn a_string_is_refused() {
         let err = AsString.infer(&[TensorType::new(DataType::String, vec![])]).unwrap_err();
         assert!(matches!(err, OpError::Dtype { input: 0, .. }), "{err}");
-        assert!(AsString.run(&[&Tensor::scalar("a".to_owned())]).is_err());
+        assert!(AsString.run(&[&Tensor::scalar(crate::Bytes::from("a"))]).is_err());
     }
 }

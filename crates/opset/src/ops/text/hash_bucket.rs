@@ -1,5 +1,6 @@
 //! `HashBucket`.
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::rule::expect_dtype;
@@ -48,7 +49,7 @@ impl OpDef for HashBucket {
     }
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
-        let words = slice::<String>(inputs[0])?;
+        let words = slice::<Bytes>(inputs[0])?;
         let ids = out.output_vec::<i64>(inputs[0].shape());
         ids.extend(words.iter().map(|w| hash_bucket(w, self.num_buckets)));
         Ok(())

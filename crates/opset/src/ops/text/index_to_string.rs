@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::indices;
 use crate::ops::{Arity, OpDef, OpError, TensorType};
@@ -68,8 +69,11 @@ impl OpDef for IndexToString {
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
         let ids = indices(inputs[0], 0)?;
-        let strings = out.output_vec::<String>(inputs[0].shape());
-        strings.extend(ids.iter().map(|&id| self.vocab.token(id).unwrap_or(&self.default_value).to_owned()));
+        let strings = out.output_vec::<Bytes>(inputs[0].shape());
+        strings.extend(
+            ids.iter()
+                .map(|&id| Bytes::copy_from_slice(self.vocab.token(id).unwrap_or(&self.default_value).as_bytes())),
+        );
         Ok(())
     }
 
@@ -95,9 +99,9 @@ mod tests {
         let op = IndexToString::parse(&node, &assets).unwrap();
         let names = op.run(&[&Tensor::from(ndarray::array![[1i32, 0], [2, 3]])]).unwrap();
         assert_eq!(names.shape(), &[2, 2]);
-        assert_eq!(names.as_slice::<String>().unwrap(), ["B-PER", "O", "I-PER", "UNK"]);
+        assert_eq!(names.as_slice::<Bytes>().unwrap(), ["B-PER", "O", "I-PER", "UNK"]);
         let names = op.run(&[&Tensor::from(ndarray::array![-1i64])]).unwrap();
-        assert_eq!(names.as_slice::<String>().unwrap(), ["UNK"]);
+        assert_eq!(names.as_slice::<Bytes>().unwrap(), ["UNK"]);
         assert_eq!(op.attrs().len(), 2);
         assert!(op.infer(&[TensorType::new(DataType::String, vec![None])]).is_err());
         let missing = Node::new("names", "IndexToString", &["ids"])

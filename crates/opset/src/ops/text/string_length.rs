@@ -1,5 +1,6 @@
 //! `StringLength`.
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::rule::expect_dtype;
@@ -42,10 +43,12 @@ impl OpDef for StringLength {
     }
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
-        let strings = slice::<String>(inputs[0])?;
+        let strings = slice::<Bytes>(inputs[0])?;
         let lengths = out.output_vec::<i32>(inputs[0].shape());
         for s in strings {
-            let n = if self.chars { s.chars().count() } else { s.len() };
+            // TensorFlow's count of UTF-8 characters: the bytes that do not
+            // continue a character.
+            let n = if self.chars { s.iter().filter(|&&b| b & 0xC0 != 0x80).count() } else { s.len() };
             lengths.push(i32::try_from(n).map_err(|_| OpError::Invalid {
                 what: "string",
                 reason: format!("a string of {n} units: its length does not fit an i32"),
@@ -66,9 +69,13 @@ mod tests {
 
     #[test]
     fn counts_bytes_or_characters() {
-        let x = Tensor::from_vec(vec![3], vec!["Zürich".to_owned(), String::new(), "ab".into()]).unwrap();
+        let x = Tensor::strings(vec![3], vec!["Zürich".to_owned(), String::new(), "ab".into()]).unwrap();
         assert_eq!(StringLength { chars: false }.run(&[&x]).unwrap().as_slice::<i32>().unwrap(), [7, 0, 2]);
         assert_eq!(StringLength { chars: true }.run(&[&x]).unwrap().as_slice::<i32>().unwrap(), [6, 0, 2]);
+        // Bytes that are not UTF-8: TensorFlow counts those that do not continue a character.
+        let raw = Tensor::strings(vec![1], [b"a\xff\xc3\xa9".as_slice()]).unwrap();
+        assert_eq!(StringLength { chars: false }.run(&[&raw]).unwrap().as_slice::<i32>().unwrap(), [4]);
+        assert_eq!(StringLength { chars: true }.run(&[&raw]).unwrap().as_slice::<i32>().unwrap(), [3]);
         let bytes = Node::new("n", "StringLength", &["x"]);
         assert_eq!(StringLength::parse(&bytes, &Assets::new()).unwrap(), StringLength { chars: false });
         let bad = Node::new("n", "StringLength", &["x"]).with("unit", Attr::Str("UTF16_CHAR".into()));

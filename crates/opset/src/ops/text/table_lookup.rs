@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::rule::expect_dtype;
@@ -32,7 +33,7 @@ pub struct TableLookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyValueMap {
     /// String keys.
-    Strings(HashMap<String, i64>),
+    Strings(HashMap<Bytes, i64>),
     /// i64 keys.
     Ints(HashMap<i64, i64>),
 }
@@ -47,7 +48,7 @@ impl KeyValueMap {
     pub fn new(keys: &Tensor, values: &Tensor) -> Result<KeyValueMap, OpError> {
         let values = values.as_slice::<i64>()?;
         Ok(match keys.dtype() {
-            DataType::String => KeyValueMap::Strings(entries(keys.as_slice::<String>()?, values)?),
+            DataType::String => KeyValueMap::Strings(entries(keys.as_slice::<Bytes>()?, values)?),
             DataType::I64 => KeyValueMap::Ints(entries(keys.as_slice::<i64>()?, values)?),
             other => {
                 return Err(OpError::Invalid { what: "keys", reason: format!("of {other}: expected strings or i64") });
@@ -97,7 +98,7 @@ impl OpDef for TableLookup {
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
         let x = inputs[0];
         match &*self.table {
-            KeyValueMap::Strings(map) => lookup(map, slice::<String>(x)?, x.shape(), self.default_value, out),
+            KeyValueMap::Strings(map) => lookup(map, slice::<Bytes>(x)?, x.shape(), self.default_value, out),
             KeyValueMap::Ints(map) => lookup(map, slice::<i64>(x)?, x.shape(), self.default_value, out),
         }
         Ok(())
@@ -168,7 +169,7 @@ mod tests {
 
     #[test]
     fn attributes_round_trip_in_key_order() {
-        let map = HashMap::from([("b".to_owned(), 2), ("a".to_owned(), 1), ("c".to_owned(), 3)]);
+        let map = HashMap::from([(Bytes::from("b"), 2), (Bytes::from("a"), 1), (Bytes::from("c"), 3)]);
         let table = TableLookup { table: Arc::new(KeyValueMap::Strings(map)), default_value: -1 };
         let node = crate::ops::Op::from(table.clone()).to_node("t", vec!["w".into()]);
         assert_eq!(node.attrs["keys"], Attr::Tensor(strings(&["a", "b", "c"])));

@@ -1,5 +1,6 @@
 //! `UnicodeSplit`.
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::{checked_len, slice};
 use crate::ops::{Arity, OpDef, OpError, TensorType};
@@ -43,16 +44,17 @@ impl OpDef for UnicodeSplit {
 
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
         let x = inputs[0];
-        let strings = slice::<String>(x)?;
-        let width = strings.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let strings = slice::<Bytes>(x)?;
+        let chars: Vec<Vec<Bytes>> = strings.iter().map(characters).collect();
+        let width = chars.iter().map(Vec::len).max().unwrap_or(0);
         let mut shape = x.shape().to_vec();
         shape.push(width);
         checked_len(&shape)?;
-        let dst = out.output_vec::<String>(&shape);
-        for s in strings {
-            let before = dst.len();
-            dst.extend(s.chars().map(String::from));
-            dst.resize(before + width, String::new());
+        let dst = out.output_vec::<Bytes>(&shape);
+        for row in chars {
+            let padding = width - row.len();
+            dst.extend(row);
+            dst.extend(std::iter::repeat_n(Bytes::new(), padding));
         }
         Ok(())
     }
@@ -63,12 +65,33 @@ impl OpDef for UnicodeSplit {
     }
 }
 
+/// The characters of `s`, each its own string: slices of `s` when it is
+/// UTF-8; otherwise each ill-formed sequence becomes U+FFFD, as
+/// TensorFlow's `unicode_split` with `errors="replace"`.
+fn characters(s: &Bytes) -> Vec<Bytes> {
+    match std::str::from_utf8(s) {
+        Ok(text) => text.char_indices().map(|(at, c)| s.slice(at..at + c.len_utf8())).collect(),
+        Err(_) => String::from_utf8_lossy(s)
+            .chars()
+            .map(|c| Bytes::copy_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn strings(shape: Vec<usize>, v: &[&str]) -> Tensor {
-        Tensor::from_vec(shape, v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()).unwrap()
+        Tensor::strings(shape, v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()).unwrap()
+    }
+
+    #[test]
+    fn ill_formed_utf8_becomes_replacement_characters() {
+        // tf.strings.unicode_split(b"a\xffb", "UTF-8", errors="replace"): [b"a", b"\xef\xbf\xbd", b"b"]
+        let x = Tensor::strings(vec![1], [b"a\xffb".as_slice()]).unwrap();
+        let y = UnicodeSplit.run(&[&x]).unwrap();
+        assert_eq!(y.as_slice::<Bytes>().unwrap(), ["a", "\u{fffd}", "b"]);
     }
 
     #[test]
@@ -76,9 +99,9 @@ mod tests {
         let x = strings(vec![2, 2], &["John", "", "Zürich", "→a"]);
         let y = UnicodeSplit.run(&[&x]).unwrap();
         assert_eq!(y.shape(), &[2, 2, 6]);
-        let y = y.as_slice::<String>().unwrap();
+        let y = y.as_slice::<Bytes>().unwrap();
         assert_eq!(&y[..6], ["J", "o", "h", "n", "", ""]);
-        assert!(y[6..12].iter().all(String::is_empty));
+        assert!(y[6..12].iter().all(Bytes::is_empty));
         assert_eq!(&y[12..18], ["Z", "ü", "r", "i", "c", "h"]);
         assert_eq!(&y[18..], ["→", "a", "", "", "", ""]);
         let ty = UnicodeSplit.infer(&[TensorType::new(DataType::String, vec![None, Some(2)])]).unwrap();

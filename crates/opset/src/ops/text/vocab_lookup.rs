@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::Bytes;
 use crate::graph::{Attr, Node};
 use crate::ops::kernel::slice;
 use crate::ops::rule::expect_dtype;
@@ -92,7 +93,7 @@ impl OpDef for VocabLookup {
     fn eval(&self, inputs: &[&Tensor], out: &mut Tensor) -> Result<(), OpError> {
         // Again here: a producer may run the op without its shape rule.
         self.check_ids()?;
-        let words = slice::<String>(inputs[0])?;
+        let words = slice::<Bytes>(inputs[0])?;
         let ids = out.output_vec::<i64>(inputs[0].shape());
         ids.extend(words.iter().map(|w| self.vocab.lookup(w, self.num_oov_buckets, self.default_value)));
         Ok(())
