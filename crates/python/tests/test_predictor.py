@@ -55,6 +55,10 @@ def test_string_inputs_give_the_rust_predictors_answers(work):
     as_bytes = [[w.encode() for w in row] for row in words]
     np.testing.assert_array_equal(predict_fn({"words": as_bytes})["classes"], out["classes"])
     np.testing.assert_array_equal(predict_fn({"words": np.array(words)})["classes"], out["classes"])
+    # Strings are bytes, as TensorFlow's: bytes that are not UTF-8 are an
+    # unknown word (an out-of-vocabulary bucket), not an error.
+    raw = [[b"\xff\xfe", b"really", b"great", b"", b"", b""]]
+    assert predict_fn({"words": raw})["classes"].shape == (1,)
 
 
 @pytest.mark.parametrize(
