@@ -34,8 +34,19 @@ fn assert_close(got: &Value, want: &Value, tolerance: f64, at: &str) {
     }
 }
 
+/// Every case of `expected` on the default signature, and, where
+/// `expected.json` has `signatures` (the tf.Example fixtures), every case
+/// of every signature.
 fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
-    for (c, case) in expected["cases"].as_array().unwrap().iter().enumerate() {
+    check_cases(predictor, &expected["cases"], name);
+    for (key, cases) in expected.get("signatures").and_then(Value::as_object).into_iter().flatten() {
+        let signature = predictor.with_signature(key).unwrap_or_else(|e| panic!("{name} {key}: {e}"));
+        check_cases(&signature, cases, &format!("{name} signature {key}"));
+    }
+}
+
+fn check_cases(predictor: &Predictor, cases: &Value, name: &str) {
+    for (c, case) in cases.as_array().unwrap().iter().enumerate() {
         let inputs: Vec<(&str, opset::Tensor)> = case["inputs"]
             .as_object()
             .unwrap()
@@ -45,7 +56,7 @@ fn check_expected(predictor: &Predictor, expected: &Value, name: &str) {
                 (key.as_str(), tensor_from_json(value, spec.dtype, key).unwrap())
             })
             .collect();
-        let outputs = predictor.predict(&inputs).unwrap();
+        let outputs = predictor.predict(&inputs).unwrap_or_else(|e| panic!("{name} case {c}: {e}"));
         for (key, want) in case["outputs"].as_object().unwrap() {
             let got = tensor_to_json(&outputs[key.as_str()]);
             assert_close(&got, want, 1e-5, &format!("{name} case {c} output {key}"));
@@ -207,4 +218,16 @@ fn fused_recurrent_cells_agree_with_the_general_loop() {
             }
         }
     }
+}
+
+#[test]
+fn tf_examples_that_do_not_parse_or_miss_a_required_feature_are_refused_naming_it() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tensorflow/parsing_dnn_classifier");
+    let predictor = Predictor::from_export_base(&base).unwrap().with_signature("predict").unwrap();
+    let examples = |items: Vec<Vec<u8>>| opset::Tensor::strings(vec![items.len()], items).unwrap();
+    let err = predictor.predict(&[("examples", examples(vec![b"\xff\xff\xff".to_vec()]))]).unwrap_err().to_string();
+    assert!(err.contains("Could not parse example input 0"), "{err}");
+    // An empty tf.Example: numeric columns (here `age`, the first parsed) have no default.
+    let err = predictor.predict(&[("examples", examples(vec![Vec::new()]))]).unwrap_err().to_string();
+    assert!(err.contains("Feature: age (data type: float) is required but could not be found"), "{err}");
 }

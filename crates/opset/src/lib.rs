@@ -42,6 +42,7 @@
 mod assets;
 mod dtype;
 mod error;
+pub mod example;
 mod graph;
 pub mod ops;
 mod shape;

@@ -40,6 +40,9 @@ const GOLDEN: &[(u32, &str)] = &[
         "Unique Where Slice Bucketize CrfDecode SparseSegmentSum SparseSegmentMean SparseSegmentSqrtN \
          SparseFillEmptyRows SparseToDense SparseReshape UnicodeSplit StringLength IndexToString RandomUniform",
     ),
+    // Serialized tf.Examples parsed (models exported with a parsing serving input receiver); products
+    // of run-time shapes.
+    (7, "ReduceProd ParseExample"),
 ];
 
 #[test]

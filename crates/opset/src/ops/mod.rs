@@ -40,6 +40,7 @@ use crate::{Assets, Result, Tensor};
 pub mod array;
 pub mod control;
 mod error;
+pub mod example;
 #[cfg(feature = "grad")]
 pub mod grad;
 pub mod kernel;
@@ -65,7 +66,7 @@ pub const MAX_RANK: usize = 254;
 
 /// The version of the op set this build implements: the newest an artifact
 /// may declare. See [`CATALOG`] for what each version holds.
-pub const OP_SET_VERSION: u32 = 6;
+pub const OP_SET_VERSION: u32 = 7;
 
 /// How many inputs an op takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -439,6 +440,7 @@ op_set! {
     math::ReduceMean,
     math::ReduceMax,
     math::ReduceMin,
+    math::ReduceProd,
     math::Bucketize,
     nn::Conv2D,
     nn::DepthwiseConv2D,
@@ -453,6 +455,7 @@ op_set! {
     sparse::SparseFillEmptyRows,
     sparse::SparseToDense,
     sparse::SparseReshape,
+    example::ParseExample,
     text::AsString,
     text::VocabLookup,
     text::TableLookup,

@@ -72,7 +72,18 @@ impl<'a> Importer<'a> {
         let (keys, values, init) = match found {
             Some((k, v, init)) => {
                 let keys = self.constant_node(self.node(table_scope, k)?)?;
-                (keys, self.constant_node(self.node(table_scope, v)?)?, init)
+                // Values are constants, or ids computed from constants (a
+                // vocabulary list's `Cast(Range(size))`), folded.
+                let values = match self.constant_node(self.node(table_scope, v)?) {
+                    Ok(values) => values,
+                    Err(_) => {
+                        let ids: Option<Vec<i64>> = self.shape_value(table_scope, v, 0)?.into_iter().collect();
+                        let ids =
+                            ids.ok_or_else(|| node_error(init, "the table's values are known only at run time"))?;
+                        opset::Tensor::from_vec(vec![ids.len()], ids).map_err(|e| node_error(init, e.to_string()))?
+                    }
+                };
+                (keys, values, init)
             }
             None => self.bound_table(node)?.ok_or(from_file_error)?,
         };

@@ -124,7 +124,39 @@ impl<'a> Importer<'a> {
                 let dims = spec.resolve(&[v.len()]).map_err(|e| node_error(node, e.to_string()))?;
                 Ok(slice_offsets(&[v.len()], &dims).into_iter().map(|o| v[o]).collect())
             }
-            other => Err(node_error(node, format!("cannot compute a shape through TensorFlow op {other:?}"))),
+            "Slice" => {
+                // `tf.slice(v, [begin], [size])` of a vector; a size of -1 runs to the end.
+                let v = input(self, 0)?;
+                let (begin, size) = match (self.ints(scope, node, 1)?.as_slice(), self.ints(scope, node, 2)?.as_slice())
+                {
+                    (&[b], &[s]) => (b, s),
+                    (b, s) => return Err(node_error(node, format!("begin {b:?} and size {s:?} of a vector slice"))),
+                };
+                let start = usize::try_from(begin).ok().filter(|&b| b <= v.len());
+                let end = match (start, size) {
+                    (Some(b), -1) => Some(v.len()).filter(|&e| e >= b),
+                    (Some(b), s) => usize::try_from(s).ok().and_then(|s| b.checked_add(s)).filter(|&e| e <= v.len()),
+                    (None, _) => None,
+                };
+                match (start, end) {
+                    (Some(b), Some(e)) => Ok(v[b..e].to_vec()),
+                    _ => Err(node_error(node, format!("slice at {begin} of size {size} of a vector of {}", v.len()))),
+                }
+            }
+            // Any other op: its values are known only at run time, but our
+            // translation of it says how many there are.
+            other => {
+                let tensor = self
+                    .tensor(scope, reference)
+                    .map_err(|_| node_error(node, format!("cannot compute a shape through TensorFlow op {other:?}")))?;
+                match self.type_of(node, &tensor)?.dims() {
+                    &[Some(n)] => Ok(vec![None; n]),
+                    dims => Err(node_error(
+                        node,
+                        format!("cannot compute a shape through TensorFlow op {other:?} (of shape {dims:?})"),
+                    )),
+                }
+            }
         }
     }
 

@@ -81,6 +81,8 @@ mod reduce_mean;
 pub use reduce_mean::ReduceMean;
 mod reduce_max;
 pub use reduce_max::ReduceMax;
+mod reduce_prod;
+pub use reduce_prod::ReduceProd;
 mod reduce_min;
 pub use reduce_min::ReduceMin;
 mod bucketize;

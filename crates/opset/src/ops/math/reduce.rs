@@ -1,5 +1,5 @@
 //! What the reductions (`ReduceSum`, `ReduceMean`, `ReduceMax`,
-//! `ReduceMin`) share: their attributes, output rule, kernel and gradient,
+//! `ReduceMin`, `ReduceProd`) share: their attributes, output rule, kernel and gradient,
 //! each op file naming only its [`Reduction`] (`reduction_op!`).
 
 use crate::graph::{Attr, Node};
@@ -19,6 +19,8 @@ pub(crate) enum Reduction {
     Max,
     /// The smallest element (NaN if any is).
     Min,
+    /// The product of the elements (integers wrap around).
+    Prod,
 }
 
 /// Reads `axes` (ints; empty: all) and the optional `keep_dims` flag.
@@ -99,6 +101,7 @@ pub(crate) fn reduce<T: Num>(
         Reduction::Max => (T::LOWEST, |a, v| if v > a || v != v { v } else { a }),
         #[allow(clippy::eq_op)]
         Reduction::Min => (T::HIGHEST, |a, v| if v < a || v != v { v } else { a }),
+        Reduction::Prod => (T::from_i64(1), |a, v| Num::mul(a, v)),
     };
     let mut acc = vec![start; kept.iter().product()];
     let mut index = vec![0usize; shape.len()];
@@ -162,17 +165,26 @@ pub(crate) fn grad(kind: Reduction, x: &Tensor, y: &Tensor, g: &Tensor, axes: &[
             // To every element equal to the extreme of its group.
             pointwise(&spread(g)?, x, &spread(y)?, |g, x, extreme| if x == extreme { g } else { 0.0 })?
         }
+        Reduction::Prod => {
+            return Err(OpError::Invalid {
+                what: "gradient",
+                reason: "ReduceProd has no gradient yet (it computes shapes in the graphs that use it)".into(),
+            });
+        }
     };
     Ok(vec![Some(d)])
 }
 
 /// Makes a reduction struct (`axes: Vec<i64>`, `keep_dims: bool`) an op of
-/// `$name` computing `$kind`, entered in op set 1.
+/// `$name` computing `$kind`, entered in op set `$since` (1 if not given).
 macro_rules! reduction_op {
     ($t:ident, $name:literal, $kind:expr) => {
+        $crate::ops::math::reduce::reduction_op!($t, $name, $kind, 1);
+    };
+    ($t:ident, $name:literal, $kind:expr, $since:literal) => {
         impl $crate::ops::OpDef for $t {
             const NAME: &'static str = $name;
-            const SINCE: u32 = 1;
+            const SINCE: u32 = $since;
             const INPUTS: $crate::ops::Arity = $crate::ops::Arity::Exactly(1);
 
             fn parse(node: &$crate::Node, _: &$crate::Assets) -> $crate::Result<$t> {

@@ -36,6 +36,8 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "Split",
     "Unpack",
     "SparseFillEmptyRows",
+    "ParseExampleV2",
+    "ParseExample",
     "SparseReshape",
     "Unique",
     "TensorArrayV3",

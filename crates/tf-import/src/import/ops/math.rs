@@ -10,7 +10,7 @@ use opset::ops::array::{Cast, Const, Identity};
 use opset::ops::math::{
     Abs, Add, ArgMax, BiasAdd, Div, Einsum, Elu, Equal, Equation, Erf, Exp, Greater, GreaterEqual, Less, LessEqual,
     Log, LogicalAnd, LogicalNot, LogicalOr, MatMul, Maximum, Minimum, Mul, Neg, NotEqual, ReduceMax, ReduceMean,
-    ReduceMin, ReduceSum, Relu, Rsqrt, Selu, Sigmoid, Softmax, Softplus, Sqrt, Square, Sub, Tanh,
+    ReduceMin, ReduceProd, ReduceSum, Relu, Rsqrt, Selu, Sigmoid, Softmax, Softplus, Sqrt, Square, Sub, Tanh,
 };
 
 use super::{Translate, as_dtype, same_op};
@@ -66,6 +66,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("Sum", reduce::<ReduceSum>),
     ("Mean", reduce::<ReduceMean>),
     ("Max", reduce::<ReduceMax>),
+    ("Prod", reduce::<ReduceProd>),
     ("Min", reduce::<ReduceMin>),
     ("All", logical_reduce::<ReduceMin>),
     ("Any", logical_reduce::<ReduceMax>),
@@ -169,9 +170,9 @@ macro_rules! reductions {
     };
 }
 
-reductions!(ReduceSum, ReduceMean, ReduceMax, ReduceMin);
+reductions!(ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd);
 
-/// `Sum`, `Mean`, `Max` or `Min` over constant axes; none reduces nothing
+/// `Sum`, `Mean`, `Max`, `Min` or `Prod` over constant axes; none reduces nothing
 /// in TensorFlow (ours would reduce all): an `Identity`.
 fn reduce<'a, O: Reduction>(im: &mut Importer<'a>, scope: usize, node: &'a pb::NodeDef, _: usize) -> Result<String> {
     let x = im.input(scope, node, 0)?;

@@ -29,6 +29,7 @@ use crate::pb;
 mod array;
 mod calls;
 mod control;
+mod example;
 mod frames;
 mod math;
 mod nn;
@@ -41,8 +42,8 @@ mod text;
 pub(super) type Translate = for<'a> fn(&mut Importer<'a>, usize, &'a pb::NodeDef, usize) -> Result<String>;
 
 /// The registrations of every family.
-const FAMILIES: [&[(&str, Translate)]; 8] =
-    [calls::OPS, control::OPS, frames::OPS, array::OPS, math::OPS, nn::OPS, sparse::OPS, text::OPS];
+const FAMILIES: [&[(&str, Translate)]; 9] =
+    [calls::OPS, control::OPS, frames::OPS, array::OPS, math::OPS, nn::OPS, sparse::OPS, text::OPS, example::OPS];
 
 /// Every family's translators, by TensorFlow op name (built once).
 fn registry() -> &'static HashMap<&'static str, Translate> {
