@@ -213,14 +213,15 @@ async fn metadata_status_and_the_example_apis() {
         assert!(status.message().contains(message), "{status:?}");
     }
 
+    // Classify and Regress (tests/classify.rs runs them on tf.Example models).
     let classify = ClassificationRequest { model_spec: spec("toy", None), input: None };
     let status = prediction.classify(classify).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("Classify is not implemented") && status.message().contains("tf.Example"));
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("Input is empty"), "{status:?}");
     let status = prediction.classify(ClassificationRequest { model_spec: spec("other", None), input: None }).await;
     assert_eq!(status.unwrap_err().code(), Code::NotFound, "the model is looked up first");
     let status = prediction.regress(RegressionRequest { model_spec: spec("toy", None), input: None }).await;
-    assert_eq!(status.unwrap_err().code(), Code::Unimplemented);
+    assert_eq!(status.unwrap_err().code(), Code::InvalidArgument);
     let status = prediction.multi_inference(MultiInferenceRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::Unimplemented);
     server.shutdown();

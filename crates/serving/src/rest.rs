@@ -1,6 +1,9 @@
 //! TensorFlow Serving's REST endpoints:
 //!
 //! - `POST /v1/models/{name}[/versions/{v}|/labels/{label}]:predict`
+//! - `POST /v1/models/{name}[/versions/{v}|/labels/{label}]:classify` and
+//!   `:regress` (tf.Examples as JSON features: `{"context": {...},
+//!   "examples": [{...}]}`, answered with `{"results": ...}`)
 //! - `GET  /v1/models/{name}[/versions/{v}|/labels/{label}]` (version status)
 //! - `GET  /v1/models/{name}[/versions/{v}|/labels/{label}]/metadata` (signatures)
 //!
@@ -22,6 +25,8 @@ use serde_json::{Map, Value, json};
 
 use crate::codec::{inputs, parse_request, response};
 use crate::error::Error;
+use crate::example_json::serialized_examples;
+use crate::inference;
 use crate::metrics::{Api, Entrypoint};
 use crate::model::Loaded;
 use crate::observe;
@@ -92,6 +97,8 @@ enum Action {
     Status,
     Metadata,
     Predict,
+    Classify,
+    Regress,
 }
 
 impl Action {
@@ -100,15 +107,17 @@ impl Action {
             Action::Status => Api::GetModelStatus,
             Action::Metadata => Api::GetModelMetadata,
             Action::Predict => Api::Predict,
+            Action::Classify => Api::Classify,
+            Action::Regress => Api::Regress,
         }
     }
 }
 
 fn parse_target(rest: &str) -> Option<Target<'_>> {
-    let (rest, predict) = match rest.strip_suffix(":predict") {
-        Some(r) => (r, true),
-        None => (rest, false),
-    };
+    let (rest, call) = [(":predict", Action::Predict), (":classify", Action::Classify), (":regress", Action::Regress)]
+        .into_iter()
+        .find_map(|(suffix, action)| rest.strip_suffix(suffix).map(|r| (r, Some(action))))
+        .unwrap_or((rest, None));
     let (rest, metadata) = match rest.strip_suffix("/metadata") {
         Some(r) => (r, true),
         None => (rest, false),
@@ -121,15 +130,13 @@ fn parse_target(rest: &str) -> Option<Target<'_>> {
         (rest, Wanted::Newest)
     };
     let bad_label = matches!(version, Wanted::Label(l) if l.is_empty() || l.contains('/'));
-    if name.is_empty() || name.contains('/') || bad_label || (predict && metadata) {
+    if name.is_empty() || name.contains('/') || bad_label || (call.is_some() && metadata) {
         return None;
     }
-    let action = if predict {
-        Action::Predict
-    } else if metadata {
-        Action::Metadata
-    } else {
-        Action::Status
+    let action = match call {
+        Some(action) => action,
+        None if metadata => Action::Metadata,
+        None => Action::Status,
     };
     Some(Target { name, version, action })
 }
@@ -181,7 +188,8 @@ async fn handle(
     target: &Target<'_>,
     body: Body,
 ) -> Result<Value, Error> {
-    let expected = if target.action == Action::Predict { Method::POST } else { Method::GET };
+    let posted = matches!(target.action, Action::Predict | Action::Classify | Action::Regress);
+    let expected = if posted { Method::POST } else { Method::GET };
     if *method != expected {
         return Err(Error::NoRoute { method: method.to_string(), path: format!("/v1/models/{rest}") });
     }
@@ -192,12 +200,15 @@ async fn handle(
             let (model, loaded) = state.models.serving(target.name, wanted)?;
             Ok(metadata(&model.name, &loaded))
         }
-        Action::Predict => {
+        Action::Predict | Action::Classify | Action::Regress => {
             let (_, loaded) = state.models.serving(target.name, wanted)?;
             let bytes = to_bytes(body, state.max_body_bytes)
                 .await
                 .map_err(|_| Error::TooLarge { limit: state.max_body_bytes })?;
-            predict(&state.models, &loaded, &bytes).await
+            match target.action {
+                Action::Predict => predict(&state.models, &loaded, &bytes).await,
+                _ => examples(&state.models, &loaded, &bytes, target.action == Action::Classify).await,
+            }
         }
     }
 }
@@ -214,6 +225,45 @@ async fn predict(models: &Models, loaded: &Arc<Loaded>, body: &[u8]) -> Result<V
     let batch = tensors.first().and_then(|(_, t)| t.shape().first().copied()).unwrap_or(0);
     let outputs = models.predict(loaded, predictor.signature_name(), tensors).await?;
     response(&outputs, rows, batch)
+}
+
+/// A `:classify` or `:regress` body run: `{"results": [[[label, score],
+/// ...], ...]}` (a class with only a label or a score is that value alone)
+/// or `{"results": [value, ...]}`, as TensorFlow Serving answers.
+async fn examples(models: &Models, loaded: &Arc<Loaded>, body: &[u8], classify: bool) -> Result<Value, Error> {
+    let value = predictor::json::parse(body).map_err(|e| Error::BadRequest(format!("JSON Parse error: {e}")))?;
+    let Value::Object(body) = value else {
+        return Err(Error::BadRequest("the request body must be a JSON object".into()));
+    };
+    let signature = match body.get("signature_name") {
+        None => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => return Err(Error::BadRequest(format!("'signature_name' must be a string, got {other}"))),
+    };
+    let examples = serialized_examples(&body)?;
+    if !classify {
+        let values = inference::regress(models, loaded, signature, examples).await?;
+        return Ok(json!({ "results": values }));
+    }
+    let label = |l: &predictor::Bytes| Value::from(String::from_utf8_lossy(l).into_owned());
+    let results: Vec<Value> = inference::classify(models, loaded, signature, examples)
+        .await?
+        .iter()
+        .map(|classes| {
+            Value::Array(
+                classes
+                    .iter()
+                    .map(|c| match (&c.label, c.score) {
+                        (Some(l), Some(s)) => json!([label(l), s]),
+                        (Some(l), None) => label(l),
+                        (None, Some(s)) => json!(s),
+                        (None, None) => Value::Null,
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(json!({ "results": results }))
 }
 
 fn status(statuses: &[VersionStatus]) -> Value {

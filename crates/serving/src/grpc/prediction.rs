@@ -1,6 +1,6 @@
-//! `tensorflow.serving.PredictionService`: Predict and GetModelMetadata
-//! served; Classify and Regress (tf.Example inputs) and MultiInference
-//! answered UNIMPLEMENTED once the model is found.
+//! `tensorflow.serving.PredictionService`: Predict, GetModelMetadata,
+//! Classify and Regress (tf.Examples through a classification or
+//! regression signature); MultiInference answered UNIMPLEMENTED.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,21 +8,24 @@ use std::time::Instant;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
+use super::proto::input::Kind as InputKind;
 use super::proto::prediction_service_server::PredictionService;
 use super::proto::{
-    ClassificationRequest, ClassificationResponse, GetModelMetadataRequest, GetModelMetadataResponse,
-    MultiInferenceRequest, MultiInferenceResponse, PredictRequest, PredictResponse, RegressionRequest,
-    RegressionResponse, SIGNATURE_DEF_MAP_TYPE_URL, SignatureDef, SignatureDefMap, TensorInfo,
+    Class, ClassificationRequest, ClassificationResponse, ClassificationResult, Classifications,
+    GetModelMetadataRequest, GetModelMetadataResponse, Input, MultiInferenceRequest, MultiInferenceResponse,
+    PredictRequest, PredictResponse, Regression, RegressionRequest, RegressionResponse, RegressionResult,
+    SIGNATURE_DEF_MAP_TYPE_URL, SignatureDef, SignatureDefMap, TensorInfo,
 };
 use super::tensor::{self, TensorEncoding};
 use super::{answered, model_spec, observed, respond, wanted};
 use crate::error::Error;
+use crate::inference;
 use crate::metrics::Api;
 use crate::model::Loaded;
 use crate::registry::Models;
 
-/// What tf.Example inputs need, which the server does not have yet.
-const NO_EXAMPLES: &str = "the server does not parse tf.Example inputs yet; call Predict with the signature's tensors";
+/// Why MultiInference is not served.
+const NO_MULTI_INFERENCE: &str = "call Classify, Regress or Predict, one signature a call";
 
 /// The service's state: the models served and how outputs are written.
 pub(crate) struct Prediction {
@@ -75,14 +78,69 @@ impl Prediction {
         })
     }
 
-    /// The model of a Classify or Regress request is looked up (NOT_FOUND
-    /// as for Predict), then the call is UNIMPLEMENTED.
-    fn examples(&self, api: &'static str, spec: Option<super::proto::ModelSpec>) -> Error {
-        let found = model_spec(spec).and_then(|spec| self.models.serving(&spec.name, wanted(&spec)).map(drop));
-        match found {
-            Err(e) => e,
-            Ok(()) => Error::Unimplemented { api, reason: NO_EXAMPLES },
+    async fn classify(&self, request: ClassificationRequest) -> Result<ClassificationResponse, Error> {
+        let spec = model_spec(request.model_spec)?;
+        let (model, loaded) = self.models.serving(&spec.name, wanted(&spec))?;
+        let examples = serialized(request.input)?;
+        let classes = inference::classify(&self.models, &loaded, &spec.signature_name, examples).await?;
+        let classifications = classes
+            .into_iter()
+            .map(|row| Classifications {
+                classes: row
+                    .into_iter()
+                    .map(|c| Class {
+                        label: c.label.map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default(),
+                        score: c.score.unwrap_or_default(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let signature = loaded.predictor(&spec.signature_name)?.signature_name().to_owned();
+        Ok(ClassificationResponse {
+            model_spec: Some(answered(&model.name, loaded.version, &signature)),
+            result: Some(ClassificationResult { classifications }),
+        })
+    }
+
+    async fn regress(&self, request: RegressionRequest) -> Result<RegressionResponse, Error> {
+        let spec = model_spec(request.model_spec)?;
+        let (model, loaded) = self.models.serving(&spec.name, wanted(&spec))?;
+        let examples = serialized(request.input)?;
+        let values = inference::regress(&self.models, &loaded, &spec.signature_name, examples).await?;
+        let signature = loaded.predictor(&spec.signature_name)?.signature_name().to_owned();
+        Ok(RegressionResponse {
+            model_spec: Some(answered(&model.name, loaded.version, &signature)),
+            result: Some(RegressionResult {
+                regressions: values.into_iter().map(|value| Regression { value }).collect(),
+            }),
+        })
+    }
+}
+
+/// The serialized examples of a request's `Input`: each example's bytes,
+/// after the context's for an `example_list_with_context` (a proto merge,
+/// as TensorFlow Serving serializes them: the example's features win).
+///
+/// # Errors
+/// [`Error::BadRequest`] for no input.
+fn serialized(input: Option<Input>) -> Result<Vec<predictor::Bytes>, Error> {
+    match input.and_then(|i| i.kind) {
+        Some(InputKind::ExampleList(list)) => {
+            Ok(list.examples.iter().map(|e| predictor::Bytes::from(e.encode_to_vec())).collect())
         }
+        Some(InputKind::ExampleListWithContext(list)) => {
+            let context = list.context.map(|c| c.encode_to_vec()).unwrap_or_default();
+            Ok(list
+                .examples
+                .iter()
+                .map(|e| {
+                    let mut bytes = context.clone();
+                    bytes.extend(e.encode_to_vec());
+                    predictor::Bytes::from(bytes)
+                })
+                .collect())
+        }
+        None => Err(Error::BadRequest("Input is empty: give an example_list or an example_list_with_context".into())),
     }
 }
 
@@ -137,20 +195,18 @@ impl PredictionService for Prediction {
         request: Request<ClassificationRequest>,
     ) -> Result<Response<ClassificationResponse>, Status> {
         let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
-        let refused = Err(self.examples("Classify", request.into_inner().model_spec));
-        observed(&self.models, Api::Classify, spec.as_ref(), started, refused)
+        observed(&self.models, Api::Classify, spec.as_ref(), started, self.classify(request.into_inner()).await)
     }
 
     async fn regress(&self, request: Request<RegressionRequest>) -> Result<Response<RegressionResponse>, Status> {
         let (started, spec) = (Instant::now(), request.get_ref().model_spec.clone());
-        let refused = Err(self.examples("Regress", request.into_inner().model_spec));
-        observed(&self.models, Api::Regress, spec.as_ref(), started, refused)
+        observed(&self.models, Api::Regress, spec.as_ref(), started, self.regress(request.into_inner()).await)
     }
 
     async fn multi_inference(
         &self,
         _request: Request<MultiInferenceRequest>,
     ) -> Result<Response<MultiInferenceResponse>, Status> {
-        respond("MultiInference", Err(Error::Unimplemented { api: "MultiInference", reason: NO_EXAMPLES }))
+        respond("MultiInference", Err(Error::Unimplemented { api: "MultiInference", reason: NO_MULTI_INFERENCE }))
     }
 }
