@@ -426,3 +426,39 @@ fn hostile_numpy_files_are_refused_without_allocating_what_they_promise() {
         assert!(err.contains(expected) && err.contains(name), "{name}: {err}");
     }
 }
+
+#[test]
+fn input_examples_are_serialized_as_tensorflows_tool_does() {
+    let tf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorflow/parsing_dnn_classifier");
+    let dir = tf.to_str().unwrap();
+    // TensorFlow's scores for these two examples (expected.json, classification case 1).
+    let examples = "inputs=[{'x': [0.5], 'age': [33.0], 'color': ['blue'], 'word': ['beta']}, \
+                    {'x': [-1.0], 'age': [61.0], 'color': ['purple']}]";
+    let out = stdout(&cli(&["run", "--dir", dir, "--signature_def", "classification", "--input_examples", examples]));
+    let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let want = [[0.45878687500953674, 0.5412131547927856], [0.46350595355033875, 0.5364941358566284]];
+    for (row, scores) in want.iter().enumerate() {
+        for (k, w) in scores.iter().enumerate() {
+            let got = answer["scores"][row][k].as_f64().unwrap();
+            assert!((got - w).abs() < 1e-5, "{out}");
+        }
+    }
+    assert_eq!(answer["classes"][0], serde_json::json!(["0", "1"]));
+    // An integer literal makes an int64 list, as in TensorFlow's tool: the
+    // float feature `x` then refuses it. A value that is not a list is refused.
+    let ints = cli(&[
+        "run",
+        "--dir",
+        dir,
+        "--signature_def",
+        "classification",
+        "--input_examples",
+        "inputs=[{'x': [1], 'age': [3.0]}]",
+    ]);
+    let err = String::from_utf8_lossy(&ints.stderr).into_owned();
+    assert!(!ints.status.success() && err.contains("Data type: int64 but expected type: float"), "{err}");
+    let bare =
+        cli(&["run", "--dir", dir, "--signature_def", "classification", "--input_examples", "inputs=[{'x': 1.0}]"]);
+    let err = String::from_utf8_lossy(&bare.stderr).into_owned();
+    assert!(!bare.status.success() && err.contains("feature value must be a list"), "{err}");
+}

@@ -12,9 +12,14 @@ use crate::{DataType, Tensor};
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Num(f64),
+    /// An integer literal (only in `--input_examples`, where it makes an
+    /// int64 list rather than a float one).
+    Int(i64),
     Bool(bool),
     Str(String),
     List(Vec<Value>),
+    /// `{key: value, ...}` (only in `--input_examples`).
+    Dict(Vec<(String, Value)>),
 }
 
 /// The most elements an expression may make (`np.ones((10**9,))` is refused).
@@ -25,12 +30,7 @@ const MAX_ELEMENTS: usize = 1 << 22;
 /// # Errors
 /// What is wrong, with the position in `text` for a syntax error.
 pub(super) fn tensor(text: &str, dtype: DataType) -> Result<Tensor, String> {
-    let mut p = Parser { text: text.as_bytes(), at: 0 };
-    let value = p.expr()?;
-    p.space();
-    if p.at != p.text.len() {
-        return Err(p.error("unexpected text after the expression"));
-    }
+    let value = parse(text, false)?;
     let mut shape = Vec::new();
     dims(&value, &mut shape);
     let mut flat = Vec::new();
@@ -116,9 +116,82 @@ fn flatten<'v>(v: &'v Value, shape: &[usize], depth: usize, out: &mut Vec<&'v Va
     }
 }
 
+/// The whole of `text` as one value; `examples` reads dicts and integer
+/// literals (`--input_examples`).
+fn parse(text: &str, examples: bool) -> Result<Value, String> {
+    let mut p = Parser { text: text.as_bytes(), at: 0, examples };
+    let value = p.expr()?;
+    p.space();
+    if p.at != p.text.len() {
+        return Err(p.error("unexpected text after the expression"));
+    }
+    Ok(value)
+}
+
+/// The serialized `tf.Example`s that `text` denotes, as TensorFlow's
+/// `saved_model_cli --input_examples` builds them: a list of dicts of
+/// feature name to a list of values, floats making a float list, integers
+/// an int64 list, strings a bytes list (the first value decides).
+///
+/// # Errors
+/// What is wrong, naming the example and feature.
+pub(super) fn examples(text: &str) -> Result<Tensor, String> {
+    use opset::example::{BytesList, Example, Feature, Features, FloatList, Int64List, Kind};
+    use prost::Message;
+
+    let Value::List(items) = parse(text, true)? else {
+        return Err("expected a list of examples: [{'feature': [values]}, ...]".into());
+    };
+    let mut serialized = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::Dict(features) = item else {
+            return Err(format!("example {i} is not a dict of features: {item:?}"));
+        };
+        let mut feature = std::collections::HashMap::new();
+        for (name, values) in features {
+            let Value::List(values) = values else {
+                return Err(format!("feature value must be a list, but {name}: {values:?} is not"));
+            };
+            let mismatch = |v: &Value| format!("example {i}, feature {name}: {v:?} is not like the first value");
+            let kind = match values.first() {
+                Some(Value::Num(_)) => Kind::FloatList(FloatList {
+                    value: values
+                        .iter()
+                        .map(|v| match v {
+                            Value::Num(x) => Ok(*x as f32),
+                            Value::Int(x) => Ok(*x as f32),
+                            other => Err(mismatch(other)),
+                        })
+                        .collect::<Result<_, _>>()?,
+                }),
+                Some(Value::Int(_)) => Kind::Int64List(Int64List {
+                    value: values
+                        .iter()
+                        .map(|v| if let Value::Int(x) = v { Ok(*x) } else { Err(mismatch(v)) })
+                        .collect::<Result<_, _>>()?,
+                }),
+                Some(Value::Str(_)) => Kind::BytesList(BytesList {
+                    value: values
+                        .iter()
+                        .map(|v| if let Value::Str(s) = v { Ok(s.clone().into_bytes()) } else { Err(mismatch(v)) })
+                        .collect::<Result<_, _>>()?,
+                }),
+                Some(other) => return Err(format!("Type of {other:?} is not supported for tf.train.Feature")),
+                None => return Err(format!("example {i}, feature {name}: an empty list has no type")),
+            };
+            feature.insert(name.clone(), Feature { kind: Some(kind) });
+        }
+        let example = Example { features: Some(Features { feature }) };
+        serialized.push(opset::Bytes::from(example.encode_to_vec()));
+    }
+    Tensor::from_vec(vec![serialized.len()], serialized).map_err(|e| e.to_string())
+}
+
 struct Parser<'t> {
     text: &'t [u8],
     at: usize,
+    /// `--input_examples`: dicts and integer literals.
+    examples: bool,
 }
 
 /// How deep lists may nest (a hostile expression must not overflow the stack).
@@ -178,12 +251,31 @@ impl Parser<'_> {
                 }
                 Ok(Value::List(items))
             }
+            Some(b'{') if self.examples => {
+                self.at += 1;
+                let mut entries = Vec::new();
+                while !self.eat(b'}') {
+                    self.space();
+                    if !matches!(self.text.get(self.at), Some(b'\'' | b'"')) {
+                        return Err(self.error("expected a quoted feature name"));
+                    }
+                    let Value::Str(key) = self.string()? else { return Err(self.error("expected a feature name")) };
+                    self.expect(b':')?;
+                    entries.push((key, self.value(depth + 1)?));
+                    if !self.eat(b',') {
+                        self.expect(b'}')?;
+                        break;
+                    }
+                }
+                Ok(Value::Dict(entries))
+            }
             Some(b'\'') | Some(b'"') => self.string(),
             Some(b'-') | Some(b'+') => {
                 let negative = self.text[self.at] == b'-';
                 self.at += 1;
                 match self.value(depth + 1)? {
                     Value::Num(x) => Ok(Value::Num(if negative { -x } else { x })),
+                    Value::Int(x) => Ok(Value::Int(if negative { x.wrapping_neg() } else { x })),
                     _ => Err(self.error("a sign before something that is not a number")),
                 }
             }
@@ -213,6 +305,11 @@ impl Parser<'_> {
             self.at += 1;
         }
         let text = String::from_utf8_lossy(&self.text[start..self.at]).replace('_', "");
+        if self.examples
+            && let Ok(int) = text.parse::<i64>()
+        {
+            return Ok(Value::Int(int));
+        }
         text.parse::<f64>().map(Value::Num).map_err(|_| self.error(&format!("{text:?} is not a number")))
     }
 

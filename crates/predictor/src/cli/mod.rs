@@ -13,9 +13,9 @@
 //! prints TensorFlow's text for both (`--details` adds a line of ours);
 //! `run` takes `--inputs` (`.npy`, `.npz[name]`), `--input_exprs` (Python
 //! literals and `np.` constructors, parsed, never evaluated) and ours,
-//! `--inputs_json`; it prints the outputs as JSON or writes `.npy` files
-//! with `--outdir`. Not done: `--input_examples` (tf.Example inputs need
-//! string tensors that hold any bytes).
+//! `--input_examples` (`tf.Example`s as Python dicts of feature lists) and
+//! ours, `--inputs_json`; it prints the outputs as JSON or writes `.npy`
+//! files with `--outdir`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -83,6 +83,12 @@ pub enum Command {
         /// `np.full`, `np.arange`. Overrides the same key in `--inputs`.
         #[arg(long = "input_exprs")]
         input_exprs: Option<String>,
+        /// tf.Example inputs, separated by `;`: `key=[{'x': [1.0], 'color':
+        /// ['red']}, ...]` (each feature a list: floats, integers or
+        /// strings), serialized as TensorFlow's tool does. Overrides the
+        /// same key in `--inputs` and `--input_exprs`.
+        #[arg(long = "input_examples")]
+        input_examples: Option<String>,
         /// Ours: inputs as one JSON object, `{"number": [[1.0]]}`.
         #[arg(long = "inputs_json")]
         inputs_json: Option<String>,
@@ -129,7 +135,18 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
             let text = show::render(&export, tag_set.as_deref(), signature_def.as_deref(), all, list_ops)?;
             if details { format!("{}\n{text}", export.header) } else { text }
         }
-        Command::Run { dir, tag_set, signature_def, inputs, input_exprs, inputs_json, outdir, overwrite, exprs } => {
+        Command::Run {
+            dir,
+            tag_set,
+            signature_def,
+            inputs,
+            input_exprs,
+            input_examples,
+            inputs_json,
+            outdir,
+            overwrite,
+            exprs,
+        } => {
             let predictor = load(&dir, &tag_set, Some(&signature_def))?;
             let dtype = |key: &str| {
                 predictor.inputs().iter().find(|s| s.key == key).map(|s| s.dtype).ok_or_else(|| Error::UnknownInput {
@@ -170,6 +187,13 @@ pub fn execute(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 }
             }
             fed.extend(from_exprs);
+            let mut from_examples = BTreeMap::new();
+            for (key, value) in pairs(input_examples.as_deref().unwrap_or(""), "key=[{'feature': [values]}]")? {
+                dtype(&key)?;
+                let tensor = expr::examples(&value).map_err(|reason| Error::InputValue { key: key.clone(), reason })?;
+                once(&mut from_examples, key, tensor)?;
+            }
+            fed.extend(from_examples);
             run(&predictor, fed, outdir.as_deref(), overwrite)?
         }
         Command::Import { dir, output_dir, renumber } => {
