@@ -9,6 +9,7 @@
 //! The report lands in `target/criterion/report/index.html`.
 
 mod cnn;
+mod examples;
 mod mlp;
 mod ner;
 mod rnn;
@@ -23,5 +24,6 @@ criterion::criterion_main!(
     text::benches,
     tensorflow::benches,
     rnn::benches,
-    ner::benches
+    ner::benches,
+    examples::benches
 );

@@ -1,5 +1,8 @@
 //! `ParseExample`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use prost::Message;
 
 use crate::example::{Example, Kind};
@@ -150,16 +153,7 @@ impl OpDef for ParseExample {
             &[n] => Some(n),
             other => return Err(OpError::shape(format!("serialized {other:?}: expected a vector or a scalar"))),
         };
-        let examples = slice::<Bytes>(serialized)?
-            .iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                Example::decode(bytes.as_ref()).map_err(|e| OpError::Invalid {
-                    what: "serialized",
-                    reason: format!("Could not parse example input {i}: {e}"),
-                })
-            })
-            .collect::<Result<Vec<_>, OpError>>()?;
+        let examples = decoded(slice::<Bytes>(serialized)?)?;
         match self.dtype {
             DataType::F32 => self.fill::<f32>(&examples, batch, inputs.get(1).copied(), out),
             DataType::I64 => self.fill::<i64>(&examples, batch, inputs.get(1).copied(), out),
@@ -171,6 +165,41 @@ impl OpDef for ParseExample {
     fn grad(&self, inputs: &[&Tensor], _: &Tensor, _: &Tensor) -> crate::ops::grad::Grads {
         Ok(vec![None; inputs.len()])
     }
+}
+
+/// A batch's serialized bytes and its decoded examples.
+type Decoded = (Vec<Bytes>, Rc<Vec<Example>>);
+
+thread_local! {
+    /// The last batch this thread decoded, and its examples: the nodes of
+    /// one `ParseExampleV2` (one per feature and part) all read the same
+    /// `serialized`, which is then decoded once.
+    static DECODED: RefCell<Option<Decoded>> = const { RefCell::new(None) };
+}
+
+/// The examples of `serialized`: those this thread decoded last if the
+/// bytes are the same (compared whole, so never stale), else decoded now.
+fn decoded(serialized: &[Bytes]) -> Result<Rc<Vec<Example>>, OpError> {
+    let cached = DECODED.with(|cell| match &*cell.borrow() {
+        Some((bytes, examples)) if bytes.as_slice() == serialized => Some(Rc::clone(examples)),
+        _ => None,
+    });
+    if let Some(examples) = cached {
+        return Ok(examples);
+    }
+    let examples = serialized
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            Example::decode(bytes.as_ref()).map_err(|e| OpError::Invalid {
+                what: "serialized",
+                reason: format!("Could not parse example input {i}: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>, OpError>>()?;
+    let examples = Rc::new(examples);
+    DECODED.with(|cell| *cell.borrow_mut() = Some((serialized.to_vec(), Rc::clone(&examples))));
+    Ok(examples)
 }
 
 /// The element types a feature list holds.
@@ -419,6 +448,17 @@ mod tests {
         let one = Tensor::scalar(example(&[("w", words(&["a", "b"]))]));
         let op = ParseExample { key: "w".into(), dtype: DataType::String, output: ExampleOutput::SparseIndices };
         assert_eq!(op.run(&[&one]).unwrap(), Tensor::from_vec(vec![2, 1], vec![0i64, 1]).unwrap());
+    }
+
+    #[test]
+    fn a_batch_decoded_for_one_node_is_reused_only_for_the_same_bytes() {
+        let op = dense("x", DataType::F32, Shape::known(&[1]));
+        let default = Tensor::from_vec(vec![0], Vec::<f32>::new()).unwrap();
+        let a = batch(vec![example(&[("x", floats(&[1.0]))])]);
+        let b = batch(vec![example(&[("x", floats(&[2.0]))])]);
+        for (x, want) in [(&a, 1.0f32), (&a, 1.0), (&b, 2.0), (&a, 1.0)] {
+            assert_eq!(op.run(&[x, &default]).unwrap().as_slice::<f32>().unwrap(), [want]);
+        }
     }
 
     #[test]
