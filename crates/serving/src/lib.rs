@@ -4,8 +4,8 @@
 //!
 //! - **gRPC** ([`grpc`], `--port`, 8500 by default, and optionally
 //!   `--grpc_socket_path`): `tensorflow.serving.PredictionService`
-//!   (`Predict`, `GetModelMetadata`; `Classify`, `Regress` and
-//!   `MultiInference` answer UNIMPLEMENTED: they take tf.Example inputs) and
+//!   (`Predict`, `GetModelMetadata`, `Classify` and `Regress` on
+//!   tf.Examples; `MultiInference` answers UNIMPLEMENTED) and
 //!   `tensorflow.serving.ModelService` (`GetModelStatus`,
 //!   `HandleReloadConfigRequest`), with TensorFlow Serving's package,
 //!   message and method names and field numbers, and its status codes.
