@@ -148,7 +148,7 @@ mod tests {
     fn mixed_or_nested_values_are_refused_naming_the_example_and_feature() {
         let err = |body: Value| serialized_examples(body.as_object().unwrap()).unwrap_err().to_string();
         let e = err(serde_json::json!({"examples": [{"x": 1}, {"t": ["a", 1]}]}));
-        assert!(e.contains("example 1, feature \"t\"") && e.contains("all strings or all numbers"), "{e}");
+        assert!(e.contains("example 1, feature \"t\"") && e.contains("all be strings or all numbers"), "{e}");
         assert!(err(serde_json::json!({"examples": [{"x": [[1]]}]})).contains("expected a string, a number"));
         assert!(err(serde_json::json!({"examples": [3]})).contains("example 0 must be an object"));
         assert!(err(serde_json::json!({"instances": []})).contains("missing 'examples'"));
