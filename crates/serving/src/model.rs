@@ -106,6 +106,9 @@ pub struct ServedModel {
     served: RwLock<Arc<BTreeMap<u64, Arc<Loaded>>>>,
     /// The versions the policy selected at the last poll.
     selected: Mutex<Vec<u64>>,
+    /// The versions a `specific` policy names that were not on disk at the
+    /// last poll (warned about once).
+    missing: Mutex<Vec<u64>>,
     /// The versions being loaded now.
     loading: Mutex<BTreeSet<u64>>,
     /// Versions that failed to load and are still on disk, with the error.
@@ -147,6 +150,7 @@ impl ServedModel {
             labels: RwLock::new(Arc::new(BTreeMap::new())),
             served: RwLock::new(Arc::new(BTreeMap::new())),
             selected: Mutex::new(Vec::new()),
+            missing: Mutex::new(Vec::new()),
             loading: Mutex::new(BTreeSet::new()),
             refused: Mutex::new(BTreeMap::new()),
             problem: Mutex::new(None),
@@ -348,9 +352,25 @@ impl ServedModel {
         let numbers: Vec<u64> = on_disk.iter().map(|(v, _)| *v).collect();
         let selected = self.policy().select(&numbers);
         if selected.is_empty() {
-            tracing::warn!(model = %self.name, policy = ?self.policy(), on_disk = %list(numbers), "the version policy selects no version on disk");
+            tracing::warn!(model = %self.name, policy = ?self.policy(), on_disk = %list(numbers.iter().copied()), "the version policy selects no version on disk");
         }
         *lock(&self.selected) = selected.clone();
+        let missing = self.policy().missing(&numbers);
+        let mut warned = lock(&self.missing);
+        if *warned != missing {
+            // TensorFlow Serving's warning, once per change.
+            for version in missing.iter().filter(|v| !warned.contains(v)) {
+                tracing::warn!(
+                    model = %self.name,
+                    version,
+                    "version {version} of model {:?}, which was requested to be served as a 'specific' version in the model's version policy, was not found in {}",
+                    self.name,
+                    self.base.display()
+                );
+            }
+            *warned = missing;
+        }
+        drop(warned);
         let old = self.versions();
         let mut next: BTreeMap<u64, Arc<Loaded>> = BTreeMap::new();
         let mut failed = 0;

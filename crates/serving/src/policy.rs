@@ -35,6 +35,16 @@ impl VersionPolicy {
             VersionPolicy::Specific(wanted) => on_disk.iter().copied().filter(|v| wanted.contains(v)).collect(),
         }
     }
+
+    /// The versions a `specific` policy names that are not in `on_disk`,
+    /// ascending (none for the other policies).
+    pub fn missing(&self, on_disk: &[u64]) -> Vec<u64> {
+        let VersionPolicy::Specific(wanted) = self else { return Vec::new() };
+        let mut missing: Vec<u64> = wanted.iter().copied().filter(|v| !on_disk.contains(v)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +61,7 @@ mod tests {
         assert_eq!(VersionPolicy::All.select(&disk), disk);
         assert_eq!(VersionPolicy::Specific(vec![5, 1, 3]).select(&disk), [1, 5]);
         assert!(VersionPolicy::Latest(1).select(&[]).is_empty());
+        assert_eq!(VersionPolicy::Specific(vec![5, 9, 3, 9]).missing(&disk), [3, 9]);
+        assert!(VersionPolicy::All.missing(&[]).is_empty());
     }
 }

@@ -100,3 +100,39 @@ fn json_log_lines_are_json_objects() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--log_format") && help.contains("RUST_LOG"), "{help}");
 }
+
+/// As TensorFlow Serving: a `specific` version that is not on disk is
+/// warned about (once), and the versions that are serve.
+#[test]
+fn a_specific_version_not_on_disk_is_warned_about() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+    let dir = std::env::temp_dir().join(format!("serving-specific-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("models.config");
+    std::fs::write(
+        &config,
+        format!(
+            "model_config_list {{ config {{ name: 'toy' base_path: '{fixture}' \
+             model_version_policy {{ specific {{ versions: 1700000000 versions: 42 }} }} }} }}"
+        ),
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_serving"))
+        .args(["--port", "0", "--file_system_poll_wait_seconds", "0.1", "--model_config_file"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().unwrap();
+    let mut logs = String::new();
+    server.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
+    server.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let warned =
+        logs.matches("version 42 of model \"toy\", which was requested to be served as a 'specific' version").count();
+    assert_eq!(warned, 1, "warned once over many polls: {logs}");
+    assert!(logs.contains("version loaded"), "{logs}");
+}
