@@ -39,6 +39,7 @@ fn serve(dir: &Path, warmup: Option<usize>) -> Server {
     Server::start_config(serving::Config {
         models: vec![serving::ModelConfig::new("toy", dir.join("saved_model"))],
         warmup,
+        prometheus_path: Some(serving::DEFAULT_PROMETHEUS_PATH.into()),
         ..serving::Config::default()
     })
 }
@@ -61,6 +62,14 @@ fn a_version_serves_once_its_warmup_requests_run() {
     assert_eq!(status(&server), ("AVAILABLE".into(), String::new()));
     let (code, body) = server.predict(json!({"instances": [[1.0]]}));
     assert_eq!(code, 200, "{body}");
+    // TensorFlow Serving's warmup latency histogram, one warmup of this version.
+    let (_, page) = server.request("GET", serving::DEFAULT_PROMETHEUS_PATH, "");
+    let page = page.as_str().unwrap_or_default().to_owned();
+    let count = format!(
+        ":tensorflow:serving:model_warmup_latency_count{{model_path=\"{}\",status=\"OK\"}} 1",
+        version.display()
+    );
+    assert!(page.contains(&count), "{page}");
     server.shutdown();
 }
 

@@ -21,6 +21,9 @@
 //!   (`--enable_batching`): histograms of the rows of each request queued
 //!   (once per input tensor, as TensorFlow Serving counts) and of each
 //!   batch run (padding included), buckets 1, 2, 4... 8192 then +Inf;
+//! - `:tensorflow:serving:model_warmup_latency{model_path,status}`: a
+//!   histogram of each warmup's wall time in microseconds (`--enable_model_warmup`,
+//!   a version with a warmup file), status `OK` or the failure;
 //! - `serving_model_unload_count{model_name}` (this server's own; TensorFlow
 //!   Serving has none): versions unloaded, by a new version, a policy or a
 //!   config reload.
@@ -189,6 +192,8 @@ pub struct Metrics {
     batch_limits: Vec<f64>,
     input_batch_size: Histogram,
     processed_batch_size: Histogram,
+    /// Warmup wall times by (model path, status).
+    warmups: Mutex<BTreeMap<(String, String), Arc<Histogram>>>,
     requests: RwLock<HashMap<String, Arc<ModelCells>>>,
     loads: Mutex<BTreeMap<(String, &'static str), u64>>,
     load_latency_us: Mutex<BTreeMap<String, u64>>,
@@ -202,6 +207,7 @@ impl Default for Metrics {
             batch_limits: exponential(1.0, 2.0, 14),
             input_batch_size: Histogram::new(14),
             processed_batch_size: Histogram::new(14),
+            warmups: Mutex::new(BTreeMap::new()),
             requests: RwLock::new(HashMap::new()),
             loads: Mutex::new(BTreeMap::new()),
             load_latency_us: Mutex::new(BTreeMap::new()),
@@ -259,6 +265,17 @@ impl Metrics {
         }
     }
 
+    /// Records a warmup of the version at `path` that took `latency` and
+    /// ended with `status` (`OK`, or TensorFlow's `CODE: message`).
+    pub fn warmup(&self, path: &str, status: &str, latency: Duration) {
+        let cell = Arc::clone(
+            lock(&self.warmups)
+                .entry((path.to_owned(), status.to_owned()))
+                .or_insert_with(|| Arc::new(Histogram::new(LIMITS))),
+        );
+        cell.add(&self.limits, micros(latency));
+    }
+
     /// Records `count` versions of `model` unloaded.
     pub fn unload(&self, model: &str, count: usize) {
         if count > 0 {
@@ -299,6 +316,7 @@ impl Metrics {
         models.sort_by(|a, b| a.0.cmp(&b.0));
         self.render_batching(&mut out);
         self.render_requests(&mut out, &models);
+        self.render_warmups(&mut out);
         let unloads = lock(&self.unloads).clone();
         if !unloads.is_empty() {
             out.push_str("# TYPE serving_model_unload_count counter\n");
@@ -352,6 +370,23 @@ impl Metrics {
                 entrypoint.name()
             );
             write_histogram(out, ":tensorflow:serving:request_latency", &labels, &self.limits, buckets, *sum);
+        }
+    }
+
+    /// The warmup latency histograms, once a version has warmed up.
+    fn render_warmups(&self, out: &mut String) {
+        let warmups: Vec<((String, String), Arc<Histogram>)> =
+            lock(&self.warmups).iter().map(|(k, v)| (k.clone(), Arc::clone(v))).collect();
+        if warmups.is_empty() {
+            return;
+        }
+        let name = ":tensorflow:serving:model_warmup_latency";
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        for ((path, status), histogram) in warmups {
+            if let Some((buckets, sum)) = histogram.snapshot() {
+                let labels = format!("model_path=\"{}\",status=\"{}\"", escape(&path), escape(&status));
+                write_histogram(out, name, &labels, &self.limits, &buckets, sum);
+            }
         }
     }
 

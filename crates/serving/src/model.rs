@@ -388,7 +388,7 @@ impl ServedModel {
             let started = std::time::Instant::now();
             let loaded = Loaded::load(version, dir, self.threads).map_err(|e| e.to_string()).and_then(|loaded| {
                 if let Some(iterations) = self.warmup {
-                    let replayed = crate::warmup::warm_up(&loaded, dir, iterations)?;
+                    let replayed = crate::warmup::warm_up(&loaded, dir, iterations, &self.metrics)?;
                     if replayed > 0 {
                         tracing::info!(model = %self.name, version, records = replayed, "warmed up");
                     }

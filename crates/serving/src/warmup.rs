@@ -18,6 +18,7 @@ use prost::Message;
 use crate::grpc::proto::prediction_log::LogType;
 use crate::grpc::proto::{PredictLog, PredictRequest, PredictionLog};
 use crate::grpc::tensor::decode_inputs;
+use crate::metrics::Metrics;
 use crate::model::{Loaded, run};
 
 /// The warmup file, under the version's `assets.extra`.
@@ -34,14 +35,26 @@ const MAX_RECORDS: usize = 1000;
 /// TensorFlow Serving's words, naming the file: an unreadable or
 /// corrupt file, more than 1000 records, a record that is not a
 /// `PredictionLog`, or a request the version refuses.
-pub(crate) fn warm_up(loaded: &Loaded, dir: &Path, iterations: usize) -> Result<usize, String> {
+pub(crate) fn warm_up(loaded: &Loaded, dir: &Path, iterations: usize, metrics: &Metrics) -> Result<usize, String> {
     let path = dir.join("assets.extra").join(WARMUP_REQUESTS_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(format!("reading the warmup data {}: {e}", path.display())),
+    if !path.exists() {
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let replayed = replay(loaded, &path, iterations);
+    // TensorFlow Serving's status text: `OK`, or the code and message.
+    let status = match &replayed {
+        Ok(_) => "OK".to_owned(),
+        Err(e) => format!("INVALID_ARGUMENT: {e}"),
     };
-    let records = export::tfrecord::split(&bytes, &path)
+    metrics.warmup(&dir.display().to_string(), &status, started.elapsed());
+    replayed
+}
+
+/// Replays the warmup file at `path`.
+fn replay(loaded: &Loaded, path: &Path, iterations: usize) -> Result<usize, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("reading the warmup data {}: {e}", path.display()))?;
+    let records = export::tfrecord::split(&bytes, path)
         .map_err(|e| format!("{e}. Please verify your warmup data is in TFRecord format."))?;
     if records.len() > MAX_RECORDS {
         return Err(format!("Number of warmup records exceeds the maximum ({MAX_RECORDS}) at {}", path.display()));
