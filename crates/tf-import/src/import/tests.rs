@@ -667,3 +667,41 @@ fn one_hot_folds_its_depth() {
     let y = run(&meta, Tensor::from_vec(vec![3], vec![2i64, 0, 7]).unwrap());
     assert_eq!(y, matrix(&[3, 3], &[-1.0, 5.0, -1.0, -1.0, -1.0, -1.0, 5.0, -1.0, -1.0]));
 }
+
+#[test]
+fn parse_single_example_reads_its_keys_from_attributes() {
+    use opset::example::{BytesList, Example, Feature, Features, FloatList, Kind};
+    use prost::Message;
+    const STRING: i32 = 7;
+    let list = |l: pb::attr_value::ListValue| AttrV::List(l);
+    let default =
+        pb::TensorProto { dtype: F32, tensor_shape: Some(shape(&[1])), float_val: vec![5.0], ..Default::default() };
+    let nodes = vec![
+        node("x", "Placeholder", &[], vec![("dtype", AttrV::Type(STRING)), ("shape", AttrV::Shape(shape(&[])))]),
+        node("d", "Const", &[], vec![("dtype", AttrV::Type(F32)), ("value", AttrV::Tensor(default))]),
+        node(
+            "p",
+            "ParseSingleExample",
+            &["x", "d"],
+            vec![
+                ("num_sparse", AttrV::I(1)),
+                ("sparse_keys", list(pb::attr_value::ListValue { s: vec![b"w".to_vec()], ..Default::default() })),
+                ("dense_keys", list(pb::attr_value::ListValue { s: vec![b"age".to_vec()], ..Default::default() })),
+                ("sparse_types", list(pb::attr_value::ListValue { r#type: vec![STRING], ..Default::default() })),
+                ("Tdense", list(pb::attr_value::ListValue { r#type: vec![F32], ..Default::default() })),
+                ("dense_shapes", list(pb::attr_value::ListValue { shape: vec![shape(&[1])], ..Default::default() })),
+            ],
+        ),
+        // Outputs: sparse indices, values, shapes (one sparse key), then the dense value.
+        node("y", "Identity", &["p:3"], vec![]),
+    ];
+    let meta = import(nodes).unwrap();
+    let example = |features: Vec<(&str, Kind)>| {
+        let feature = features.into_iter().map(|(k, v)| (k.to_owned(), Feature { kind: Some(v) })).collect();
+        Tensor::scalar(opset::Bytes::from(Example { features: Some(Features { feature }) }.encode_to_vec()))
+    };
+    let words = Kind::BytesList(BytesList { value: vec![b"a".to_vec()] });
+    assert_eq!(run(&meta, example(vec![("w", words)])), matrix(&[1], &[5.0]), "the default");
+    let age = Kind::FloatList(FloatList { value: vec![2.5] });
+    assert_eq!(run(&meta, example(vec![("age", age)])), matrix(&[1], &[2.5]));
+}

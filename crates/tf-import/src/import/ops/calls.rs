@@ -38,6 +38,7 @@ pub(super) const MULTI_OUTPUT: &[&str] = &[
     "SparseFillEmptyRows",
     "ParseExampleV2",
     "ParseExample",
+    "ParseSingleExample",
     "SparseReshape",
     "Unique",
     "TensorArrayV3",
