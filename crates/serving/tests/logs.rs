@@ -5,22 +5,29 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[test]
-fn logs_to_a_pipe_have_no_colour_codes() {
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+/// What the server with `args` logs (stdout, then stderr) in its first
+/// 1.5 s: the start-up lines (model loaded, address) come within a second.
+fn first_logs(args: &[&std::ffi::OsStr]) -> String {
     let mut server = Command::new(env!("CARGO_BIN_EXE_serving"))
-        .args(["--port", "0", "--model_name", "toy", "--model_base_path", fixture])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The start-up lines (model loaded, address) come within a second.
     std::thread::sleep(Duration::from_millis(1500));
     server.kill().unwrap();
     let mut logs = String::new();
     server.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
     server.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
     let _ = server.wait();
+    logs
+}
+
+#[test]
+fn logs_to_a_pipe_have_no_colour_codes() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/tensorflow/estimator_toy");
+    let args = ["--port", "0", "--model_name", "toy", "--model_base_path", fixture];
+    let logs = first_logs(&args.map(std::ffi::OsStr::new));
     assert!(logs.contains("INFO"), "the server logged nothing: {logs}");
     assert!(!logs.contains('\u{1b}'), "ANSI codes in piped logs: {logs:?}");
 }
@@ -117,19 +124,9 @@ fn a_specific_version_not_on_disk_is_warned_about() {
         ),
     )
     .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_serving"))
-        .args(["--port", "0", "--file_system_poll_wait_seconds", "0.1", "--model_config_file"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    server.kill().unwrap();
-    let mut logs = String::new();
-    server.stdout.take().unwrap().read_to_string(&mut logs).unwrap();
-    server.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
-    let _ = server.wait();
+    let flags = ["--port", "0", "--file_system_poll_wait_seconds", "0.1", "--model_config_file"];
+    let args: Vec<&std::ffi::OsStr> = flags.iter().map(std::ffi::OsStr::new).chain([config.as_os_str()]).collect();
+    let logs = first_logs(&args);
     std::fs::remove_dir_all(&dir).unwrap();
     let warned =
         logs.matches("version 42 of model \"toy\", which was requested to be served as a 'specific' version").count();
